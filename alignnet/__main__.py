@@ -1,0 +1,5 @@
+import sys
+
+from alignnet.cli import main
+
+sys.exit(main())

@@ -1,0 +1,109 @@
+"""Run the offline demo end to end.
+
+Generates the demo corpus (`alignnet synth`, once; regenerated when the
+`demo:` settings change), serves it on loopback (`alignnet serve-corpus`),
+runs `snakemake --cores N --configfile CONFIG` with any extra arguments, and
+stops the server. The exit status is snakemake's.
+
+Example: alignnet demo --cores 2 -- --forceall
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from alignnet.errors import UserInputError
+
+HELP = "generate the demo corpus, serve it on loopback and run the demo workflow"
+log = logging.getLogger(__name__)
+
+SYNTH_DEFAULTS = {"videos": 24, "seconds": 24, "seed": 0, "warp": False, "negatives": 0.2}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--configfile", default="config/demo.yaml", help="the demo's workflow config")
+    parser.add_argument("--cores", type=int, default=2, help="snakemake --cores")
+    parser.add_argument("--server-timeout", type=float, default=30, help="seconds to wait for the server")
+    parser.add_argument(
+        "snakemake_args", nargs=argparse.REMAINDER, help="further snakemake arguments (after --)"
+    )
+
+
+def demo_settings(configfile: Path) -> dict:
+    """The `demo:` section of a workflow config, with defaults."""
+    if not configfile.exists():
+        raise UserInputError(f"config file not found: {configfile}")
+    config = yaml.safe_load(configfile.read_text(encoding="utf-8")) or {}
+    if "demo" not in config:
+        raise UserInputError(f"{configfile} has no 'demo:' section")
+    return {**SYNTH_DEFAULTS, "corpus_dir": "resources/demo/corpus", "port": 18731, **config["demo"]}
+
+
+def ensure_corpus(settings: dict) -> Path:
+    """Generate the corpus unless one made with the same settings is there."""
+    corpus = Path(settings["corpus_dir"])
+    synth = {key: settings[key] for key in SYNTH_DEFAULTS}
+    stamp = corpus / "demo-settings.json"
+    if stamp.exists() and json.loads(stamp.read_text()) == synth and (corpus / "corpus.json").exists():
+        log.info("demo corpus in %s is up to date", corpus)
+        return corpus
+    cmd = [sys.executable, "-m", "alignnet", "synth", str(corpus), "--videos", str(synth["videos"])]
+    cmd += ["--seconds", str(synth["seconds"]), "--seed", str(synth["seed"])]
+    cmd += ["--negatives", str(synth["negatives"])] + (["--warp"] if synth["warp"] else [])
+    log.info("generating the demo corpus: %s", " ".join(cmd[2:]))
+    subprocess.run(cmd, check=True)
+    stamp.write_text(json.dumps(synth) + "\n")
+    return corpus
+
+
+def start_server(corpus: Path, port: int, timeout: float) -> tuple[subprocess.Popen, str]:
+    """Start `alignnet serve-corpus` and wait until it serves."""
+    url_file = Path(tempfile.mkdtemp(prefix="alignnet-demo-")) / "url"
+    cmd = [sys.executable, "-m", "alignnet", "serve-corpus", str(corpus), "--port", str(port)]
+    server = subprocess.Popen(cmd + ["--url-file", str(url_file)])
+    deadline = time.monotonic() + timeout
+    while not url_file.exists() or not url_file.read_text().strip():
+        if server.poll() is not None:
+            raise UserInputError(f"the corpus server exited with {server.returncode} (is port {port} in use?)")
+        if time.monotonic() > deadline:
+            server.kill()
+            raise UserInputError(f"the corpus server did not start within {timeout:.0f} s")
+        time.sleep(0.1)
+    return server, url_file.read_text().strip()
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def run(args: argparse.Namespace) -> int:
+    configfile = Path(args.configfile)
+    settings = demo_settings(configfile)
+    corpus = ensure_corpus(settings)
+    server, url = start_server(corpus, int(settings["port"]), args.server_timeout)
+    log.info("serving the demo corpus at %s", url)
+    extra = [a for a in args.snakemake_args if a != "--"]
+    cmd = ["snakemake", "--cores", str(args.cores), "--configfile", str(configfile), *extra]
+    try:
+        bindir = Path(sys.executable).parent
+        env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
+        return subprocess.run(cmd, env=env).returncode
+    finally:
+        stop_server(server)

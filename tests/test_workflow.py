@@ -1,0 +1,106 @@
+"""The workflow itself: lint, formatting, dry-runs of both configs, config schema."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+REPO = Path(__file__).resolve().parent.parent
+SCHEMA = str(REPO / "workflow/schemas/config.schema.yaml")
+PER_VIDEO_RULES = ("download_video", "clip_video", "pose_video", "filter_video", "clean_video", "logmel_video")
+
+
+def snakemake(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["snakemake", "--snakefile", str(REPO / "workflow/Snakefile"), "--directory", str(cwd), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_lint_is_clean():
+    result = snakemake("--lint", "--configfile", "config/demo.yaml")
+    assert result.returncode == 0, result.stderr
+    assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
+
+
+def test_snakefmt_is_clean():
+    result = subprocess.run(["snakefmt", "--check", "workflow"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("configfile", ["config.yaml", "config/demo.yaml"])
+def test_dry_run_plans_discovery(configfile, tmp_path):
+    result = snakemake("-n", "--configfile", str(REPO / configfile), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "discover" in result.stdout
+
+
+def write_manifest(path: Path, ids: list[str]) -> None:
+    rows = ["video_id\turl\ttitle\tuploader\tduration\tsource"]
+    rows += [f"{i}\thttp://127.0.0.1:9/{i}.mp4\ttitle {i}\tdancer\t30\ttest" for i in ids]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("configfile", ["config.yaml", "config/demo.yaml"])
+def test_dry_run_with_manifest_plans_every_stage(configfile, tmp_path):
+    manifest = tmp_path / "manifest.tsv"
+    write_manifest(manifest, ["a1", "b2", "c3"])
+    result = snakemake("-n", "--configfile", str(REPO / configfile), "--config", f"manifest={manifest}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for rule in (*PER_VIDEO_RULES, "split", "summary", "train"):
+        assert rule in result.stdout, f"{rule} not planned"
+    assert "discover" not in result.stdout.replace("discover.", "")
+
+
+def test_single_stage_target(tmp_path):
+    manifest = tmp_path / "manifest.tsv"
+    write_manifest(manifest, ["a1", "b2"])
+    result = snakemake("-n", "pose", "--configfile", str(REPO / "config/demo.yaml"), "--config", f"manifest={manifest}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "pose_video" in result.stdout and "train" not in result.stdout
+
+
+def base_config() -> dict:
+    return yaml.safe_load((REPO / "config.yaml").read_text())
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda c: c["media"].update(fps=-3), "fps"),
+        (lambda c: c.update(bogus_key=1), "bogus_key"),
+        (lambda c: c.pop("sources"), "sources"),
+        (lambda c: c["pose"].update(backend="openpifpaf"), "backend"),
+        (lambda c: c["splits"].update(tain=3), "tain"),
+    ],
+)
+def test_schema_rejects_bad_config_naming_the_key(change, named):
+    config = copy.deepcopy(base_config())
+    change(config)
+    with pytest.raises(WorkflowError) as err:
+        validate(config, SCHEMA)
+    assert named in str(err.value)
+
+
+def test_schema_fills_defaults():
+    config = {"sources": ["ytsearch1:x"]}
+    validate(config, SCHEMA)
+    assert config["media"]["fps"] == 30 and config["logmel"]["n_mels"] == 128
+    assert config["clean"]["max_gap"] == 15
+
+
+def test_schema_rejection_reaches_the_user(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sources: [x]\nmedia: {fps: -3}\n")
+    result = snakemake("-n", "--configfile", str(bad), cwd=tmp_path)
+    assert result.returncode != 0
+    assert "fps" in result.stderr + result.stdout

@@ -1,0 +1,24 @@
+# Stage 3: normalise to constant fps and mono audio, cut whole clips.
+
+
+rule clip_video:
+    input:
+        "resources/videos/{video}",
+    output:
+        directory("results/clips/{video}"),
+    log:
+        "logs/clip/{video}.log",
+    benchmark:
+        "results/benchmarks/clip/{video}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: 2
+    params:
+        options=options("media"),
+    shell:
+        "alignnet clip {input}/video.mp4 {params.options} -o {output} > {log} 2>&1"
+
+
+rule clip:
+    input:
+        per_video("results/clips/{video}"),

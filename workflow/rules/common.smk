@@ -1,0 +1,83 @@
+# Helpers of the workflow: config validation, the video list, input functions.
+# Rule files define no functions; everything they need is here.
+import csv
+import functools
+import shlex
+from pathlib import Path
+
+from snakemake.utils import validate
+
+validate(config, "../schemas/config.schema.yaml")
+
+
+wildcard_constraints:
+    video=r"[A-Za-z0-9_.-]+",
+
+
+MANIFEST = config["manifest"] or "results/manifest.tsv"
+
+
+@functools.cache
+def _read_video_ids(manifest_path):
+    with open(manifest_path, newline="", encoding="utf-8") as fh:
+        return tuple(row["video_id"] for row in csv.DictReader(fh, delimiter="\t"))
+
+
+def video_ids():
+    """Ids of the manifest: a given manifest directly, else after discovery."""
+    if config["manifest"]:
+        return _read_video_ids(config["manifest"])
+    return _read_video_ids(checkpoints.discover.get().output.manifest)
+
+
+def per_video(pattern):
+    """An input function: `pattern` expanded over every video of the manifest."""
+
+    def inputs(wildcards):
+        return expand(pattern, video=video_ids())
+
+    return inputs
+
+
+def options(section, skip=()):
+    """A config section as command-line options: {max_gap: 15} -> --max-gap 15."""
+    parts = []
+    for key, value in config[section].items():
+        if key in skip or value is None or value is False:
+            continue
+        flag = f"--{key.replace('_', '-')}"
+        if value is True:
+            parts.append(flag)
+        elif isinstance(value, list):
+            for item in value:
+                parts += [flag, str(item)]
+        else:
+            parts += [flag, str(value)]
+    return shlex.join(parts)
+
+
+def pose_options():
+    """Options of `alignnet pose` for the configured backend."""
+    pose = config["pose"]
+    parts = ["--backend", pose["backend"]]
+    if pose["backend"] == "mediapipe":
+        parts += ["--max-side", str(pose["max_side"])]
+    elif pose["backend"] == "openpose":
+        parts += ["--net-resolution", pose["net_resolution"]]
+        parts += ["--number-people-max", str(pose["number_people_max"])]
+        for key in ("model_folder", "python_path"):
+            if pose[key]:
+                parts += [f"--{key.replace('_', '-')}", pose[key]]
+    return shlex.join(parts)
+
+
+def pose_json_dir(wildcards):
+    """openpose-json: the folder of one video's *_keypoints.json files."""
+    return str(Path(config["pose"]["json_dir"]) / wildcards.video)
+
+
+def all_targets():
+    return [
+        "results/dataset/summary.json",
+        "results/train/alignnet/best.safetensors",
+    ]

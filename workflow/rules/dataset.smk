@@ -1,0 +1,46 @@
+# Stages 9-10: video-disjoint splits, the packed training data, the summary.
+
+
+rule split:
+    input:
+        keypoints=per_video("results/keypoints/{video}.parquet"),
+        logmel=per_video("results/logmel/{video}.npz"),
+    output:
+        directory("results/dataset/splits"),
+    log:
+        "logs/dataset/split.log",
+    benchmark:
+        "results/benchmarks/dataset/split.tsv"
+    conda:
+        "../../envs/audio.yaml"
+    params:
+        sizes=options("splits"),
+        fps=config["media"]["fps"],
+        sample_rate=config["media"]["sample_rate"],
+        hop_length=config["logmel"]["hop_length"],
+    shell:
+        "alignnet split --keypoints {input.keypoints} --logmel {input.logmel} {params.sizes}"
+        " --fps {params.fps} --sample-rate {params.sample_rate} --hop-length {params.hop_length}"
+        " -o {output} > {log} 2>&1"
+
+
+rule summary:
+    input:
+        manifest=MANIFEST,
+        failures="results/download/failures.tsv",
+        clips=per_video("results/clips/{video}"),
+        pose=per_video("results/pose/{video}.npz"),
+        verdicts="results/filter/verdicts.tsv",
+        rejections=per_video("results/clean/{video}.rejections.tsv"),
+        dataset="results/dataset/splits",
+    output:
+        "results/dataset/summary.json",
+    log:
+        "logs/dataset/summary.log",
+    conda:
+        "../../envs/data.yaml"
+    shell:
+        "alignnet summary --manifest {input.manifest} --failures {input.failures}"
+        " --clips {input.clips} --pose {input.pose} --verdicts {input.verdicts}"
+        " --rejections {input.rejections} --dataset {input.dataset}"
+        " -o {output} > {log} 2>&1"

@@ -1,0 +1,33 @@
+# Stage 5: the paper's quality rules; a verdict and a reason for every clip.
+
+
+rule filter_video:
+    input:
+        clips="results/clips/{video}",
+        pose="results/pose/{video}.npz",
+    output:
+        "results/filter/{video}.tsv",
+    log:
+        "logs/filter/{video}.log",
+    benchmark:
+        "results/benchmarks/filter/{video}.tsv"
+    conda:
+        "../../envs/pose.yaml"
+    params:
+        options=options("filter"),
+    shell:
+        "alignnet filter {input.clips} {input.pose} {params.options}"
+        " -o {output} > {log} 2>&1"
+
+
+rule filter:
+    input:
+        per_video("results/filter/{video}.tsv"),
+    output:
+        "results/filter/verdicts.tsv",
+    log:
+        "logs/filter/verdicts.log",
+    conda:
+        "../../envs/data.yaml"
+    shell:
+        "alignnet gather verdicts {input} -o {output} > {log} 2>&1"

@@ -1,0 +1,23 @@
+# Stage 8: 128-bin log-mel spectrograms of every clip.
+
+
+rule logmel_video:
+    input:
+        clips="results/clips/{video}",
+    output:
+        "results/logmel/{video}.npz",
+    log:
+        "logs/logmel/{video}.log",
+    benchmark:
+        "results/benchmarks/logmel/{video}.tsv"
+    conda:
+        "../../envs/audio.yaml"
+    params:
+        options=options("logmel"),
+    shell:
+        "alignnet logmel {input.clips} {params.options} -o {output} > {log} 2>&1"
+
+
+rule logmel:
+    input:
+        per_video("results/logmel/{video}.npz"),

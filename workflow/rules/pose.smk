@@ -1,0 +1,32 @@
+# Stage 4: 2D pose, one job per video (the backend is chosen in config).
+
+
+rule pose_video:
+    input:
+        clips="results/clips/{video}",
+    output:
+        "results/pose/{video}.npz",
+    log:
+        "logs/pose/{video}.log",
+    benchmark:
+        "results/benchmarks/pose/{video}.tsv"
+    conda:
+        "../../envs/pose.yaml"
+    threads: 1
+    resources:
+        gpu=1 if config["pose"]["backend"] == "openpose" else 0,
+    params:
+        options=pose_options(),
+        json_dir=lambda wildcards: (
+            shlex.join(["--json-dir", pose_json_dir(wildcards)])
+            if config["pose"]["backend"] == "openpose-json"
+            else ""
+        ),
+    shell:
+        "alignnet pose {input.clips}/video.mp4 {params.options} {params.json_dir}"
+        " -o {output} > {log} 2>&1"
+
+
+rule pose:
+    input:
+        per_video("results/pose/{video}.npz"),
