@@ -1,0 +1,72 @@
+"""Download one video of a manifest with yt-dlp.
+
+Reads the manifest row of --video-id and writes OUTDIR/video.mp4 (at most
+--max-height video + best audio, merged to mp4, checked with ffprobe),
+OUTDIR/info.json (id, title, uploader, duration, webpage_url, format, ...)
+and OUTDIR/status.json. A video that cannot be downloaded (HTTP error,
+dropped or truncated transfer, unsupported URL, corrupt file) gets a
+status.json with ok=false and a reason, no video.mp4, and exit status 0, so
+the other videos go on.
+
+`alignnet gather download-failures` collects the status.json files of many
+download directories into a failures TSV for the summary.
+
+Example:
+  alignnet download --manifest results/manifest.tsv --video-id abc123 \\
+      -o results/download/abc123 --archive results/download/archive.txt --retries 3
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from alignnet.data.download import DownloadSettings, download_video
+from alignnet.data.manifest import find_entry, read_manifest
+from alignnet.errors import UserInputError
+
+HELP = "download the videos of a manifest with yt-dlp"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--manifest", type=Path, required=True, help="manifest TSV (from `alignnet discover`)")
+    parser.add_argument("--video-id", required=True, help="the manifest row to download")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="output directory of the video")
+    parser.add_argument("--archive", type=Path, help="yt-dlp download archive: videos listed there are skipped")
+    parser.add_argument("--max-height", type=int, default=720, help="highest video resolution (pixels)")
+    parser.add_argument("--retries", type=int, default=3, help="retries for HTTP, fragments and extraction")
+    parser.add_argument(
+        "--backoff",
+        type=float,
+        default=1.0,
+        help="seconds before the first retry; doubled at each retry (at most 60 s)",
+    )
+    parser.add_argument("--rate-limit", type=int, help="download rate limit, bytes per second")
+    parser.add_argument("--socket-timeout", type=float, default=30.0, help="network timeout, seconds")
+    parser.add_argument("--cookies", type=Path, help="Netscape cookies file for yt-dlp")
+    parser.add_argument("--js-runtime", help="path of the deno binary (default: the `deno` package's)")
+
+
+def run(args: argparse.Namespace) -> int:
+    entries = read_manifest(args.manifest)
+    for name, value in (("--max-height", args.max_height), ("--retries", args.retries)):
+        if value < 0:
+            raise UserInputError(f"{name} {value}: must be >= 0")
+    if args.cookies is not None and not args.cookies.is_file():
+        raise UserInputError(f"--cookies file not found: {args.cookies}")
+    if args.js_runtime is not None and not Path(args.js_runtime).is_file():
+        raise UserInputError(f"--js-runtime not found: {args.js_runtime}")
+    entry = find_entry(entries, args.video_id, args.manifest)
+    settings = DownloadSettings(
+        archive=args.archive,
+        max_height=args.max_height,
+        retries=args.retries,
+        backoff=args.backoff,
+        rate_limit=args.rate_limit,
+        cookies=args.cookies,
+        js_runtime=args.js_runtime,
+        socket_timeout=args.socket_timeout,
+    )
+    status = download_video(entry, args.output, settings)
+    print(f"{entry.video_id}: {'ok' if status.ok else f'failed ({status.reason}): {status.detail}'}")
+    return 0
