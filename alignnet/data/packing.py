@@ -1,0 +1,84 @@
+"""The split stage: video-disjoint splits packed into memory-mappable arrays.
+
+Output directory (what `alignnet train` reads):
+    splits.tsv                 clip_id, video_id, split (every kept clip; "unused" beyond the targets)
+    {split}_keypoints.npy      float32 (n, frames, 19, 2) cleaned, body-centred pixels
+    {split}_logmel.npy         float16 (n, n_mels, m) log-mel normalised with train statistics
+    {split}_index.tsv          clip_id, video_id, clip_index: row i of both arrays
+    logmel_stats.npz           per-bin mean and std of the train split
+    meta.json                  fps, sample_rate, hop_length, sizes, counts
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from alignnet.atomic import atomic_output
+from alignnet.data.keypoint_table import read_clip_keypoints
+from alignnet.data.logmel import load_logmel_file, logmel_statistics, pack_split
+from alignnet.data.splits import assign_splits
+
+SPLITS = ("train", "val", "test")
+PathLike = str | os.PathLike[str]
+
+
+def _clip_frame(clip_ids: Sequence[str]) -> pd.DataFrame:
+    """clip ids "<video_id>/<clip_index>" as a table."""
+    video_ids, indices = zip(*(c.rsplit("/", 1) for c in clip_ids), strict=True) if clip_ids else ((), ())
+    return pd.DataFrame({"clip_id": list(clip_ids), "video_id": list(video_ids), "clip_index": [int(i) for i in indices]})
+
+
+def _train_logmels(npz_paths: Mapping[str, Path], train: pd.DataFrame):
+    """The raw log-mel of every train clip, one video at a time."""
+    for video_id, rows in train.groupby("video_id", sort=True):
+        data = load_logmel_file(npz_paths[video_id])
+        position = {int(c): i for i, c in enumerate(data.clip_index)}
+        yield data.logmel[[position[int(c)] for c in rows["clip_index"]]]
+
+
+def pack_dataset(
+    keypoint_files: Sequence[PathLike],
+    logmel_files: Sequence[PathLike],
+    sizes: Mapping[str, int],
+    seed: int,
+    meta: Mapping[str, float | int],
+    out_dir: PathLike,
+) -> dict[str, int]:
+    """Assign splits to the kept clips and write the packed dataset; returns clips per split.
+
+    logmel_files are named after their video id (results/logmel/<video_id>.npz).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    keypoints = read_clip_keypoints(list(keypoint_files))
+    if not keypoints:
+        raise ValueError(f"no kept clips in {len(keypoint_files)} keypoint files: nothing to split")
+    npz_paths = {Path(p).stem: Path(p) for p in logmel_files}
+    clips = _clip_frame(sorted(keypoints))
+    splits = assign_splits(clips[["video_id", "clip_id"]], sizes, seed).merge(clips, on=["clip_id", "video_id"])
+    with atomic_output(out / "splits.tsv") as tmp:
+        splits[["clip_id", "video_id", "split"]].to_csv(tmp, sep="\t", index=False)
+
+    train = splits[splits["split"] == "train"]
+    stats = logmel_statistics(_train_logmels(npz_paths, train))
+    stats.save(out / "logmel_stats.npz")
+    counts = {}
+    for name in SPLITS:
+        part = splits[splits["split"] == name].sort_values("clip_id")
+        counts[name] = len(part)
+        pack_split(npz_paths, list(zip(part["video_id"], part["clip_index"], strict=True)), stats,
+                   out / f"{name}_logmel.npy")  # fmt: skip
+        with atomic_output(out / f"{name}_keypoints.npy") as tmp:
+            np.save(tmp, np.stack([keypoints[c] for c in part["clip_id"]]).astype(np.float32)
+                    if len(part) else np.zeros((0, 0, 19, 2), np.float32))  # fmt: skip
+        with atomic_output(out / f"{name}_index.tsv") as tmp:
+            part[["clip_id", "video_id", "clip_index"]].to_csv(tmp, sep="\t", index=False)
+    with atomic_output(out / "meta.json") as tmp:
+        tmp.write_text(json.dumps({**meta, "sizes": dict(sizes), "seed": seed, "clips": counts}, indent=1) + "\n")
+    return counts

@@ -1,0 +1,1 @@
+"""The demo corpus generator: synthetic dance videos with music and ground truth (`alignnet synth`)."""

@@ -1,0 +1,44 @@
+"""Random monotonic, non-uniform time warps of a frame sequence (speed-ups and slow-downs)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAX_DEVIATION_S = 0.5
+MIN_SLOPE = 0.5
+MAX_SLOPE = 2.0
+
+
+def random_warp(rng: np.random.Generator, n_frames: int, fps: float) -> np.ndarray:
+    """source_frame for every output frame: (n_frames,) float64, strictly increasing.
+
+    source(i) = i + d(i), with d a sum of slow random sinusoids (periods 1.5-8 s)
+    pinned to 0 at both ends, so source runs from 0 to n_frames - 1. d is
+    scaled so that |d| <= a random 0.25-0.5 s and the slope 1 + d' stays in
+    [0.5, 2] (keeping a 10 % margin inside those bounds).
+    """
+    if n_frames < 2:
+        return np.zeros(n_frames)
+    i = np.arange(n_frames, dtype=np.float64)
+    t = i / fps
+    d = np.zeros(n_frames)
+    for _ in range(int(rng.integers(2, 5))):
+        period = rng.uniform(1.5, 8.0)
+        phase = rng.uniform(0, 2 * np.pi)
+        d += rng.uniform(0.4, 1.0) * (np.sin(2 * np.pi * t / period + phase) - np.sin(phase))
+    d -= i / (n_frames - 1) * d[-1]
+    peak = np.max(np.abs(d))
+    if peak < 1e-9:
+        return i
+    d *= rng.uniform(0.25, MAX_DEVIATION_S) * fps / peak
+    slope = 1 + np.gradient(d)
+    lo, hi = MIN_SLOPE * 1.1, MAX_SLOPE * 0.9
+    worst = max(np.max(np.maximum(1 - slope, 0)) / (1 - lo), np.max(np.maximum(slope - 1, 0)) / (hi - 1))
+    if worst > 1:
+        d /= worst
+    return i + d
+
+
+def identity(n_frames: int) -> np.ndarray:
+    """The unwarped timeline: source_frame[i] == i."""
+    return np.arange(n_frames, dtype=np.float64)
