@@ -39,8 +39,10 @@ rule summary:
         "logs/dataset/summary.log",
     conda:
         "../../envs/data.yaml"
+    params:
+        clip_seconds=config["media"]["clip_seconds"],
     shell:
         "alignnet summary --manifest {input.manifest} --failures {input.failures}"
         " --clips {input.clips} --pose {input.pose} --verdicts {input.verdicts}"
         " --rejections {input.rejections} --dataset {input.dataset}"
-        " -o {output} > {log} 2>&1"
+        " --clip-seconds {params.clip_seconds} -o {output} > {log} 2>&1"

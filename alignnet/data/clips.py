@@ -1,0 +1,195 @@
+"""The clip stage: normalise one video and cut it into fixed-length A/V clips.
+
+A clip directory holds
+
+- video.mp4   constant-fps H.264, frame j at j / fps seconds (see alignnet.data.media);
+- audio.wav   mono PCM, sample s at s / sample_rate seconds on the same timeline;
+- clips.tsv   one row per clip: clip_index, start_frame, n_frames, start_sample,
+              n_samples, start_time (seconds);
+- media.json  sizes and how the source was mapped (source fps, rotation, audio offset);
+- status.json StageStatus(stage="clip"): ok, or the reason the video left the pipeline.
+
+Clips are whole: clip k covers normalised frames k * hop_frames + i for
+i < clip_frames and the audio samples of the same time span; a trailing part
+shorter than a clip is dropped. Clips are not cut into files: later stages
+read their span from video.mp4 / audio.wav with the helpers below.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import soundfile
+
+from alignnet.atomic import atomic_output
+from alignnet.data.media import normalise
+from alignnet.errors import UserInputError
+from alignnet.stage_status import Reason, StageFailure, StageStatus, upstream_failure
+
+log = logging.getLogger(__name__)
+
+STAGE = "clip"
+VIDEO_FILE = "video.mp4"
+AUDIO_FILE = "audio.wav"
+CLIPS_FILE = "clips.tsv"
+MEDIA_FILE = "media.json"
+CLIP_COLUMNS = ("clip_index", "start_frame", "n_frames", "start_sample", "n_samples", "start_time")
+
+
+@dataclass(frozen=True)
+class ClipConfig:
+    """How videos are normalised and cut (paper: 30 fps, 44.1 kHz, 6-second clips)."""
+
+    fps: int = 30
+    sample_rate: int = 44100
+    clip_seconds: float = 6.0
+    hop_seconds: float | None = None  # None: the clip length (non-overlapping clips)
+    max_height: int = 720
+
+    @property
+    def clip_frames(self) -> int:
+        return round(self.clip_seconds * self.fps)
+
+    @property
+    def clip_samples(self) -> int:
+        return round(self.clip_seconds * self.sample_rate)
+
+    @property
+    def hop_frames(self) -> int:
+        return round((self.clip_seconds if self.hop_seconds is None else self.hop_seconds) * self.fps)
+
+    def __post_init__(self) -> None:
+        if self.clip_frames < 1 or self.hop_frames < 1:
+            raise UserInputError(
+                f"clip and hop must last at least one frame (clip_seconds={self.clip_seconds}, "
+                f"hop_seconds={self.hop_seconds}, fps={self.fps})"
+            )
+        if self.clip_frames * self.sample_rate != self.clip_samples * self.fps:
+            raise UserInputError(
+                f"clip_seconds={self.clip_seconds} is not a whole number of audio samples "
+                f"per video frame at fps={self.fps}, sample_rate={self.sample_rate}"
+            )
+        if (self.hop_frames * self.sample_rate) % self.fps:
+            raise UserInputError(
+                f"a hop of {self.hop_frames} frames is not a whole number of audio samples "
+                f"at fps={self.fps}, sample_rate={self.sample_rate}"
+            )
+
+
+def clip_table(n_frames: int, n_samples: int, cfg: ClipConfig) -> pd.DataFrame:
+    """Every whole clip that fits in `n_frames` video frames and `n_samples` audio samples."""
+    hop_samples = cfg.hop_frames * cfg.sample_rate // cfg.fps
+    by_video = (n_frames - cfg.clip_frames) // cfg.hop_frames + 1 if n_frames >= cfg.clip_frames else 0
+    by_audio = (n_samples - cfg.clip_samples) // hop_samples + 1 if n_samples >= cfg.clip_samples else 0
+    index = np.arange(min(by_video, by_audio), dtype=np.int64)
+    start_frame = index * cfg.hop_frames
+    return pd.DataFrame(
+        {
+            "clip_index": index,
+            "start_frame": start_frame,
+            "n_frames": np.full_like(index, cfg.clip_frames),
+            "start_sample": index * hop_samples,
+            "n_samples": np.full_like(index, cfg.clip_samples),
+            "start_time": start_frame / cfg.fps,
+        }
+    )
+
+
+def write_clip_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    with atomic_output(path) as tmp:
+        table.loc[:, list(CLIP_COLUMNS)].to_csv(tmp, sep="\t", index=False, float_format="%.6f")
+
+
+def load_clip_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """clips.tsv (or the clip directory holding it) as a DataFrame with the CLIP_COLUMNS."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / CLIPS_FILE
+    table = pd.read_csv(path, sep="\t")
+    missing = set(CLIP_COLUMNS) - set(table.columns)
+    if missing:
+        raise ValueError(f"{path}: not a clip table, missing columns {sorted(missing)}")
+    return table
+
+
+def _clip_row(clipdir: Path, clip_index: int) -> pd.Series:
+    table = load_clip_table(clipdir)
+    rows = table[table["clip_index"] == clip_index]
+    if rows.empty:
+        raise KeyError(f"{clipdir / CLIPS_FILE}: no clip {clip_index} (has {len(table)} clips)")
+    return rows.iloc[0]
+
+
+def clip_frame_range(clipdir: str | os.PathLike[str], clip_index: int) -> range:
+    """Indices of the frames of video.mp4 that make clip `clip_index`."""
+    row = _clip_row(Path(clipdir), clip_index)
+    return range(int(row.start_frame), int(row.start_frame + row.n_frames))
+
+
+def clip_sample_range(clipdir: str | os.PathLike[str], clip_index: int) -> range:
+    """Indices of the samples of audio.wav that make clip `clip_index`."""
+    row = _clip_row(Path(clipdir), clip_index)
+    return range(int(row.start_sample), int(row.start_sample + row.n_samples))
+
+
+def read_clip_audio(clipdir: str | os.PathLike[str], clip_index: int) -> np.ndarray:
+    """Audio of one clip: (n_samples,) float32 in [-1, 1] at the clip's sample rate."""
+    samples = clip_sample_range(clipdir, clip_index)
+    audio, _ = soundfile.read(
+        Path(clipdir) / AUDIO_FILE, start=samples.start, stop=samples.stop, dtype="float32", always_2d=False
+    )
+    if len(audio) != len(samples):
+        raise ValueError(
+            f"{Path(clipdir) / AUDIO_FILE}: clip {clip_index} needs samples "
+            f"{samples.start}..{samples.stop}, file ends at {samples.start + len(audio)}"
+        )
+    return audio
+
+
+def _remove_outputs(outdir: Path) -> None:
+    for name in (VIDEO_FILE, AUDIO_FILE, CLIPS_FILE, MEDIA_FILE):
+        (outdir / name).unlink(missing_ok=True)
+
+
+def clip_video(src: str | os.PathLike[str], outdir: str | os.PathLike[str], cfg: ClipConfig) -> StageStatus:
+    """Normalise `src` into `outdir` and write its clip table; returns the status written there.
+
+    A failed item (see alignnet.stage_status) leaves only status.json in `outdir`.
+    Raises UserInputError when `src` is missing and no failed status explains why.
+    """
+    src, outdir = Path(src), Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    try:
+        upstream = upstream_failure(src)
+    except FileNotFoundError as exc:
+        raise UserInputError(f"input video not found: {src}") from exc
+    if src.is_dir():
+        raise UserInputError(f"input video is a directory: {src}")
+    try:
+        if upstream is not None:
+            raise StageFailure(Reason.UPSTREAM, f"{upstream.stage}: {upstream.reason}: {upstream.detail}")
+        with atomic_output(outdir / VIDEO_FILE) as video_tmp, atomic_output(outdir / AUDIO_FILE) as audio_tmp:
+            media = normalise(src, video_tmp, audio_tmp, cfg.fps, cfg.sample_rate, cfg.max_height)
+            table = clip_table(media.n_frames, media.n_samples, cfg)
+            if table.empty:
+                raise StageFailure(
+                    Reason.TOO_SHORT,
+                    f"{src}: {media.n_frames / cfg.fps:.2f} s of video and {media.n_samples / cfg.sample_rate:.2f} s"
+                    f" of audio, shorter than one {cfg.clip_seconds:g} s clip",
+                )
+        write_clip_table(table, outdir / CLIPS_FILE)
+        with atomic_output(outdir / MEDIA_FILE) as tmp:
+            tmp.write_text(json.dumps(media.to_json(), indent=1) + "\n", encoding="utf-8")
+        status = StageStatus(STAGE, True, detail=f"{len(table)} clips of {cfg.clip_frames} frames")
+    except StageFailure as failure:
+        log.warning("%s", failure)
+        _remove_outputs(outdir)
+        status = StageStatus(STAGE, False, str(failure.reason), failure.detail)
+    status.write(outdir)
+    return status
