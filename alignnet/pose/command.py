@@ -1,0 +1,157 @@
+"""2D pose of one video: BODY_25 keypoints of the most prominent person, every frame.
+
+Reads VIDEO (or, with --backend openpose-json, OpenPose's --write_json folder
+for it) and writes OUT.npz, a PoseSequence: keypoints (frames, 25, 3) with x,
+y in pixels of VIDEO's frames and a confidence, (0, 0, 0) for a point not
+found; people per frame; fps; size. Backends:
+
+  mediapipe      MediaPipe Pose on the CPU (one person; people is 1 or 0 and
+                 meta["counts_people"] is "false": filter on other evidence)
+  openpose       OpenPose's Python wrapper (needs OpenPose built with BUILD_PYTHON=ON)
+  openpose-json  import the JSON files OpenPose wrote with --write_json DIR
+
+When VIDEO is missing because an earlier stage failed (a failed status.json
+beside it), or VIDEO cannot be decoded, OUT gets 0 frames and
+meta["failed"] = the reason, and the command exits 0.
+
+Examples:
+  alignnet pose results/clips/abc/video.mp4 -o results/pose/abc.npz --backend mediapipe
+  alignnet pose video.mp4 -o video.npz --backend openpose --model-folder ~/openpose/models \\
+      --python-path ~/openpose/build/python
+  alignnet pose video.mp4 -o video.npz --backend openpose-json --json-dir openpose_json/
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from alignnet.errors import UserInputError
+from alignnet.pose.backends import FRAME_BACKENDS, PoseBackend, get_backend
+from alignnet.pose.extract import extract_pose, failed_sequence, probe_video
+from alignnet.pose.openpose_json import BACKEND_NAME as JSON_BACKEND
+from alignnet.pose.openpose_json import read_openpose_json
+from alignnet.pose.sequence import PoseSequence
+from alignnet.stage_status import Reason, StageFailure, upstream_failure
+
+HELP = "2D pose (BODY_25) of a video: mediapipe, openpose or openpose-json"
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("video", type=Path, help="the video (its basename names the OpenPose JSON files)")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="output .npz (PoseSequence)")
+    parser.add_argument(
+        "--backend", choices=[*FRAME_BACKENDS, JSON_BACKEND], default="mediapipe", help="pose estimator"
+    )
+    parser.add_argument(
+        "--max-side",
+        type=int,
+        default=640,
+        help="decode frames with the longer side at most this (0: full size); keypoints are "
+        "scaled back to full pixels",
+    )
+    parser.add_argument(
+        "--face", action="store_true", help="openpose, openpose-json: write the 70 face points (layout FACE_70) instead"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    mp_group = parser.add_argument_group("mediapipe")
+    mp_group.add_argument(
+        "--min-visibility", type=float, default=0.1, help="landmarks with a lower visibility are written as missing"
+    )
+    op_group = parser.add_argument_group("openpose")
+    op_group.add_argument("--model-folder", type=Path, help="OpenPose's models/ folder")
+    op_group.add_argument(
+        "--python-path",
+        type=Path,
+        help="folder holding openpose/pyopenpose (OpenPose's build/python); default $OPENPOSE_PYTHON",
+    )
+    op_group.add_argument("--net-resolution", default="-1x368", help="OpenPose --net_resolution")
+    op_group.add_argument(
+        "--number-people-max",
+        type=int,
+        default=-1,
+        help="OpenPose --number_people_max (-1: all; the single-person filter counts them)",
+    )
+    js_group = parser.add_argument_group("openpose-json")
+    js_group.add_argument("--json-dir", type=Path, help="the folder OpenPose's --write_json wrote")
+    js_group.add_argument(
+        "--json-prefix", help="basename in the JSON file names (default: VIDEO's name without suffix)"
+    )
+    js_group.add_argument(
+        "--keypoint-scale",
+        type=int,
+        default=0,
+        choices=[0, 3, 4],
+        help="OpenPose's --keypoint_scale of the JSON: 0 pixels; 3 [0,1] and 4 [-1,1] are "
+        "converted with the frame size (VIDEO's, or --width/--height)",
+    )
+    js_group.add_argument("--fps", type=float, help="frame rate when VIDEO is absent")
+    js_group.add_argument("--width", type=int, help="frame width in pixels when VIDEO is absent")
+    js_group.add_argument("--height", type=int, help="frame height in pixels when VIDEO is absent")
+
+
+def _frame_backend(args: argparse.Namespace) -> PoseBackend:
+    options: dict[str, dict[str, object]] = {
+        "mediapipe": {"min_visibility": args.min_visibility},
+        "openpose": {
+            "model_folder": args.model_folder,
+            "net_resolution": args.net_resolution,
+            "number_people_max": args.number_people_max,
+            "face": args.face,
+            "python_path": args.python_path,
+        },
+    }
+    if args.backend == "openpose" and args.model_folder is None:
+        raise UserInputError("--backend openpose needs --model-folder (OpenPose's models/ folder)")
+    return get_backend(args.backend, **options[args.backend])
+
+
+def _run_frames(args: argparse.Namespace) -> PoseSequence:
+    if args.face and args.backend == "mediapipe":
+        raise UserInputError("--face needs --backend openpose or openpose-json (MediaPipe Pose has no face points)")
+    backend = _frame_backend(args)
+    try:
+        return extract_pose(args.video, backend, max_side=args.max_side or None, progress=not args.no_progress)
+    finally:
+        backend.close()
+
+
+def _run_json(args: argparse.Namespace) -> PoseSequence:
+    if args.json_dir is None:
+        raise UserInputError("--backend openpose-json needs --json-dir")
+    if args.video.exists():
+        info = probe_video(args.video)
+        fps, width, height = info.fps, info.width, info.height
+    elif None in (args.fps, args.width, args.height):
+        raise UserInputError(f"video not found: {args.video} (without it, give --fps, --width and --height)")
+    else:
+        fps, width, height = args.fps, args.width, args.height
+    name = args.json_prefix or args.video.stem
+    layout = "FACE_70" if args.face else "BODY_25"
+    return read_openpose_json(args.json_dir, name, fps, width, height, args.keypoint_scale, layout)
+
+
+def run(args: argparse.Namespace) -> int:
+    layout = "FACE_70" if args.face else "BODY_25"
+    json_without_video = args.backend == JSON_BACKEND and None not in (args.fps, args.width, args.height)
+    try:
+        failed = upstream_failure(args.video)
+    except FileNotFoundError:
+        if not json_without_video:
+            raise UserInputError(f"video not found: {args.video}") from None
+        failed = None
+    if failed is not None:
+        log.warning("%s: upstream stage %s failed (%s); writing an empty pose", args.video, failed.stage, failed.reason)
+        detail = f"{failed.stage} failed: {failed.reason}: {failed.detail}"
+        failed_sequence(Reason.UPSTREAM, detail, args.backend, layout).save(args.output)
+        return 0
+    try:
+        sequence = _run_json(args) if args.backend == JSON_BACKEND else _run_frames(args)
+    except StageFailure as exc:
+        log.warning("%s: %s", args.video, exc)
+        sequence = failed_sequence(exc.reason, exc.detail, args.backend, layout)
+    sequence.save(args.output)
+    log.info("wrote %s (%d frames)", args.output, sequence.n_frames)
+    return 0
