@@ -1,0 +1,167 @@
+"""Keypoint cleaning for one clip: confidence mask, outlier median, gap filling, smoothing, centring.
+
+Order of the steps (`clean_clip`), and why:
+
+1. keep the 19 dance points (BODY_25 without the feet);
+2. points below `min_confidence` (and missing points, confidence 0) become NaN;
+3. median filter over time, ignoring NaN (`nan_median_filter`): outliers are
+   removed using observed values only. Interpolating first would let a spike
+   next to a gap become an end point of the interpolated line and spread into
+   a ramp the median can no longer remove; `scipy.signal.medfilt` itself
+   cannot take NaN (NaN sorts arbitrarily) and zero-pads the ends, which pulls
+   the first and last frames towards pixel 0. The window is edge-padded here.
+   A NaN frame stays NaN: the median only removes outliers, it does not fill;
+4. linear interpolation of each gap of at most `max_gap` frames (`fill_gaps`);
+   a gap at the start or end of the clip is held at the nearest observed
+   value. A longer gap, or a point never seen, raises
+   StageFailure(GAP_TOO_LONG): the clip is dropped rather than invented;
+5. Savitzky-Golay smoothing (`scipy.signal.savgol_filter`, mode "interp"):
+   exact for polynomials up to `savgol_order`, so smooth motion keeps its
+   shape and velocity/acceleration (the model's inputs) lose the jitter;
+6. mid-hip subtracted per frame: body-centred pixels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy.signal import savgol_filter
+
+from alignnet.keypoints import BODY_25, DANCE_KEYPOINTS, MID_HIP
+from alignnet.stage_status import Reason, StageFailure
+
+
+@dataclass(frozen=True)
+class CleanParams:
+    """Parameters of `clean_clip` (frames at the video's 30 fps).
+
+    min_confidence: points below it count as missing (OpenPose scores in [0, 1]).
+    median_kernel: odd window of the outlier median filter (5 frames = 0.17 s).
+    max_gap: longest run of missing frames that is interpolated (15 = 0.5 s).
+    savgol_window: odd Savitzky-Golay window (9 frames = 0.3 s).
+    savgol_order: polynomial order of the Savitzky-Golay fit.
+    """
+
+    min_confidence: float = 0.1
+    median_kernel: int = 5
+    max_gap: int = 15
+    savgol_window: int = 9
+    savgol_order: int = 3
+
+    def __post_init__(self) -> None:
+        if self.median_kernel < 1 or self.median_kernel % 2 == 0:
+            raise ValueError(f"median_kernel must be odd and positive, got {self.median_kernel}")
+        if self.savgol_window % 2 == 0 or self.savgol_window <= self.savgol_order:
+            raise ValueError(
+                f"savgol_window must be odd and larger than savgol_order, "
+                f"got window {self.savgol_window}, order {self.savgol_order}"
+            )
+        if self.max_gap < 0:
+            raise ValueError(f"max_gap must be >= 0, got {self.max_gap}")
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys, no spaces): the input of `config_hash`."""
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+
+    def config_hash(self) -> str:
+        """sha256 hex digest of the canonical JSON."""
+        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
+
+
+def mask_low_confidence(keypoints: np.ndarray, min_confidence: float) -> np.ndarray:
+    """(frames, points, 3) x, y, c -> (frames, points, 2) float64 x, y with NaN where c < min_confidence.
+
+    A missing point (c == 0) is always NaN, also when min_confidence is 0.
+    """
+    conf = keypoints[..., 2]
+    bad = (conf < min_confidence) | (conf <= 0)
+    xy = keypoints[..., :2].astype(np.float64)
+    xy[bad] = np.nan
+    return xy
+
+
+def nan_median_filter(values: np.ndarray, kernel: int) -> np.ndarray:
+    """Running median over axis 0 that ignores NaN; the ends are edge-padded.
+
+    values: (frames, ...) float. A NaN input stays NaN; a value whose window
+    has other observed values becomes their median with it.
+    """
+    if kernel == 1 or values.shape[0] == 0:
+        return values.copy()
+    half = kernel // 2
+    pad = [(half, half)] + [(0, 0)] * (values.ndim - 1)
+    padded = np.pad(values, pad, mode="edge")
+    windows = sliding_window_view(padded, kernel, axis=0)  # (frames, ..., kernel)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN, as wanted
+        out = np.nanmedian(windows, axis=-1)
+    out[np.isnan(values)] = np.nan
+    return out
+
+
+def _runs(missing: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of every run of True in a 1-D bool array."""
+    edges = np.diff(np.concatenate(([0], missing.astype(np.int8), [0])))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
+
+
+def fill_gaps(values: np.ndarray, max_gap: int, names: tuple[str, ...] | None = None) -> np.ndarray:
+    """Linearly interpolate NaN runs of at most `max_gap` frames along axis 0.
+
+    values: (frames, points, coords). Leading/trailing runs take the nearest
+    observed value. Raises StageFailure(GAP_TOO_LONG) naming the point and the
+    frames when a run is longer, or a point is never observed.
+    """
+    out = values.copy()
+    frames = np.arange(values.shape[0])
+    for p in range(values.shape[1]):
+        missing = np.isnan(values[:, p, :]).any(axis=1)
+        if not missing.any():
+            continue
+        name = names[p] if names is not None else str(p)
+        if missing.all():
+            raise StageFailure(Reason.GAP_TOO_LONG, f"{name} never seen in {values.shape[0]} frames")
+        for start, stop in _runs(missing):
+            if stop - start > max_gap:
+                raise StageFailure(
+                    Reason.GAP_TOO_LONG,
+                    f"{name} missing for {stop - start} frames ({start}-{stop - 1}), max_gap {max_gap}",
+                )
+        seen = ~missing
+        for c in range(values.shape[2]):
+            out[missing, p, c] = np.interp(frames[missing], frames[seen], values[seen, p, c])
+    return out
+
+
+def smooth(values: np.ndarray, window: int, order: int) -> np.ndarray:
+    """Savitzky-Golay along axis 0; clips shorter than `window` use the largest odd window that fits."""
+    n = values.shape[0]
+    if n <= order:
+        return values.copy()
+    window = min(window, n if n % 2 else n - 1)
+    if window <= order:
+        return values.copy()
+    return savgol_filter(values, window, order, axis=0, mode="interp")
+
+
+def clean_clip(keypoints: np.ndarray, params: CleanParams) -> np.ndarray:
+    """Clean one clip of BODY_25 keypoints.
+
+    keypoints: (frames, 25, 3) float x, y pixels and confidence (missing = 0, 0, 0).
+    Returns (frames, 19, 2) float32 body-centred pixels (mid-hip is 0, 0).
+    Raises StageFailure(GAP_TOO_LONG) when a gap cannot be filled.
+    """
+    if keypoints.ndim != 3 or keypoints.shape[1] < len(DANCE_KEYPOINTS) or keypoints.shape[2] != 3:
+        raise ValueError(f"keypoints must be (frames, 25, 3), got {keypoints.shape}")
+    kept = keypoints[:, list(DANCE_KEYPOINTS), :]
+    xy = mask_low_confidence(kept, params.min_confidence)
+    xy = nan_median_filter(xy, params.median_kernel)
+    xy = fill_gaps(xy, params.max_gap, tuple(BODY_25[i] for i in DANCE_KEYPOINTS))
+    xy = smooth(xy, params.savgol_window, params.savgol_order)
+    mid_hip = DANCE_KEYPOINTS.index(MID_HIP)
+    return (xy - xy[:, mid_hip : mid_hip + 1, :]).astype(np.float32)

@@ -1,0 +1,407 @@
+"""Clip quality rules of Dance50 (paper appendix 1) and their per-clip figures.
+
+Rules, checked in this order; the first that fails is the clip's reason:
+
+0. silent_audio: RMS of the clip's audio below `min_audio_db` dBFS.
+1. no_person: share of frames with a detected person below `min_detection_rate`.
+2. not_full_body: the head (any of nose, eyes, ears), both shoulders, hips,
+   knees and ankles found with confidence >= `min_keypoint_confidence` inside
+   the frame in fewer than `min_full_body_rate` of the frames, or the
+   dancer's keypoint span (median over detected frames) below
+   `min_body_height_frac` of the frame height.
+3. camera_motion: the background (dancer masked) moves more than
+   `max_camera_motion_px` pixels (at the analysis width, 160 px by default)
+   from where it was in the clip's first frame, or the picture scales by more
+   than `max_camera_zoom` (log scale) (see alignnet.data.camera_motion).
+4. multi_person: a second person in more than `max_multi_person_rate` of the
+   frames: the pose backend saw >= 2 people (decisive, OpenPose), a moving
+   person-sized figure apart from the dancer (alignnet.data.foreground), or a
+   person detector run on the frame with the dancer painted out finds someone
+   (alignnet.data.second_person; on every 10th frame, its own share counts).
+
+The order puts the most direct evidence first: audio and pose figures, then
+the background motion, which is unreliable when a close-up leaves little
+background to see, then the second person, whose foreground evidence assumes
+a static background (a moving camera makes the whole picture foreground).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import soundfile as sf
+from tqdm import tqdm
+
+from alignnet.data.camera_motion import Box, FrameMotion, clip_camera_figures, frame_motion
+from alignnet.data.foreground import FigureRule, other_figures, padded_box
+from alignnet.data.second_person import MaskedPersonDetector
+from alignnet.keypoints import BODY_25_INDEX
+from alignnet.pose.sequence import PoseSequence
+from alignnet.stage_status import Reason
+from alignnet.video_frames import iter_frames
+
+# Full body: both shoulders, hips, knees and ankles, and the head (any one of its points: a dancer
+# who turns away hides the nose but not the ears).
+REQUIRED_POINTS: tuple[int, ...] = tuple(
+    BODY_25_INDEX[n] for n in ("RShoulder", "LShoulder", "RHip", "LHip", "RKnee", "LKnee", "RAnkle", "LAnkle")
+)
+HEAD_POINTS: tuple[int, ...] = tuple(BODY_25_INDEX[n] for n in ("Nose", "REye", "LEye", "REar", "LEar"))
+VERDICT_COLUMNS = [
+    "video_id",
+    "clip_index",
+    "keep",
+    "reason",
+    "detail",
+    "detection_rate",
+    "multi_person_rate",
+    "camera_motion_px",
+    "camera_zoom",
+    "full_body_rate",
+    "body_height_frac",
+    "audio_rms_db",
+]
+SILENCE_DB = -120.0  # RMS floor: digital silence reads as this, not -inf
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Rule thresholds; each has a physical meaning (see the module docstring).
+
+    min_audio_db: -60 dBFS is ~30 dB under the quietest passages of mastered music.
+    min_detection_rate: a person in >= 80 % of frames (short misses are interpolated later).
+    max_multi_person_rate: a second person for at most 10 % of frames (0.6 s of a 6 s clip).
+    max_camera_motion_px: 3 px at 160 px width, ~2 % of the frame width.
+    max_camera_zoom: log scale 0.03, a 3 % change of size.
+    min_keypoint_confidence: a point counts as visible at this confidence.
+    min_full_body_rate: the needed points visible in >= 80 % of frames.
+    min_body_height_frac: nose-to-ankle span >= 30 % of the frame height (a full-size shot).
+    """
+
+    min_audio_db: float = -60.0
+    min_detection_rate: float = 0.8
+    max_multi_person_rate: float = 0.1
+    max_camera_motion_px: float = 3.0
+    max_camera_zoom: float = 0.03
+    min_keypoint_confidence: float = 0.3
+    min_full_body_rate: float = 0.8
+    min_body_height_frac: float = 0.3
+
+
+@dataclass(frozen=True)
+class ClipFigures:
+    """Measured figures of one clip (rates are shares of its frames)."""
+
+    detection_rate: float
+    multi_person_rate: float
+    camera_motion_px: float
+    camera_zoom: float
+    full_body_rate: float
+    body_height_frac: float
+    audio_rms_db: float
+
+
+@dataclass(frozen=True)
+class PoseMeasures:
+    """Per-frame measurements from the pose (arrays of length frames).
+
+    detected: a person was found. full_body: every REQUIRED_POINTS and one of
+    HEAD_POINTS visible (confidence and inside the frame). height_frac: span
+    of the visible points / frame height (NaN when none). boxes: box of the
+    found points in pose pixels, None when not detected.
+    """
+
+    detected: np.ndarray
+    people: np.ndarray
+    full_body: np.ndarray
+    height_frac: np.ndarray
+    boxes: list[Box | None]
+
+
+def measure_pose(pose: PoseSequence, min_confidence: float) -> PoseMeasures:
+    """Per-frame detection, full-body and size measures of a BODY_25 pose sequence."""
+    kp = pose.keypoints
+    conf = kp[..., 2]
+    inside = (kp[..., 0] >= 0) & (kp[..., 0] < pose.width) & (kp[..., 1] >= 0) & (kp[..., 1] < pose.height)
+    visible = (conf >= min_confidence) & inside
+    detected = (pose.people > 0) | (conf > 0).any(axis=1)
+    full_body = visible[:, list(REQUIRED_POINTS)].all(axis=1) & visible[:, list(HEAD_POINTS)].any(axis=1)
+    found = conf > 0
+    xs = np.where(found, kp[..., 0], np.nan)
+    ys = np.where(found, kp[..., 1], np.nan)
+    boxes: list[Box | None] = []
+    height_frac = np.full(pose.n_frames, np.nan)
+    for i in range(pose.n_frames):
+        if not found[i].any():
+            boxes.append(None)
+            continue
+        box = (np.nanmin(xs[i]), np.nanmin(ys[i]), np.nanmax(xs[i]), np.nanmax(ys[i]))
+        boxes.append(tuple(float(v) for v in box))
+        vis = visible[i]
+        if vis.any():
+            height_frac[i] = (ys[i][vis].max() - ys[i][vis].min()) / pose.height
+    return PoseMeasures(detected, pose.people.astype(np.int32), full_body, height_frac, boxes)
+
+
+def audio_rms_db(samples: np.ndarray) -> float:
+    """RMS level in dBFS (full scale = 1.0), floored at SILENCE_DB."""
+    if samples.size == 0:
+        return SILENCE_DB
+    rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+    return max(20.0 * math.log10(rms), SILENCE_DB) if rms > 0 else SILENCE_DB
+
+
+def verdict(figures: ClipFigures, t: Thresholds) -> tuple[Reason | None, str]:
+    """(reason or None when kept, detail naming the figure and its threshold)."""
+    f = figures
+    checks = [
+        (f.audio_rms_db < t.min_audio_db, Reason.SILENT_AUDIO, f"audio {f.audio_rms_db:.1f} dBFS < {t.min_audio_db}"),
+        (
+            f.detection_rate < t.min_detection_rate,
+            Reason.NO_PERSON,
+            f"person in {f.detection_rate:.0%} of frames < {t.min_detection_rate:.0%}",
+        ),
+        (
+            f.full_body_rate < t.min_full_body_rate,
+            Reason.NOT_FULL_BODY,
+            f"full body in {f.full_body_rate:.0%} of frames < {t.min_full_body_rate:.0%}",
+        ),
+        (
+            not f.body_height_frac >= t.min_body_height_frac,
+            Reason.NOT_FULL_BODY,
+            f"body spans {f.body_height_frac:.2f} of frame height < {t.min_body_height_frac}",
+        ),
+        (
+            f.camera_motion_px > t.max_camera_motion_px,
+            Reason.CAMERA_MOTION,
+            f"background moved {f.camera_motion_px:.1f} px > {t.max_camera_motion_px}",
+        ),
+        (f.camera_zoom > t.max_camera_zoom, Reason.CAMERA_MOTION, f"zoom {f.camera_zoom:.3f} > {t.max_camera_zoom}"),
+        (
+            f.multi_person_rate > t.max_multi_person_rate,
+            Reason.MULTI_PERSON,
+            f"second person in {f.multi_person_rate:.0%} of frames > {t.max_multi_person_rate:.0%}",
+        ),
+    ]
+    for failed, reason, detail in checks:
+        if failed:
+            return reason, detail
+    return None, ""
+
+
+def analysis_size(width: int, height: int, analysis_width: int) -> tuple[int, int]:
+    """(width, height) of the analysis frames: `analysis_width` wide, even height, same aspect."""
+    return analysis_width, max(2, 2 * round(height * analysis_width / width / 2))
+
+
+def _scaled(box: Box | None, sx: float, sy: float) -> Box | None:
+    return None if box is None else (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy)
+
+
+@dataclass(frozen=True)
+class ImageSettings:
+    """How the frames are analysed.
+
+    analysis_width: width (px) of the frames for background motion and foreground blobs.
+    figure: what a foreground blob must be to count as another person.
+    person_detector: "mediapipe" (the masked person detector of
+        alignnet.data.second_person) or "none".
+    detect_every: run the person detector on every n-th frame (10: three times a second).
+    detector_width: width (px) of the frames the person detector sees.
+    """
+
+    analysis_width: int = 160
+    figure: FigureRule = FigureRule()
+    person_detector: str = "mediapipe"
+    detect_every: int = 10
+    detector_width: int = 320
+
+
+@dataclass
+class VideoMeasures:
+    """Per-frame image measurements of a whole video.
+
+    motion[i]: background motion from frame i-1 to i (None for frame 0).
+    others[i]: person-sized foreground blobs apart from the dancer.
+    detected[i]: the person detector found someone besides the dancer (1),
+        did not (0), or did not run on this frame (-1).
+    """
+
+    motion: list[FrameMotion | None]
+    others: np.ndarray
+    detected: np.ndarray
+
+
+def measure_video(
+    video: Path,
+    clips: pd.DataFrame,
+    pose: PoseMeasures,
+    pose_size: tuple[int, int],
+    settings: ImageSettings = ImageSettings(),
+    detector: MaskedPersonDetector | None = None,
+) -> VideoMeasures:
+    """Decode `video` once: background motion per frame, other people per clip frame.
+
+    pose_size: (width, height) of the pose's pixels (the video's size).
+    clips: clips.tsv rows (start_frame, n_frames); only their frames are buffered.
+    detector: run on every settings.detect_every-th frame of a clip when given.
+    """
+    size = analysis_size(*pose_size, settings.analysis_width)
+    decode = analysis_size(*pose_size, settings.detector_width) if detector is not None else size
+    sx, sy = size[0] / pose_size[0], size[1] / pose_size[1]
+    dx, dy = decode[0] / pose_size[0], decode[1] / pose_size[1]
+    n_pose = len(pose.boxes)
+    boxes = [_scaled(b, sx, sy) for b in pose.boxes]
+    pad = settings.figure.box_pad
+    dancer = [None if b is None else padded_box(b, pad) for b in boxes]
+    ranges = [(int(r.start_frame), int(r.start_frame + r.n_frames)) for r in clips.itertuples(index=False)]
+    buffers: dict[int, list[np.ndarray]] = {k: [] for k in range(len(ranges))}
+    motion: list[FrameMotion | None] = []
+    n_frames = max(n_pose, max((b for _, b in ranges), default=0))
+    others = np.zeros(n_frames, dtype=np.int32)
+    detected = np.full(n_frames, -1, dtype=np.int8)
+    prev = None
+    frames = tqdm(iter_frames(video, size=decode), desc=f"filter {video.parent.name}", unit="frame", leave=False)
+    for i, big in enumerate(frames):
+        rgb = big if decode == size else cv2.resize(big, size, interpolation=cv2.INTER_AREA)
+        gray = np.ascontiguousarray(rgb.mean(axis=2).astype(np.uint8))
+        motion.append(None if prev is None else frame_motion(prev, gray, [dancer[j] for j in (i - 1, i) if j < n_pose]))
+        prev = gray
+        for k, (a, b) in enumerate(ranges):
+            if not a <= i < b:
+                continue
+            if detector is not None and (i - a) % settings.detect_every == 0 and i < n_frames:
+                box = pose.boxes[i] if i < n_pose else None
+                detected[i] = detector.found(big, None if box is None else padded_box(_scaled(box, dx, dy), pad))
+            buffers[k].append(rgb)
+            if i == b - 1:
+                clip_boxes = [boxes[j] if j < n_pose else None for j in range(a, b)]
+                others[a:b] = np.maximum(
+                    others[a:b], other_figures(np.stack(buffers.pop(k)), clip_boxes, settings.figure)
+                )
+    return VideoMeasures(motion, others, detected)
+
+
+def clip_figures(start: int, n: int, pose: PoseMeasures, video: VideoMeasures, audio: np.ndarray) -> ClipFigures:
+    """Figures of the clip [start, start + n) from per-frame measures and its audio samples."""
+    sl = slice(start, start + n)
+    detected = pose.detected[sl]
+    # rates divide by n: frames missing from the pose count as failures
+    detection_rate = float(detected.sum()) / n
+    multi = (pose.people[sl] >= 2) | (video.others[sl] > 0)
+    checked = video.detected[sl][video.detected[sl] >= 0]
+    multi_rate = max(float(multi.sum()) / n, float(checked.mean()) if checked.size else 0.0)
+    motions = [m for m in video.motion[start + 1 : start + n] if m is not None]
+    moved, zoom = clip_camera_figures(motions)
+    if len(motions) < n - 1:
+        moved = math.inf
+    heights = pose.height_frac[sl][detected]
+    heights = heights[np.isfinite(heights)]
+    return ClipFigures(
+        detection_rate=detection_rate,
+        multi_person_rate=multi_rate,
+        camera_motion_px=moved,
+        camera_zoom=zoom,
+        full_body_rate=float(pose.full_body[sl].sum()) / n,
+        body_height_frac=float(np.median(heights)) if heights.size else 0.0,
+        audio_rms_db=audio_rms_db(audio),
+    )
+
+
+def verdict_rows(
+    video_id: str,
+    clips: pd.DataFrame,
+    figures: list[ClipFigures],
+    thresholds: Thresholds,
+) -> pd.DataFrame:
+    """One verdict row per clip (VERDICT_COLUMNS)."""
+    rows = []
+    for row, fig in zip(clips.itertuples(index=False), figures, strict=True):
+        reason, detail = verdict(fig, thresholds)
+        rows.append(
+            {
+                "video_id": video_id,
+                "clip_index": int(row.clip_index),
+                "keep": reason is None,
+                "reason": "" if reason is None else str(reason),
+                "detail": detail,
+                **asdict(fig),
+            }
+        )
+    return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
+
+
+def failure_row(video_id: str, reason: str, detail: str) -> pd.DataFrame:
+    """The single row of a video that failed upstream: clip_index -1, figures empty."""
+    row = {"video_id": video_id, "clip_index": -1, "keep": False, "reason": reason, "detail": detail}
+    row.update({f.name: math.nan for f in fields(ClipFigures)})
+    return pd.DataFrame([row], columns=VERDICT_COLUMNS)
+
+
+def filter_video(
+    clipdir: Path,
+    pose: PoseSequence,
+    clips: pd.DataFrame,
+    video_id: str,
+    thresholds: Thresholds = Thresholds(),
+    settings: ImageSettings = ImageSettings(),
+) -> pd.DataFrame:
+    """Verdict rows for every clip of one video (clip directory with video.mp4 and audio.wav)."""
+    measures = measure_pose(pose, thresholds.min_keypoint_confidence)
+    size = (pose.width, pose.height)
+    if settings.person_detector == "mediapipe":
+        with MaskedPersonDetector() as detector:
+            video = measure_video(clipdir / "video.mp4", clips, measures, size, settings, detector)
+    elif settings.person_detector == "none":
+        video = measure_video(clipdir / "video.mp4", clips, measures, size, settings)
+    else:
+        raise ValueError(f"unknown person detector {settings.person_detector!r}; use 'mediapipe' or 'none'")
+    figures = []
+    with sf.SoundFile(clipdir / "audio.wav") as wav:
+        for row in clips.itertuples(index=False):
+            wav.seek(int(row.start_sample))
+            audio = wav.read(int(row.n_samples), dtype="float32", always_2d=True).mean(axis=1)
+            figures.append(clip_figures(int(row.start_frame), int(row.n_frames), measures, video, audio))
+    return verdict_rows(video_id, clips, figures, thresholds)
+
+
+def expected_verdict(sidecar: Mapping[str, object]) -> tuple[bool, str]:
+    """(keep, reason) from a synth sidecar's `expected_verdict` {"keep": bool, "reason": str | None}."""
+    expected = sidecar["expected_verdict"]
+    if not isinstance(expected, Mapping) or "keep" not in expected:
+        raise ValueError(f"sidecar {sidecar.get('video_id', '?')}: expected_verdict must be {{keep, reason}}")
+    return bool(expected["keep"]), str(expected.get("reason") or "")
+
+
+def agreement(verdicts: pd.DataFrame, sidecars: Mapping[str, Mapping[str, object]]) -> tuple[float, pd.DataFrame]:
+    """Share of videos whose every clip matches the sidecar's expected verdict, and the mismatching clips.
+
+    verdicts: rows of VERDICT_COLUMNS (several videos). sidecars: video_id ->
+    sidecar dict with `expected_verdict`. A good video agrees when all its
+    clips are kept; a negative one when all its clips are rejected with the
+    expected reason. A video without verdict rows disagrees (one row, clip_index NaN).
+    Returns (rate over the sidecars' videos, DataFrame[video_id, clip_index,
+    expected_keep, expected_reason, keep, reason, detail]).
+    """
+    columns = ["video_id", "clip_index", "expected_keep", "expected_reason", "keep", "reason", "detail"]
+    bad_rows = []
+    agreeing = 0
+    for video_id in sorted(sidecars):
+        keep, reason = expected_verdict(sidecars[video_id])
+        rows = verdicts[verdicts["video_id"].astype(str) == video_id]
+        if rows.empty:
+            bad_rows.append([video_id, math.nan, keep, reason, math.nan, "", "no verdict rows"])
+            continue
+        got_keep = rows["keep"].astype(str).str.lower().isin(["true", "1"])
+        got_reason = rows["reason"].fillna("").astype(str)
+        ok = got_keep if keep else (~got_keep) & (got_reason == reason)
+        agreeing += bool(ok.all())
+        for r, k, g in zip(rows[~ok.to_numpy()].itertuples(index=False), got_keep[~ok], got_reason[~ok], strict=True):
+            bad_rows.append([video_id, r.clip_index, keep, reason, bool(k), g, getattr(r, "detail", "")])
+    rate = agreeing / len(sidecars) if sidecars else math.nan
+    return rate, pd.DataFrame(bad_rows, columns=columns)

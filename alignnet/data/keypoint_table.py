@@ -1,0 +1,177 @@
+"""The cleaned-keypoint table: one Parquet file per video, together one dataset.
+
+Schema (one row per frame of a kept clip; rows sorted by clip_index, frame):
+
+| column | type | meaning |
+|---|---|---|
+| clip_id | string | "<video_id>/<clip_index:04d>", unique in the dataset |
+| video_id | string | source video |
+| clip_index | int32 | clip number within the video (clips.tsv) |
+| start_frame | int32 | first frame of the clip in the normalised video |
+| fps | float32 | frame rate of the video (30) |
+| frame | int32 | 0 .. n_frames-1 within the clip |
+| x_<name>, y_<name> | float32 | cleaned, body-centred pixels (mid-hip subtracted), one pair per keypoint |
+| c_<name> | float32 | the pose backend's confidence before cleaning (0 = not found) |
+
+<name> runs over the 19 kept BODY_25 points in BODY_25 order: Nose, Neck,
+RShoulder, RElbow, RWrist, LShoulder, LElbow, LWrist, MidHip, RHip, RKnee,
+RAnkle, LHip, LKnee, LAnkle, REye, LEye, REar, LEar (57 keypoint columns).
+
+Flat columns rather than list columns: pandas reads them as plain float
+columns (`df[["x_Nose", "y_Nose"]]`), a reader can load only the points it
+needs, and each column is one smooth signal that zstd compresses well; a
+Parquet list column is not smaller on disk (it stores repetition levels).
+
+File key-value metadata (all strings): `alignnet.pose_backend`,
+`alignnet.versions` (JSON: alignnet, numpy, scipy, pyarrow),
+`alignnet.clean_params` (canonical JSON of the cleaning parameters) and
+`alignnet.config_hash` (its sha256). No timestamps: identical input gives a
+byte-identical file. A video that failed upstream, or has no kept clip, gets a
+file with the schema and no rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from alignnet.atomic import atomic_output
+from alignnet.keypoints import BODY_25, DANCE_KEYPOINTS
+
+KEYPOINT_NAMES: tuple[str, ...] = tuple(BODY_25[i] for i in DANCE_KEYPOINTS)
+X_COLUMNS = tuple(f"x_{n}" for n in KEYPOINT_NAMES)
+Y_COLUMNS = tuple(f"y_{n}" for n in KEYPOINT_NAMES)
+C_COLUMNS = tuple(f"c_{n}" for n in KEYPOINT_NAMES)
+
+SCHEMA = pa.schema(
+    [
+        ("clip_id", pa.string()),
+        ("video_id", pa.string()),
+        ("clip_index", pa.int32()),
+        ("start_frame", pa.int32()),
+        ("fps", pa.float32()),
+        ("frame", pa.int32()),
+    ]
+    + [(name, pa.float32()) for trio in zip(X_COLUMNS, Y_COLUMNS, C_COLUMNS, strict=True) for name in trio]
+)
+
+
+def clip_id(video_id: str, clip_index: int) -> str:
+    """The dataset-wide clip key, "<video_id>/<clip_index:04d>"."""
+    return f"{video_id}/{clip_index:04d}"
+
+
+@dataclass(frozen=True)
+class CleanedClip:
+    """One kept clip: xy (frames, 19, 2) cleaned body-centred pixels, confidence (frames, 19) raw."""
+
+    clip_index: int
+    start_frame: int
+    xy: np.ndarray
+    confidence: np.ndarray
+
+
+def clips_to_table(video_id: str, fps: float, clips: Sequence[CleanedClip]) -> pa.Table:
+    """Rows of `clips` in clip_index order, with SCHEMA."""
+    columns: dict[str, list[np.ndarray]] = {name: [] for name in SCHEMA.names}
+    for clip in sorted(clips, key=lambda c: c.clip_index):
+        n = clip.xy.shape[0]
+        if clip.xy.shape != (n, len(KEYPOINT_NAMES), 2) or clip.confidence.shape != (n, len(KEYPOINT_NAMES)):
+            raise ValueError(
+                f"clip {clip.clip_index}: xy must be (frames, 19, 2) and confidence (frames, 19), "
+                f"got {clip.xy.shape} and {clip.confidence.shape}"
+            )
+        columns["clip_id"].append(np.full(n, clip_id(video_id, clip.clip_index), dtype=object))
+        columns["video_id"].append(np.full(n, video_id, dtype=object))
+        columns["clip_index"].append(np.full(n, clip.clip_index, dtype=np.int32))
+        columns["start_frame"].append(np.full(n, clip.start_frame, dtype=np.int32))
+        columns["fps"].append(np.full(n, fps, dtype=np.float32))
+        columns["frame"].append(np.arange(n, dtype=np.int32))
+        for k in range(len(KEYPOINT_NAMES)):
+            columns[X_COLUMNS[k]].append(clip.xy[:, k, 0].astype(np.float32))
+            columns[Y_COLUMNS[k]].append(clip.xy[:, k, 1].astype(np.float32))
+            columns[C_COLUMNS[k]].append(clip.confidence[:, k].astype(np.float32))
+    arrays = [
+        pa.array(np.concatenate(parts) if parts else [], type=field.type)
+        for field, parts in zip(SCHEMA, columns.values(), strict=True)
+    ]
+    return pa.Table.from_arrays(arrays, schema=SCHEMA)
+
+
+def file_metadata(pose_backend: str, clean_params_json: str, config_hash: str) -> dict[str, str]:
+    """The key-value metadata every keypoint file carries (no timestamps)."""
+    import scipy
+
+    import alignnet
+
+    versions = {
+        "alignnet": alignnet.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "pyarrow": pa.__version__,
+    }
+    return {
+        "alignnet.pose_backend": pose_backend,
+        "alignnet.versions": json.dumps(versions, sort_keys=True),
+        "alignnet.clean_params": clean_params_json,
+        "alignnet.config_hash": config_hash,
+    }
+
+
+def write_keypoint_table(path: str | os.PathLike[str], table: pa.Table, metadata: Mapping[str, str]) -> None:
+    """Write `table` (SCHEMA) with `metadata` as one zstd Parquet file, atomically and reproducibly."""
+    if not table.schema.equals(SCHEMA):
+        raise ValueError(f"{path}: table schema differs from the keypoint schema")
+    table = table.replace_schema_metadata({k: metadata[k] for k in sorted(metadata)})
+    with atomic_output(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd", use_dictionary=["clip_id", "video_id"])
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The alignnet key-value metadata of one keypoint file."""
+    raw = pq.read_schema(path).metadata or {}
+    return {k.decode(): v.decode() for k, v in raw.items() if k.startswith(b"alignnet.")}
+
+
+def keypoint_dataset(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> ds.Dataset:
+    """A pyarrow dataset over a directory of keypoint files (or a list of files)."""
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        if not path.exists():
+            raise FileNotFoundError(f"keypoint dataset not found: {path}")
+        files = sorted(str(p) for p in path.rglob("*.parquet")) if path.is_dir() else [str(path)]
+    else:
+        files = [os.fspath(p) for p in source]
+        missing = [f for f in files if not Path(f).exists()]
+        if missing:
+            raise FileNotFoundError(f"keypoint files not found: {', '.join(missing)}")
+    return ds.dataset(files, schema=SCHEMA, format="parquet")
+
+
+def read_clip_keypoints(
+    source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+) -> dict[str, np.ndarray]:
+    """clip_id -> (frames, 19, 2) float32 cleaned body-centred pixels, frames in order.
+
+    source: a directory of keypoint Parquet files (searched recursively), one
+    file, or a list of files.
+    """
+    table = keypoint_dataset(source).to_table(columns=["clip_id", "frame", *X_COLUMNS, *Y_COLUMNS])
+    if table.num_rows == 0:
+        return {}
+    table = table.sort_by([("clip_id", "ascending"), ("frame", "ascending")])
+    ids = table.column("clip_id").to_numpy(zero_copy_only=False)
+    x = np.stack([table.column(c).to_numpy() for c in X_COLUMNS], axis=1)
+    y = np.stack([table.column(c).to_numpy() for c in Y_COLUMNS], axis=1)
+    xy = np.stack([x, y], axis=2).astype(np.float32)  # (rows, 19, 2)
+    starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+    stops = np.append(starts[1:], len(ids))
+    return {str(ids[a]): xy[a:b] for a, b in zip(starts, stops, strict=True)}

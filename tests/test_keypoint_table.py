@@ -1,0 +1,188 @@
+"""Keypoint Parquet files: schema, reproducible bytes, reading back, and the `alignnet clean` command."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from alignnet.cli import main
+from alignnet.data.clean import CleanParams
+from alignnet.data.keypoint_table import (
+    SCHEMA,
+    CleanedClip,
+    clips_to_table,
+    file_metadata,
+    read_clip_keypoints,
+    read_metadata,
+    write_keypoint_table,
+)
+from alignnet.keypoints import MID_HIP
+from alignnet.pose.sequence import PoseSequence
+from alignnet.stage_status import StageStatus
+
+
+def _clips(seed: int = 0) -> list[CleanedClip]:
+    rng = np.random.default_rng(seed)
+    return [
+        CleanedClip(i, 180 * i, rng.normal(size=(180, 19, 2)).astype(np.float32), rng.uniform(size=(180, 19)))
+        for i in (2, 0)
+    ]
+
+
+def _write(path, video_id: str = "vid", clips=None) -> None:
+    params = CleanParams()
+    table = clips_to_table(video_id, 30.0, _clips() if clips is None else clips)
+    write_keypoint_table(path, table, file_metadata("mediapipe", params.to_json(), params.config_hash()))
+
+
+def test_schema_rows_and_metadata(tmp_path) -> None:
+    _write(tmp_path / "vid.parquet")
+    table = pq.read_table(tmp_path / "vid.parquet")
+    assert table.schema.remove_metadata().equals(SCHEMA)
+    assert table.num_rows == 360
+    assert table.column("clip_id")[0].as_py() == "vid/0000"  # sorted by clip index
+    assert table.column("frame").to_pylist()[:3] == [0, 1, 2]
+    meta = read_metadata(tmp_path / "vid.parquet")
+    assert meta["alignnet.pose_backend"] == "mediapipe"
+    assert set(json.loads(meta["alignnet.versions"])) == {"alignnet", "numpy", "scipy", "pyarrow"}
+    assert meta["alignnet.config_hash"] == CleanParams().config_hash()
+    assert json.loads(meta["alignnet.clean_params"])["max_gap"] == CleanParams().max_gap
+    assert pq.ParquetFile(tmp_path / "vid.parquet").metadata.row_group(0).column(6).compression == "ZSTD"
+
+
+def test_identical_input_gives_identical_bytes(tmp_path) -> None:
+    _write(tmp_path / "a.parquet")
+    _write(tmp_path / "b.parquet")
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+
+
+def test_read_clip_keypoints_round_trip_over_a_directory(tmp_path) -> None:
+    _write(tmp_path / "ds" / "vid.parquet")
+    _write(tmp_path / "ds" / "other.parquet", "other", _clips(1)[:1])
+    _write(tmp_path / "ds" / "empty.parquet", "empty", [])
+    clips = read_clip_keypoints(tmp_path / "ds")
+    assert sorted(clips) == ["other/0002", "vid/0000", "vid/0002"]
+    original = {c.clip_index: c.xy for c in _clips()}
+    np.testing.assert_array_equal(clips["vid/0002"], original[2])
+    assert clips["vid/0000"].shape == (180, 19, 2) and clips["vid/0000"].dtype == np.float32
+    assert read_clip_keypoints([tmp_path / "ds" / "empty.parquet"]) == {}
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        read_clip_keypoints(tmp_path / "nowhere")
+
+
+# --- the command ------------------------------------------------------------
+
+
+def _video(tmp_path, n_clips: int = 3, frames: int = 30) -> tuple:
+    """A clip directory, a pose file of straight-line motion and a verdict file keeping clips 0 and 2."""
+    clipdir = tmp_path / "clips"
+    clipdir.mkdir()
+    StageStatus("clip", True).write(clipdir)
+    pd.DataFrame(
+        {
+            "clip_index": range(n_clips),
+            "start_frame": [i * frames for i in range(n_clips)],
+            "n_frames": frames,
+            "start_sample": [i * 44100 for i in range(n_clips)],
+            "n_samples": 44100,
+            "start_time": [float(i) for i in range(n_clips)],
+        }
+    ).to_csv(clipdir / "clips.tsv", sep="\t", index=False)
+    total = n_clips * frames
+    t = np.arange(total, dtype=np.float32)[:, None]
+    kp = np.zeros((total, 25, 3), np.float32)
+    kp[..., 0] = 100 + np.arange(25) * 10 + t
+    kp[..., 1] = 300 + np.arange(25) * 5 - 0.5 * t
+    kp[..., 2] = 0.8
+    kp[2 * frames + 5 : 2 * frames + 25, 4, 2] = 0.0  # clip 2: RWrist missing 20 frames
+    PoseSequence(kp, np.ones(total), 30.0, 640, 480, "mediapipe").save(tmp_path / "pose.npz")
+    pd.DataFrame(
+        {
+            "video_id": "vid",
+            "clip_index": range(n_clips),
+            "keep": [True, False, True],
+            "reason": ["", "camera_motion", ""],
+        }
+    ).to_csv(tmp_path / "verdicts.tsv", sep="\t", index=False)
+    return clipdir, tmp_path / "pose.npz", tmp_path / "verdicts.tsv"
+
+
+def test_clean_command_writes_kept_clips_and_rejections(tmp_path) -> None:
+    clipdir, pose, verdicts = _video(tmp_path)
+    out, rej = tmp_path / "kp.parquet", tmp_path / "rejections.tsv"
+    args = [
+        "clean",
+        str(clipdir),
+        str(pose),
+        str(verdicts),
+        "-o",
+        str(out),
+        "--video-id",
+        "vid",
+        "--rejections",
+        str(rej),
+        "--max-gap",
+        "10",
+    ]
+    assert main(args) == 0
+    clips = read_clip_keypoints(out)
+    assert list(clips) == ["vid/0000"]  # 1 filtered out, 2 rejected by cleaning
+    np.testing.assert_allclose(clips["vid/0000"][:, MID_HIP], 0.0)
+    np.testing.assert_allclose(clips["vid/0000"][:, 0, 0], -80.0, atol=1e-4)  # Nose x - MidHip x
+    table = pd.read_csv(rej, sep="\t")
+    assert table[["video_id", "clip_index", "reason"]].values.tolist() == [["vid", 2, "gap_too_long"]]
+    first = out.read_bytes()
+    assert main(args) == 0  # rerun: same bytes, rejections not duplicated
+    assert out.read_bytes() == first
+    assert len(pd.read_csv(rej, sep="\t")) == 1
+    assert main([*args[:-2], "--max-gap", "20"]) == 0
+    assert sorted(read_clip_keypoints(out)) == ["vid/0000", "vid/0002"]
+    assert len(pd.read_csv(rej, sep="\t")) == 0
+
+
+def test_clean_command_upstream_failure_writes_empty_table(tmp_path) -> None:
+    clipdir = tmp_path / "clips"
+    clipdir.mkdir()
+    StageStatus("clip", False, "too_short", "3.2 s").write(clipdir)
+    (tmp_path / "pose").mkdir()
+    StageStatus("pose", False, "too_short", "upstream").write(tmp_path / "pose")
+    out = tmp_path / "kp.parquet"
+    code = main(
+        [
+            "clean",
+            str(clipdir),
+            str(tmp_path / "pose" / "pose.npz"),
+            str(tmp_path / "v.tsv"),
+            "-o",
+            str(out),
+            "--video-id",
+            "vid",
+        ]
+    )
+    assert code == 0
+    table = pq.read_table(out)
+    assert table.num_rows == 0 and table.schema.remove_metadata().equals(SCHEMA)
+
+
+def test_clean_command_bad_parameters_named(tmp_path, capsys) -> None:
+    clipdir, pose, verdicts = _video(tmp_path)
+    code = main(
+        [
+            "clean",
+            str(clipdir),
+            str(pose),
+            str(verdicts),
+            "-o",
+            str(tmp_path / "o.parquet"),
+            "--video-id",
+            "vid",
+            "--median-kernel",
+            "4",
+        ]
+    )
+    assert code == 2
+    assert "median_kernel" in capsys.readouterr().err
