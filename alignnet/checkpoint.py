@@ -1,0 +1,155 @@
+"""AlignNet checkpoints: safetensors weights and a JSON beside them; never pickle.
+
+A checkpoint named STEM is
+
+    STEM.safetensors        model weights (from the unwrapped module: no `module.` prefix)
+    STEM.json               model config, epoch, metrics, versions, optimizer hyper-parameters, extra state
+    STEM.optim.safetensors  optimizer state tensors and torch's RNG state (only when an optimizer is given)
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import safetensors.torch
+import torch
+from torch import nn
+
+from alignnet import __version__
+from alignnet.atomic import atomic_output
+from alignnet.errors import UserInputError
+from alignnet.models.alignnet import AlignNet, AlignNetConfig
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The plain module inside DataParallel / DistributedDataParallel / torch.compile wrappers."""
+    while True:
+        inner = getattr(model, "module", None) or getattr(model, "_orig_mod", None)
+        if not isinstance(inner, nn.Module):
+            return model
+        model = inner
+
+
+def _paths(stem: str | Path) -> tuple[Path, Path, Path]:
+    stem = Path(stem)
+    return (
+        stem.with_name(stem.name + ".safetensors"),
+        stem.with_name(stem.name + ".json"),
+        stem.with_name(stem.name + ".optim.safetensors"),
+    )
+
+
+def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Split an optimizer state_dict into flat tensors and JSON (param_groups, non-tensor state)."""
+    state = optimizer.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, Any] = {}
+    for pid, entries in state["state"].items():
+        for key, value in entries.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"state.{pid}.{key}"] = value.detach().cpu().contiguous()
+            else:
+                scalars[f"{pid}.{key}"] = value
+    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
+
+
+def _optimizer_state(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> dict[str, Any]:
+    state: dict[int, dict[str, Any]] = {}
+    for name, value in tensors.items():
+        if name.startswith("state."):
+            _, pid, key = name.split(".", 2)
+            state.setdefault(int(pid), {})[key] = value
+    for name, value in meta["scalars"].items():
+        pid, key = name.split(".", 1)
+        state.setdefault(int(pid), {})[key] = value
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def save_checkpoint(
+    stem: str | Path,
+    model: nn.Module,
+    *,
+    epoch: int,
+    metrics: dict[str, float],
+    optimizer: torch.optim.Optimizer | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write STEM.safetensors + STEM.json (+ STEM.optim.safetensors with an optimizer); returns the JSON path.
+
+    `extra` is any JSON-serialisable training state (best metric so far, seeds, ...).
+    """
+    module = unwrap(model)
+    weights_path, json_path, optim_path = _paths(stem)
+    state = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+    with atomic_output(weights_path) as tmp:
+        safetensors.torch.save_file(state, str(tmp))
+    meta: dict[str, Any] = {
+        "model_config": module.config.to_dict() if isinstance(module, AlignNet) else None,
+        "epoch": epoch,
+        "metrics": metrics,
+        "extra": extra or {},
+        "versions": {
+            "alignnet": __version__,
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+        },
+        "optimizer": None,
+    }
+    if optimizer is not None:
+        tensors, optim_meta = _optimizer_tensors(optimizer)
+        tensors["torch_rng_state"] = torch.get_rng_state()
+        with atomic_output(optim_path) as tmp:
+            safetensors.torch.save_file(tensors, str(tmp))
+        meta["optimizer"] = {"type": type(optimizer).__name__, **optim_meta}
+    else:
+        optim_path.unlink(missing_ok=True)
+    with atomic_output(json_path) as tmp:
+        tmp.write_text(json.dumps(meta, indent=2) + "\n")
+    return json_path
+
+
+def read_meta(stem: str | Path) -> dict[str, Any]:
+    """The JSON of a checkpoint."""
+    _, json_path, _ = _paths(stem)
+    try:
+        return json.loads(json_path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UserInputError(f"{json_path}: cannot read checkpoint metadata ({exc})") from exc
+
+
+def load_checkpoint(
+    stem: str | Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    restore_rng: bool = False,
+) -> dict[str, Any]:
+    """Load weights (and optimizer state / torch RNG) into existing objects; returns the JSON metadata."""
+    weights_path, _, optim_path = _paths(stem)
+    meta = read_meta(stem)
+    if not weights_path.exists():
+        raise UserInputError(f"{weights_path}: checkpoint weights not found")
+    unwrap(model).load_state_dict(safetensors.torch.load_file(str(weights_path)))
+    if optimizer is not None or restore_rng:
+        if meta.get("optimizer") is None or not optim_path.exists():
+            raise UserInputError(f"{optim_path}: checkpoint has no optimizer state to resume from")
+        tensors = safetensors.torch.load_file(str(optim_path))
+        if optimizer is not None:
+            optimizer.load_state_dict(_optimizer_state(tensors, meta["optimizer"]))
+        if restore_rng:
+            torch.set_rng_state(tensors["torch_rng_state"])
+    return meta
+
+
+def load_model(stem: str | Path, map_location: str | torch.device = "cpu") -> tuple[AlignNet, dict[str, Any]]:
+    """Build an AlignNet from a checkpoint's config and load its weights (eval mode)."""
+    meta = read_meta(stem)
+    if meta.get("model_config") is None:
+        raise UserInputError(f"{_paths(stem)[1]}: no model_config in checkpoint metadata")
+    model = AlignNet(AlignNetConfig.from_dict(meta["model_config"]))
+    load_checkpoint(stem, model)
+    return model.to(map_location).eval(), meta

@@ -1,0 +1,237 @@
+"""Online sample generation: random monotonic time warps, flips, SpecAugment, motion features.
+
+A time warp maps output (distorted) video frame i = 0 .. n_out-1 to a source
+position p(i), a float frame index of the undistorted clip (0 .. n_src-1):
+
+    p(i) = (n_src - 1) * (offset + span * g(i / (n_out - 1)))
+
+with a global stretch `span` (share of the source the distorted video covers),
+a global shift `offset` in [0, 1 - span] and a local warp g: [0, 1] -> [0, 1],
+g(0) = 0, g(1) = 1, strictly increasing, built from sorted random anchors,
+linearly interpolated, with max |g(x) - x| <= `max_deviation`. The distorted
+keypoints are the source keypoints linearly interpolated at p(i); the true
+correspondence of frame i is source frame p(i) (see `alignnet.correspondence`).
+
+All randomness comes from an explicit `numpy.random.Generator`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from alignnet.atomic import atomic_output
+from alignnet.errors import UserInputError
+from alignnet.keypoints import DANCE_MIRROR
+
+
+@dataclass(frozen=True)
+class WarpConfig:
+    """Limits of the random time warp (all in shares of the source clip)."""
+
+    min_span: float = 0.7  # the video covers 70-100 % of the source: overall slow-downs
+    max_span: float = 1.0
+    n_anchors: int = 8  # interior anchors of the local warp
+    max_deviation: float = 1 / 6  # bound on |g(x) - x|
+    local_probability: float = 0.9  # chance that a local warp is applied at all
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Flip and SpecAugment settings (widths inclusive, in bins / audio frames)."""
+
+    flip_probability: float = 0.5
+    freq_mask_probability: float = 0.5
+    freq_mask_width: tuple[int, int] = (3, 10)
+    time_mask_probability: float = 0.5
+    time_mask_width: tuple[int, int] = (5, 20)
+
+
+def local_warp(rng: np.random.Generator, n_anchors: int, amplitude: float, max_deviation: float) -> np.ndarray:
+    """Anchor values of a random local warp g at x = linspace(0, 1, n_anchors + 2).
+
+    g = x + a * (h - x) with h a random strictly increasing anchor curve
+    (cumulative Dirichlet increments); a convex mix of two strictly increasing
+    curves is strictly increasing. a = amplitude, reduced so that
+    max |g - x| <= max_deviation. amplitude 0 gives the identity.
+    """
+    x = np.linspace(0.0, 1.0, n_anchors + 2)
+    h = np.concatenate([[0.0], np.cumsum(rng.dirichlet(np.full(n_anchors + 1, 2.0)))])
+    h[-1] = 1.0
+    deviation = np.abs(h - x).max()
+    a = min(amplitude, max_deviation / deviation) if deviation > 0 else 0.0
+    return x + a * (h - x)
+
+
+def random_warp(rng: np.random.Generator, n_out: int, n_src: int, config: WarpConfig = WarpConfig()) -> np.ndarray:
+    """Source positions (n_out,) float64 in [0, n_src - 1], strictly increasing (n_out > 1)."""
+    span = rng.uniform(config.min_span, config.max_span)
+    offset = rng.uniform(0.0, 1.0 - span)
+    amplitude = 1.0 if rng.random() < config.local_probability else 0.0
+    anchors = local_warp(rng, config.n_anchors, amplitude, config.max_deviation)
+    x = np.linspace(0.0, 1.0, n_out)
+    g = np.interp(x, np.linspace(0.0, 1.0, len(anchors)), anchors)
+    return np.clip((offset + span * g) * (n_src - 1), 0.0, n_src - 1)
+
+
+def apply_warp(keypoints: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Keypoints (n_src, K, 2) sampled at float source positions (n_out,) -> (n_out, K, 2), linear."""
+    n_src = keypoints.shape[0]
+    lo = np.clip(np.floor(positions).astype(np.int64), 0, n_src - 1)
+    hi = np.minimum(lo + 1, n_src - 1)
+    frac = (positions - lo)[:, None, None]
+    return (keypoints[lo] * (1.0 - frac) + keypoints[hi] * frac).astype(keypoints.dtype)
+
+
+def flip_keypoints(keypoints: np.ndarray, mirror: np.ndarray = DANCE_MIRROR) -> np.ndarray:
+    """Horizontal flip of body-centred keypoints (frames, K, 2): x -> -x, left/right swapped."""
+    flipped = keypoints[:, mirror].copy()
+    flipped[..., 0] *= -1.0
+    return flipped
+
+
+@dataclass(frozen=True)
+class Masks:
+    """SpecAugment masks applied to one log-mel: half-open [start, stop) ranges, None if not applied."""
+
+    freq: tuple[int, int] | None
+    time: tuple[int, int] | None
+
+
+def draw_masks(rng: np.random.Generator, n_bins: int, n_frames: int, config: AugmentConfig = AugmentConfig()) -> Masks:
+    """Random frequency and time masks for a (n_bins, n_frames) log-mel."""
+
+    def one(probability: float, widths: tuple[int, int], size: int) -> tuple[int, int] | None:
+        if rng.random() >= probability or size < 1:
+            return None
+        width = min(int(rng.integers(widths[0], widths[1] + 1)), size)
+        start = int(rng.integers(0, size - width + 1))
+        return start, start + width
+
+    return Masks(
+        freq=one(config.freq_mask_probability, config.freq_mask_width, n_bins),
+        time=one(config.time_mask_probability, config.time_mask_width, n_frames),
+    )
+
+
+def apply_masks(logmel: np.ndarray, masks: Masks) -> np.ndarray:
+    """Copy of logmel (n_bins, n_frames) with the masked bins / frames set to its mean."""
+    out = np.array(logmel, dtype=np.float32, copy=True)
+    fill = float(out.mean()) if out.size else 0.0
+    if masks.freq is not None:
+        out[masks.freq[0] : masks.freq[1], :] = fill
+    if masks.time is not None:
+        out[:, masks.time[0] : masks.time[1]] = fill
+    return out
+
+
+def scale_positions(keypoints: np.ndarray) -> np.ndarray:
+    """Min-max scale each keypoint's x and y over the clip to [-1, 1]; (frames, K, 2) -> same.
+
+    A coordinate that never moves maps to 0.
+    """
+    lo = keypoints.min(axis=0, keepdims=True)
+    hi = keypoints.max(axis=0, keepdims=True)
+    extent = hi - lo
+    scaled = 2.0 * (keypoints - lo) / np.where(extent > 0, extent, 1.0) - 1.0
+    return np.where(extent > 0, scaled, 0.0).astype(np.float32)
+
+
+def _unit_max(values: np.ndarray) -> np.ndarray:
+    peak = np.abs(values).max() if values.size else 0.0
+    return values / peak if peak > 0 else values
+
+
+def motion_features(keypoints: np.ndarray, motion: bool = True) -> np.ndarray:
+    """Model video input (4K, frames) float32 from keypoints (frames, K, 2).
+
+    motion=True: [vel_x(K), vel_y(K), acc_x(K), acc_y(K)], velocity and
+    acceleration (np.gradient over frames) of the min-max scaled positions,
+    each divided by its largest magnitude over the clip.
+    motion=False (ablation): [pos_x(K), pos_y(K), zeros(2K)].
+    """
+    pos = scale_positions(keypoints)
+    frames, k, _ = pos.shape
+    if not motion:
+        out = np.zeros((4 * k, frames), np.float32)
+        out[: 2 * k] = pos.transpose(2, 1, 0).reshape(2 * k, frames)
+        return out
+    if frames < 2:
+        return np.zeros((4 * k, frames), np.float32)
+    vel = np.gradient(pos, axis=0)
+    acc = np.gradient(vel, axis=0)
+    feats = np.concatenate([_unit_max(vel), _unit_max(acc)], axis=2)  # (frames, K, 4): vx, vy, ax, ay
+    return feats.transpose(2, 1, 0).reshape(4 * k, frames).astype(np.float32)
+
+
+@dataclass
+class Sample:
+    """One training/evaluation sample.
+
+    video: (4K, n_out) float32 model input; audio: (n_bins, m) float32;
+    source: (n_out,) float64 true source frame of each distorted frame.
+    """
+
+    video: np.ndarray
+    audio: np.ndarray
+    source: np.ndarray
+
+
+@dataclass(frozen=True)
+class SampleGenerator:
+    """Draws distorted samples from aligned (keypoints, log-mel) clips."""
+
+    warp: WarpConfig = WarpConfig()
+    augment: AugmentConfig = AugmentConfig()
+    n_out: int | None = None  # distorted length; None = source length
+    motion: bool = True
+    mirror: tuple[int, ...] = tuple(DANCE_MIRROR.tolist())
+    flip: bool = True
+    spec_augment: bool = True
+
+    def __call__(self, rng: np.random.Generator, keypoints: np.ndarray, logmel: np.ndarray) -> Sample:
+        """A fresh random sample from keypoints (n_src, K, 2) and logmel (n_bins, m)."""
+        n_src = keypoints.shape[0]
+        positions = random_warp(rng, self.n_out or n_src, n_src, self.warp)
+        kp = apply_warp(np.asarray(keypoints, np.float32), positions)
+        if self.flip and rng.random() < self.augment.flip_probability:
+            kp = flip_keypoints(kp, np.asarray(self.mirror))
+        audio = np.asarray(logmel, np.float32)
+        if self.spec_augment:
+            audio = apply_masks(audio, draw_masks(rng, audio.shape[0], audio.shape[1], self.augment))
+        return Sample(motion_features(kp, self.motion), audio, positions)
+
+    def fixed(self, keypoints: np.ndarray, logmel: np.ndarray, positions: np.ndarray) -> Sample:
+        """A sample with a given (saved) warp and no flip or masks: validation and test."""
+        kp = apply_warp(np.asarray(keypoints, np.float32), positions)
+        return Sample(motion_features(kp, self.motion), np.asarray(logmel, np.float32), positions)
+
+
+def make_fixed_warps(
+    clip_ids: Sequence[str], n_out: int, n_src: int, seed: int, config: WarpConfig = WarpConfig()
+) -> np.ndarray:
+    """(n_clips, n_out) source positions, clip i drawn from default_rng([seed, i])."""
+    return np.stack([random_warp(np.random.default_rng([seed, i]), n_out, n_src, config) for i in range(len(clip_ids))])
+
+
+def save_fixed_warps(path: str | Path, clip_ids: Sequence[str], positions: np.ndarray, seed: int) -> None:
+    """Write the warps of a list of clips to an .npz (clip_ids, positions, seed)."""
+    if len(clip_ids) != len(positions):
+        raise ValueError(f"{path}: {len(clip_ids)} clip ids but {len(positions)} warps")
+    with atomic_output(path) as tmp:
+        np.savez(tmp, clip_ids=np.asarray(clip_ids, dtype=str), positions=positions, seed=np.int64(seed))
+
+
+def load_fixed_warps(path: str | Path, clip_ids: Sequence[str] | None = None) -> np.ndarray:
+    """Read saved warps (n_clips, n_out); checks they belong to `clip_ids` when given."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            saved_ids, positions = data["clip_ids"].tolist(), data["positions"]
+    except (OSError, KeyError, ValueError) as exc:
+        raise UserInputError(f"{path}: not a saved warp file ({exc})") from exc
+    if clip_ids is not None and list(clip_ids) != saved_ids:
+        raise UserInputError(f"{path}: saved warps are for other clips than the split's index")
+    return positions

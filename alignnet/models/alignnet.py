@@ -1,0 +1,185 @@
+"""AlignNet: dense audio-video correspondence, coarse to fine (PWC-Net style, in 1D).
+
+Inputs: video (B, 4K, n) motion features, channel layout
+[vel_x(K), vel_y(K), acc_x(K), acc_y(K)] (see `alignnet.distort.motion_features`;
+with motion_inputs=False the layout is [pos_x(K), pos_y(K), zeros(2K)] and only
+the first 2K channels are read); audio (B, 128, m) normalised log-mel. n and m
+are independent and arbitrary.
+
+Output: (B, n) audio coordinate in [-1, 1] of every video frame
+(`alignnet.correspondence` converts it to seconds / source frames).
+
+Frame rates: video is ~30 fps, audio ~86 fps. The video pyramid downsamples
+by 3, 2, 2, 2 (10, 5, 2.5, 1.25 fps); the audio by 4 in a stem (21.5 fps,
+where temporal attention runs: self-attention over the whole sequence, one
+weight per time step), then 2, 2, 2, 2 in its pyramid (10.8, 5.4, 2.7,
+1.35 fps), so at every level both sequences have about the same rate. Rates need not match exactly: correspondences are
+normalised coordinates, and the warp resamples the audio features onto the
+video's grid at the predicted positions (grid_sample, align_corners=True).
+The local correlation range is measured in audio frames of each level.
+
+Per level, coarsest first: start from the upsampled coarser correspondence
+(at the coarsest level, a soft-argmax over all audio positions: the global
+view, any length), warp the audio features to it, correlate them locally, and
+let a small head predict a residual from [video features, warped audio,
+correlation (2r+1), current correspondence, validity mask, the frame's
+relative position in the clip (a prior: alignments are roughly diagonal)].
+The finest level is refined by a dilated context network, then upsampled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import torch
+from torch import nn
+
+from alignnet.keypoints import DANCE_MIRROR
+from alignnet.models.correlation import global_soft_argmax, local_correlation
+from alignnet.models.heads import ContextNetwork, CorrespondenceHead
+from alignnet.models.keypoint_attention import KeypointAttention
+from alignnet.models.pyramid import AudioStem, FeaturePyramid
+from alignnet.models.temporal_attention import TemporalAttention
+from alignnet.models.warp import straight_through_clamp, upsample, warp
+
+
+@dataclass(frozen=True)
+class AlignNetConfig:
+    """Sizes and ablation switches; the defaults are the paper's full model.
+
+    pyramid=False keeps only the first level (single scale). Lip layouts: set
+    n_keypoints=20 and mirror to their left/right permutation.
+    """
+
+    n_keypoints: int = 19
+    mirror: tuple[int, ...] = field(default_factory=lambda: tuple(int(i) for i in DANCE_MIRROR))
+    audio_bins: int = 128
+    channels: tuple[int, ...] = (128, 64, 32, 16)
+    video_strides: tuple[int, ...] = (3, 2, 2, 2)
+    audio_stem_channels: int = 64
+    audio_stem_stride: int = 4
+    audio_strides: tuple[int, ...] = (2, 2, 2, 2)
+    pyramid_depths: tuple[int, ...] = (1, 2, 2, 2)
+    corr_radius: int = 4
+    head_hidden: tuple[int, ...] = (64, 32)
+    context_channels: int = 32
+    context_dilations: tuple[int, ...] = (1, 2, 4, 8, 1)
+    attention_dim: int = 16
+    pyramid: bool = True
+    motion_inputs: bool = True
+    temporal_attention: bool = True
+    keypoint_attention: bool = True
+
+    def __post_init__(self) -> None:
+        if len(self.mirror) != self.n_keypoints:
+            raise ValueError(f"mirror has {len(self.mirror)} entries for {self.n_keypoints} keypoints")
+        if not len(self.channels) == len(self.video_strides) == len(self.audio_strides) == len(self.pyramid_depths):
+            raise ValueError("channels, video_strides, audio_strides and pyramid_depths need one entry per level")
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.channels) if self.pyramid else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AlignNetConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown AlignNetConfig fields: {sorted(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+class AlignNetOutput(NamedTuple):
+    """Training-mode output: the final correspondence and every level's, finest level first.
+
+    correspondence (B, n); levels[l] (B, n_l); strides[l] = input frames per level-l frame.
+    """
+
+    correspondence: torch.Tensor
+    levels: list[torch.Tensor]
+    strides: list[int]
+
+
+class AlignNet(nn.Module):
+    def __init__(self, config: AlignNetConfig | None = None, **options: Any) -> None:
+        super().__init__()
+        self.config = cfg = dataclasses.replace(config or AlignNetConfig(), **options)
+        levels = cfg.n_levels
+        channels = cfg.channels[:levels]
+        self.video_strides = list(cfg.video_strides[:levels])
+        video_in = (4 if cfg.motion_inputs else 2) * cfg.n_keypoints
+        self.keypoint_attention = KeypointAttention(cfg.mirror) if cfg.keypoint_attention else None
+        depths = cfg.pyramid_depths[:levels]
+        self.video_pyramid = FeaturePyramid(video_in, channels, self.video_strides, depths, first_kernel=5)
+        self.audio_stem = AudioStem(cfg.audio_bins, cfg.audio_stem_channels, cfg.audio_stem_stride)
+        self.temporal_attention = (
+            TemporalAttention(cfg.audio_stem_channels, cfg.attention_dim) if cfg.temporal_attention else None
+        )
+        self.audio_pyramid = FeaturePyramid(
+            cfg.audio_stem_channels, channels, cfg.audio_strides[:levels], depths, first_kernel=3
+        )
+        n_disp = 2 * cfg.corr_radius + 1
+        self.heads = nn.ModuleList(CorrespondenceHead(2 * c + n_disp + 3, cfg.head_hidden) for c in channels)
+        self.context = ContextNetwork(self.heads[0].hidden_channels + 1, cfg.context_channels, cfg.context_dilations)
+        self.log_temperature = nn.Parameter(torch.tensor(math.log(10.0)))
+
+    @classmethod
+    def from_config(cls, config: AlignNetConfig) -> AlignNet:
+        return cls(config)
+
+    @property
+    def level_strides(self) -> list[int]:
+        """Input video frames per frame of each level, finest first: [3, 6, 12, 24] by default."""
+        return [math.prod(self.video_strides[: i + 1]) for i in range(len(self.video_strides))]
+
+    def forward(
+        self, video: torch.Tensor, audio: torch.Tensor, return_levels: bool | None = None
+    ) -> torch.Tensor | AlignNetOutput:
+        """video (B, 4K, n), audio (B, bins, m) -> (B, n) in [-1, 1].
+
+        With return_levels (default: self.training) an AlignNetOutput with every level.
+        """
+        n = video.shape[-1]
+        if not self.config.motion_inputs:
+            video = video[:, : 2 * self.config.n_keypoints]
+        if self.keypoint_attention is not None:
+            video = self.keypoint_attention(video)
+        audio = self.audio_stem(audio)  # (B, stem, m / 4)
+        if self.temporal_attention is not None:
+            audio = self.temporal_attention(audio)
+        video_feats = self.video_pyramid(video)  # finest first
+        audio_feats = self.audio_pyramid(audio)
+
+        levels: list[torch.Tensor] = []
+        d: torch.Tensor | None = None
+        for level in reversed(range(len(video_feats))):
+            v, a = video_feats[level], audio_feats[level]
+            if d is None:  # coarsest: global view over all audio positions
+                d_up = global_soft_argmax(v, a, self.log_temperature.exp())
+            else:
+                d_up = upsample(d, v.shape[-1], self.video_strides[level + 1])
+            warped, valid = warp(a, d_up)
+            corr = local_correlation(v, a, d_up, self.config.corr_radius)
+            position = torch.linspace(-1.0, 1.0, v.shape[-1], device=v.device, dtype=v.dtype).expand_as(d_up)
+            head_in = torch.cat([v, warped, corr, d_up[:, None], valid, position[:, None]], dim=1)
+            residual, hidden = self.heads[level](head_in)
+            z = d_up + residual
+            if level == 0:
+                z = z + self.context(torch.cat([hidden, z[:, None]], dim=1))
+            d = straight_through_clamp(z)
+            levels.append(d)
+        assert d is not None
+        correspondence = upsample(d, n, self.video_strides[0])
+        if return_levels if return_levels is not None else self.training:
+            return AlignNetOutput(correspondence, levels[::-1], self.level_strides)
+        return correspondence
+
+    def keypoint_weights(self) -> torch.Tensor | None:
+        """(K,) learned keypoint attention (sums to K), or None when switched off."""
+        return None if self.keypoint_attention is None else self.keypoint_attention.weights().detach()

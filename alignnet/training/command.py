@@ -1,0 +1,87 @@
+"""Train AlignNet on a packed dataset (the `split` stage's output).
+
+Reads DIR/{train,val}_keypoints.npy, DIR/{train,val}_logmel.npy, DIR/{train,val}_index.tsv
+and DIR/meta.json. Every training sample gets a fresh random monotonic time warp,
+a horizontal flip and SpecAugment masks; validation uses fixed warps
+(DIR/val_warps.npz if present, else OUT/val_warps.npz, written once).
+
+Writes to OUT: best.safetensors + best.json (lowest validation AFE),
+last.safetensors + last.json + last.optim.safetensors (for --resume),
+metrics.csv (one row per epoch), tb/ (TensorBoard events), val_warps.npz.
+
+Example:
+  alignnet train --data results/dataset --out results/train/full --epochs 40 --max-minutes 15
+  alignnet train --data results/dataset --out results/train/no_pyramid --no-pyramid
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from alignnet.distort import AugmentConfig, SampleGenerator, WarpConfig
+from alignnet.errors import UserInputError
+from alignnet.models.alignnet import AlignNetConfig
+from alignnet.training.loop import TrainConfig, train
+
+HELP = "train AlignNet"
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, required=True, help="packed dataset directory")
+    parser.add_argument("--out", type=Path, required=True, help="output directory (checkpoints, logs)")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=3e-4, help="Adam learning rate")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    parser.add_argument("--max-minutes", type=float, default=None, help="stop cleanly after this much time")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/last.*")
+    model = parser.add_argument_group("model ablations")
+    model.add_argument("--no-pyramid", action="store_true", help="single level instead of 4")
+    model.add_argument("--raw-positions", action="store_true", help="positions instead of velocity/acceleration")
+    model.add_argument("--no-temporal-attention", action="store_true")
+    model.add_argument("--no-keypoint-attention", action="store_true")
+    aug = parser.add_argument_group("augmentation")
+    aug.add_argument("--no-flip", action="store_true", help="no horizontal flips")
+    aug.add_argument("--no-spec-augment", action="store_true", help="no SpecAugment masks")
+    aug.add_argument(
+        "--min-span", type=float, default=WarpConfig.min_span, help="smallest share of the source a warp covers"
+    )
+    aug.add_argument("--max-deviation", type=float, default=WarpConfig.max_deviation, help="bound on the local warp")
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    for name in ("epochs", "batch_size", "workers"):
+        if getattr(args, name) < (0 if name == "workers" else 1):
+            raise UserInputError(f"--{name.replace('_', '-')} {getattr(args, name)}: out of range")
+    if not 0 < args.min_span <= 1:
+        raise UserInputError(f"--min-span {args.min_span}: must be in (0, 1]")
+    model = AlignNetConfig(
+        pyramid=not args.no_pyramid,
+        motion_inputs=not args.raw_positions,
+        temporal_attention=not args.no_temporal_attention,
+        keypoint_attention=not args.no_keypoint_attention,
+    )
+    samples = SampleGenerator(
+        warp=WarpConfig(min_span=args.min_span, max_deviation=args.max_deviation),
+        augment=AugmentConfig(),
+        motion=model.motion_inputs,
+        flip=not args.no_flip,
+        spec_augment=not args.no_spec_augment,
+    )
+    return TrainConfig(
+        data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        seed=args.seed, device=args.device, workers=args.workers, max_minutes=args.max_minutes,
+        resume=args.resume, model=model, samples=samples,
+    )  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    summary = train(config_from_args(args))
+    log.info("done: %s", json.dumps(summary))
+    return 0

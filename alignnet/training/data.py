@@ -1,0 +1,125 @@
+"""Datasets over a packed split (the split stage's output) with online or fixed distortions.
+
+Data contract of a packed dataset directory DIR:
+    DIR/{split}_keypoints.npy  float32 (n_clips, frames, 19, 2) body-centred pixel coordinates
+    DIR/{split}_logmel.npy     float16 (n_clips, 128, m) normalised log-mel
+    DIR/{split}_index.tsv      clip_id, video_id, ... (one row per clip, same order)
+    DIR/meta.json              fps, sample_rate, hop_length
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import Dataset
+
+from alignnet.correspondence import Timebase
+from alignnet.distort import SampleGenerator, Sample
+from alignnet.errors import UserInputError
+
+
+def read_data_meta(data_dir: Path) -> dict[str, Any]:
+    """DIR/meta.json with at least fps, sample_rate and hop_length."""
+    path = Path(data_dir) / "meta.json"
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UserInputError(f"{path}: cannot read dataset metadata ({exc})") from exc
+    missing = {"fps", "sample_rate", "hop_length"} - set(meta)
+    if missing:
+        raise UserInputError(f"{path}: missing keys {sorted(missing)}")
+    return meta
+
+
+@dataclass
+class PackedSplit:
+    """One split, memory-mapped: keypoints (n, frames, K, 2), logmel (n, bins, m), clip ids."""
+
+    name: str
+    keypoints: np.ndarray
+    logmel: np.ndarray
+    clip_ids: list[str]
+
+    @classmethod
+    def load(cls, data_dir: str | Path, split: str) -> PackedSplit:
+        data_dir = Path(data_dir)
+        paths = {kind: data_dir / f"{split}_{kind}" for kind in ("keypoints.npy", "logmel.npy", "index.tsv")}
+        for path in paths.values():
+            if not path.exists():
+                raise UserInputError(f"{path}: missing from the packed dataset")
+        keypoints = np.load(paths["keypoints.npy"], mmap_mode="r")
+        logmel = np.load(paths["logmel.npy"], mmap_mode="r")
+        index = pd.read_csv(paths["index.tsv"], sep="\t", dtype=str)
+        if "clip_id" not in index.columns:
+            raise UserInputError(f"{paths['index.tsv']}: no clip_id column")
+        if not len(keypoints) == len(logmel) == len(index):
+            raise UserInputError(
+                f"{data_dir}: split {split!r} has {len(keypoints)} keypoint clips, {len(logmel)} log-mels "
+                f"and {len(index)} index rows"
+            )
+        if keypoints.ndim != 4 or keypoints.shape[-1] != 2 or logmel.ndim != 3:
+            raise UserInputError(
+                f"{data_dir}: split {split!r} has keypoints {keypoints.shape} / logmel {logmel.shape}; "
+                "expected (n, frames, K, 2) and (n, bins, m)"
+            )
+        return cls(split, keypoints, logmel, index["clip_id"].tolist())
+
+    def __len__(self) -> int:
+        return len(self.clip_ids)
+
+
+def _to_item(sample: Sample, timebase: Timebase) -> dict[str, torch.Tensor]:
+    return {
+        "video": torch.from_numpy(sample.video),
+        "audio": torch.from_numpy(sample.audio),
+        "target": torch.from_numpy(timebase.source_frame_to_coord(sample.source).astype(np.float32)),
+        "source": torch.from_numpy(sample.source.astype(np.float32)),
+    }
+
+
+class DistortedDataset(Dataset):
+    """Fresh random distortion per sample and epoch, from default_rng([seed, epoch, index]).
+
+    The RNG depends only on (seed, epoch, index), so any number of DataLoader
+    workers, and a resumed run, draw the same samples. Call `set_epoch` before
+    creating each epoch's DataLoader iterator (workers copy the dataset then).
+    """
+
+    def __init__(self, split: PackedSplit, timebase: Timebase, generator: SampleGenerator, seed: int) -> None:
+        self.split, self.timebase, self.generator, self.seed = split, timebase, generator, seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.split)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        sample = self.generator(rng, self.split.keypoints[index], self.split.logmel[index])
+        return _to_item(sample, self.timebase)
+
+
+class FixedDataset(Dataset):
+    """Saved distortions (positions (n_clips, n_out)), no flip or masks: validation and test."""
+
+    def __init__(
+        self, split: PackedSplit, timebase: Timebase, generator: SampleGenerator, positions: np.ndarray
+    ) -> None:
+        if len(positions) != len(split):
+            raise ValueError(f"{len(positions)} saved warps for {len(split)} clips of split {split.name!r}")
+        self.split, self.timebase, self.generator, self.positions = split, timebase, generator, positions
+
+    def __len__(self) -> int:
+        return len(self.split)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        sample = self.generator.fixed(self.split.keypoints[index], self.split.logmel[index], self.positions[index])
+        return _to_item(sample, self.timebase)

@@ -1,0 +1,139 @@
+"""Online sample generation: warp properties (hypothesis), flip, masks, features, saved warps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alignnet.distort import (
+    AugmentConfig,
+    Masks,
+    SampleGenerator,
+    WarpConfig,
+    apply_masks,
+    apply_warp,
+    draw_masks,
+    flip_keypoints,
+    load_fixed_warps,
+    local_warp,
+    make_fixed_warps,
+    motion_features,
+    random_warp,
+    save_fixed_warps,
+)
+from alignnet.errors import UserInputError
+from alignnet.keypoints import DANCE_MIRROR
+
+seeds = st.integers(0, 2**32 - 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=seeds, n_out=st.integers(2, 400), n_src=st.integers(2, 400), min_span=st.floats(0.3, 1.0))
+def test_warp_strictly_increasing_within_bounds(seed: int, n_out: int, n_src: int, min_span: float) -> None:
+    config = WarpConfig(min_span=min_span)
+    positions = random_warp(np.random.default_rng(seed), n_out, n_src, config)
+    assert positions.shape == (n_out,)
+    assert np.all(np.diff(positions) > 0)
+    assert positions[0] >= 0 and positions[-1] <= n_src - 1
+    covered = (positions[-1] - positions[0]) / (n_src - 1)
+    assert min_span - 1e-9 <= covered <= 1 + 1e-9
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=seeds, amplitude=st.floats(0, 1), bound=st.floats(0.01, 0.5), anchors=st.integers(1, 40))
+def test_local_warp_monotonic_and_bounded(seed: int, amplitude: float, bound: float, anchors: int) -> None:
+    g = local_warp(np.random.default_rng(seed), anchors, amplitude, bound)
+    x = np.linspace(0, 1, anchors + 2)
+    assert g[0] == 0 and g[-1] == pytest.approx(1.0)
+    assert np.all(np.diff(g) > 0)
+    assert np.abs(g - x).max() <= bound + 1e-12
+
+
+@given(seed=seeds, anchors=st.integers(1, 40))
+def test_zero_amplitude_is_identity(seed: int, anchors: int) -> None:
+    g = local_warp(np.random.default_rng(seed), anchors, 0.0, 1 / 6)
+    assert np.allclose(g, np.linspace(0, 1, anchors + 2))
+    config = WarpConfig(min_span=1.0, local_probability=0.0)
+    assert np.allclose(random_warp(np.random.default_rng(seed), 50, 50, config), np.arange(50))
+
+
+def test_apply_warp_interpolates_linearly() -> None:
+    keypoints = np.arange(5, dtype=np.float32)[:, None, None] * np.ones((1, 2, 2), np.float32)
+    out = apply_warp(keypoints, np.array([0.0, 0.5, 3.25, 4.0]))
+    assert np.allclose(out[:, 0, 0], [0.0, 0.5, 3.25, 4.0])
+
+
+@given(seed=seeds)
+def test_flip_twice_is_identity(seed: int) -> None:
+    keypoints = np.random.default_rng(seed).normal(size=(6, 19, 2)).astype(np.float32)
+    flipped = flip_keypoints(keypoints)
+    assert np.allclose(flipped[:, 2, 0], -keypoints[:, 5, 0])  # RShoulder <- mirrored LShoulder
+    assert np.allclose(flipped[:, 0, 1], keypoints[:, 0, 1])  # nose: y unchanged
+    assert np.array_equal(flip_keypoints(flipped), keypoints)
+    assert np.array_equal(DANCE_MIRROR[DANCE_MIRROR], np.arange(19))
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=seeds, n_bins=st.integers(1, 128), n_frames=st.integers(1, 600))
+def test_masks_stay_in_their_limits(seed: int, n_bins: int, n_frames: int) -> None:
+    config = AugmentConfig(freq_mask_probability=1.0, time_mask_probability=1.0)
+    masks = draw_masks(np.random.default_rng(seed), n_bins, n_frames, config)
+    for mask, size, (lo, hi) in ((masks.freq, n_bins, (3, 10)), (masks.time, n_frames, (5, 20))):
+        assert mask is not None
+        start, stop = mask
+        assert 0 <= start < stop <= size
+        assert min(lo, size) <= stop - start <= hi
+
+
+def test_mask_probability_and_apply() -> None:
+    rng = np.random.default_rng(0)
+    draws = [draw_masks(rng, 128, 516) for _ in range(400)]
+    share = np.mean([d.freq is not None for d in draws])
+    assert 0.4 < share < 0.6
+    logmel = np.random.default_rng(1).normal(size=(128, 50)).astype(np.float32)
+    out = apply_masks(logmel, Masks(freq=(3, 7), time=(10, 15)))
+    assert np.all(out[3:7] == out[3, 0]) and np.all(out[:, 10:15] == out[3, 0])
+    assert np.array_equal(out[:3, :10], logmel[:3, :10])
+
+
+def test_motion_features_layout_and_scale() -> None:
+    t = np.arange(30, dtype=np.float32)
+    keypoints = np.zeros((30, 19, 2), np.float32)
+    keypoints[:, 4, 1] = 100 + 3 * t**2  # keypoint 4 moves in y with constant acceleration
+    keypoints[:, 7, 0] = -5 * t  # keypoint 7 moves in x at constant speed
+    feats = motion_features(keypoints)
+    assert feats.shape == (76, 30) and feats.dtype == np.float32
+    assert np.abs(feats[:38]).max() == pytest.approx(1.0) and np.abs(feats[38:]).max() == pytest.approx(1.0)
+    assert np.all(feats[19 + 4] >= 0) and np.all(feats[7] < 0)  # vel_y of kp 4, vel_x of kp 7
+    assert np.allclose(feats[38 + 19 + 4, 2:-2], feats[38 + 19 + 4, 2])  # constant acc_y
+    assert np.allclose(feats[0], 0) and np.allclose(feats[38 + 7, 2:-2], 0, atol=1e-4)
+    raw = motion_features(keypoints, motion=False)
+    assert raw[19 + 4].min() == -1 and raw[19 + 4].max() == 1 and np.all(raw[38:] == 0)
+
+
+def test_sample_generator_truth_follows_the_warp() -> None:
+    rng = np.random.default_rng(3)
+    keypoints = rng.normal(size=(90, 19, 2)).astype(np.float32)
+    logmel = rng.normal(size=(128, 259)).astype(np.float16)
+    generator = SampleGenerator(flip=False, spec_augment=False)
+    sample = generator(np.random.default_rng(5), keypoints, logmel)
+    positions = random_warp(np.random.default_rng(5), 90, 90, WarpConfig())
+    assert np.array_equal(sample.source, positions)
+    assert np.array_equal(sample.video, motion_features(apply_warp(keypoints, positions)))
+    assert sample.audio.dtype == np.float32 and sample.audio.shape == (128, 259)
+    again = generator(np.random.default_rng(5), keypoints, logmel)
+    assert np.array_equal(again.video, sample.video)
+
+
+def test_fixed_warps_round_trip(tmp_path) -> None:
+    ids = ["a", "b", "c"]
+    warps = make_fixed_warps(ids, 60, 90, seed=7)
+    assert np.array_equal(warps, make_fixed_warps(ids, 60, 90, seed=7))
+    assert not np.array_equal(warps, make_fixed_warps(ids, 60, 90, seed=8))
+    path = tmp_path / "val_warps.npz"
+    save_fixed_warps(path, ids, warps, seed=7)
+    assert np.array_equal(load_fixed_warps(path, ids), warps)
+    with pytest.raises(UserInputError, match="other clips"):
+        load_fixed_warps(path, ["a", "b", "x"])

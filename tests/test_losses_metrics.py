@@ -1,0 +1,75 @@
+"""Loss, metrics and correspondence conversions on hand-computed cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from alignnet.correspondence import Timebase, audio_frame_to_coord, coord_to_audio_frame
+from alignnet.losses import alignment_loss, level_target, monotonic_loss
+from alignnet.metrics import afe, itu_accuracy
+from alignnet.models import AlignNetOutput
+
+
+def test_afe_hand_case() -> None:
+    assert afe(np.array([1.0, 2.0, 5.0]), np.array([1.0, 4.0, 4.0])) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="shape"):
+        afe(np.zeros(3), np.zeros(4))
+
+
+def test_itu_accuracy_at_30_fps() -> None:
+    true = np.zeros(6)
+    pred = np.array([3.0, 4.0, -1.0, -2.0, 0.0, 3.75])  # +100 ms, +133 ms, -33 ms, -67 ms, 0, +125 ms
+    assert itu_accuracy(pred, true, 30.0) == pytest.approx(4 / 6)
+
+
+def test_itu_window_edges_are_inside() -> None:
+    true = np.full(4, 10.0)
+    pred = true + np.array([-45.0, 125.0, -45.01, 125.01])  # at 1000 fps, one frame is one ms
+    assert itu_accuracy(pred, true, 1000.0) == pytest.approx(0.5)
+    pred25 = np.array([-1.125, 3.125, -1.126, 3.126])  # 25 fps: 40 ms frames
+    assert itu_accuracy(pred25, np.zeros(4), 25.0) == pytest.approx(0.5)
+
+
+def test_coordinate_conversions() -> None:
+    assert audio_frame_to_coord(0, 11) == -1 and audio_frame_to_coord(10, 11) == 1
+    assert audio_frame_to_coord(5.0, 11) == 0 and coord_to_audio_frame(0.0, 11) == 5
+    tb = Timebase.from_meta(fps=30, sample_rate=44100, hop_length=512, n_audio=517)
+    assert tb.audio_rate == pytest.approx(86.1328125)
+    assert tb.seconds_to_coord(0.0) == -1
+    assert tb.coord_to_seconds(1.0) == pytest.approx(516 * 512 / 44100)
+    frames = np.array([0.0, 17.5, 179.0])
+    assert np.allclose(tb.coord_to_source_frame(tb.source_frame_to_coord(frames)), frames)
+    assert tb.source_frame_to_coord(90.0) == pytest.approx(3.0 * 86.1328125 / 258 - 1)
+    t = torch.tensor([-1.0, 1.0])
+    assert torch.allclose(tb.coord_to_source_frame(t), torch.tensor([0.0, 516 * 512 / 44100 * 30]))
+
+
+def test_monotonic_loss_hand_case() -> None:
+    d = torch.tensor([[-1.0, -0.5, -0.7, 0.2, 0.1]])  # decreases by 0.2 and 0.1 over 4 steps
+    assert monotonic_loss(d).item() == pytest.approx(0.3 / 4)
+    assert monotonic_loss(torch.tensor([[-1.0, -0.9, 1.0]])).item() == 0  # starting at -1 costs nothing
+    assert monotonic_loss(torch.tensor([[0.3]])).item() == 0
+
+
+def test_level_target_samples_every_stride() -> None:
+    target = torch.arange(10.0)[None]
+    assert level_target(target, 4, 3).tolist() == [[0.0, 3.0, 6.0, 9.0]]
+    assert level_target(target, 2, 6).tolist() == [[0.0, 6.0]]
+    assert level_target(target, 2, 12).tolist() == [[0.0, 9.0]]  # clamped at the last frame
+
+
+def test_alignment_loss_hand_case() -> None:
+    target = torch.zeros(1, 6)
+    output = AlignNetOutput(
+        correspondence=torch.full((1, 6), 0.5),
+        levels=[torch.tensor([[0.2, 0.0]]), torch.tensor([[0.1]])],
+        strides=[3, 6],
+    )
+    loss, parts = alignment_loss(output, target, lambdas=(1.0, 0.5, 2.0), mu=10.0)
+    # final: 0.5; level0: L1 0.1, mono relu(0.2 - 0) / 1 = 0.2; level1: 0.1
+    assert loss.item() == pytest.approx(0.5 + 0.5 * (0.1 + 10 * 0.2) + 2.0 * 0.1)
+    assert parts["l1_level0"] == pytest.approx(0.1) and parts["mono_level0"] == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="weights"):
+        alignment_loss(output, target, lambdas=(1.0,))

@@ -1,0 +1,140 @@
+"""AlignNet and its parts: shapes for any lengths, gradients, ablations, geometry."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from alignnet.keypoints import DANCE_MIRROR
+from alignnet.losses import alignment_loss
+from alignnet.models import AlignNet, AlignNetConfig, AlignNetOutput
+from alignnet.models.correlation import global_soft_argmax, local_correlation
+from alignnet.models.keypoint_attention import KeypointAttention
+from alignnet.models.temporal_attention import TemporalAttention
+from alignnet.models.warp import straight_through_clamp, upsample, warp
+
+
+@pytest.fixture(scope="module")
+def net() -> AlignNet:
+    torch.manual_seed(0)
+    return AlignNet().eval()
+
+
+@pytest.mark.parametrize(("n", "m", "batch"), [(97, 300, 2), (180, 516, 2), (7, 20, 3), (1, 4, 1), (3000, 8600, 1)])
+def test_any_length(net: AlignNet, n: int, m: int, batch: int) -> None:
+    with torch.no_grad():
+        out = net(torch.randn(batch, 76, n), torch.randn(batch, 128, m))
+    assert out.shape == (batch, n)
+    assert torch.isfinite(out).all() and out.abs().max() <= 1.0
+
+
+def test_training_mode_returns_levels() -> None:
+    net = AlignNet().train()
+    out = net(torch.randn(2, 76, 180), torch.randn(2, 128, 516))
+    assert isinstance(out, AlignNetOutput)
+    assert out.correspondence.shape == (2, 180)
+    assert out.strides == [3, 6, 12, 24]
+    assert [d.shape[-1] for d in out.levels] == [60, 30, 15, 8]
+
+
+def test_every_parameter_gets_a_gradient() -> None:
+    torch.manual_seed(0)
+    net = AlignNet().train()
+    video, audio = torch.randn(3, 76, 60), torch.randn(3, 128, 172)
+    target = torch.linspace(-0.8, 0.9, 60).expand(3, 60)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    for _ in range(2):  # the temporal attention's gate starts at zero: its inputs get gradients from step 2
+        optimizer.zero_grad()
+        loss, _ = alignment_loss(net(video, audio), target)
+        loss.backward()
+        optimizer.step()
+    missing = [name for name, p in net.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert missing == []
+
+
+@pytest.mark.parametrize("switch", ["pyramid", "motion_inputs", "temporal_attention", "keypoint_attention"])
+def test_ablation_switches(switch: str) -> None:
+    net = AlignNet(**{switch: False}).train()
+    out = net(torch.randn(2, 76, 45), torch.randn(2, 128, 130))
+    loss, _ = alignment_loss(out, torch.zeros(2, 45))
+    loss.backward()
+    assert out.correspondence.shape == (2, 45)
+    assert len(out.levels) == (1 if switch == "pyramid" else 4)
+    with torch.no_grad():
+        assert net.eval()(torch.randn(1, 76, 33), torch.randn(1, 128, 99)).shape == (1, 33)
+
+
+def test_raw_positions_reads_only_position_channels() -> None:
+    net = AlignNet(motion_inputs=False).eval()
+    video = torch.randn(1, 76, 30)
+    changed = video.clone()
+    changed[:, 38:] = 5.0
+    audio = torch.randn(1, 128, 86)
+    with torch.no_grad():
+        assert torch.equal(net(video, audio), net(changed, audio))
+
+
+def test_config_round_trip() -> None:
+    config = AlignNetConfig(pyramid=False, corr_radius=3)
+    assert AlignNetConfig.from_dict(config.to_dict()) == config
+    assert AlignNet.from_config(config).config == config
+    with pytest.raises(ValueError, match="mirror"):
+        AlignNetConfig(n_keypoints=20)
+
+
+def test_keypoint_attention_ties_mirror_pairs() -> None:
+    attention = KeypointAttention(DANCE_MIRROR.tolist())
+    with torch.no_grad():
+        attention.logits.copy_(torch.randn_like(attention.logits))
+    w = attention.weights()
+    assert torch.allclose(w, w[torch.as_tensor(DANCE_MIRROR)])
+    assert w.sum().item() == pytest.approx(19.0, rel=1e-5)
+    assert attention.logits.numel() == 19 - 8  # 8 mirror pairs among the 19
+    x = torch.ones(2, 76, 5)
+    assert torch.allclose(attention(x)[0, 19 + 4, 0], w[4])  # channel 23 = vel_y of keypoint 4
+
+
+def test_temporal_attention_is_identity_at_init_and_data_dependent() -> None:
+    attention = TemporalAttention(8, dim=4)
+    x = torch.randn(2, 8, 40)
+    assert torch.allclose(attention(x), x)
+    torch.nn.init.normal_(attention.gate.weight)
+    w = attention.weights(x)
+    assert w.shape == (2, 1, 40) and w.std() > 0
+
+
+def test_warp_identity_and_validity() -> None:
+    features = torch.arange(10.0).view(1, 1, 10)
+    grid = torch.linspace(-1, 1, 10)[None]
+    warped, valid = warp(features, grid)
+    assert torch.allclose(warped, features, atol=1e-5) and valid.all()
+    warped, valid = warp(features, torch.tensor([[-1.0, 0.0, 1.5]]))
+    assert warped[0, 0, 0] == pytest.approx(0.0) and warped[0, 0, 1] == pytest.approx(4.5)
+    assert valid[0, 0].tolist() == [1.0, 1.0, 0.0]
+
+
+def test_local_correlation_peaks_at_the_true_displacement() -> None:
+    torch.manual_seed(0)
+    audio = torch.randn(1, 16, 50)
+    video = audio[:, :, 10:40]  # video frame i matches audio frame i + 10
+    coords = (torch.arange(30.0) + 8) * 2 / 49 - 1  # a guess 2 frames early
+    corr = local_correlation(video, audio, coords[None], radius=4)
+    assert corr.shape == (1, 9, 30)
+    assert (corr.argmax(dim=1) == 4 + 2).all()
+
+
+def test_global_soft_argmax_finds_the_match() -> None:
+    torch.manual_seed(0)
+    audio = torch.nn.functional.normalize(torch.randn(1, 32, 21), dim=1) * 32**0.5
+    video = audio[:, :, [3, 10, 17]]
+    coords = global_soft_argmax(video, audio, torch.tensor(50.0))
+    assert torch.allclose(coords, torch.tensor([[3, 10, 17]]) / 10 - 1, atol=0.02)
+
+
+def test_upsample_and_straight_through_clamp() -> None:
+    coarse = torch.tensor([[-1.0, 0.0, 1.0]])
+    assert torch.allclose(upsample(coarse, 7, 3), torch.tensor([[-1, -2 / 3, -1 / 3, 0, 1 / 3, 2 / 3, 1.0]]))
+    x = torch.tensor([1.5, -0.5], requires_grad=True)
+    y = straight_through_clamp(x)
+    y.sum().backward()
+    assert y.tolist() == [1.0, -0.5] and x.grad.tolist() == [1.0, 1.0]
