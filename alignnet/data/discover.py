@@ -20,7 +20,6 @@ import csv
 import logging
 import os
 import re
-import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -33,7 +32,7 @@ from yt_dlp.utils import DownloadError, unsmuggle_url
 
 from alignnet.atomic import atomic_output
 from alignnet.data.download import YtDlpLogger, classify_error, deno_path
-from alignnet.data.manifest import ManifestEntry, safe_video_id
+from alignnet.data.manifest import ManifestEntry, is_valid_url, safe_video_id
 from alignnet.errors import UserInputError
 from alignnet.stage_status import Reason
 
@@ -83,18 +82,6 @@ class _Candidate:
     key: tuple[str, str]  # (extractor, yt-dlp id): the identity used for deduplication
     entry: ManifestEntry
     probe_url: str  # the URL to resolve fully (may carry yt-dlp's smuggled data)
-
-
-def is_valid_url(url: str) -> bool:
-    """An absolute http(s) URL with a host and no whitespace."""
-    if not url or re.search(r"\s", url):
-        return False
-    parts = urllib.parse.urlsplit(url)
-    try:
-        parts.port  # noqa: B018 (raises ValueError on a bad port)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def read_url_file(path: str | os.PathLike[str]) -> tuple[list[tuple[str, str]], list[Reject]]:

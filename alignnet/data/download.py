@@ -34,7 +34,7 @@ from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import ContentTooShortError, DownloadError, UnsupportedError
 
 from alignnet.atomic import atomic_output
-from alignnet.data.manifest import ManifestEntry
+from alignnet.data.manifest import ManifestEntry, is_valid_url
 from alignnet.stage_status import Reason, StageFailure, StageStatus
 
 log = logging.getLogger(__name__)
@@ -153,6 +153,7 @@ _MESSAGE_REASONS: tuple[tuple[str, Reason], ...] = (
     (r"Unsupported URL|is not a valid URL|Invalid URL|No connection adapters", Reason.INVALID_URL),
     (r"bytes read, \d+ more expected|Downloaded \d+ bytes, expected|Connection (?:reset|broken|refused|aborted)"
      r"|timed out|IncompleteRead|Name or service not known|Failed to resolve", Reason.NETWORK_ERROR),
+    (r"Did not get any data blocks|downloaded file is empty", Reason.CORRUPT_FILE),  # a 0-byte file
 )  # fmt: skip
 
 
@@ -212,6 +213,8 @@ def _info_subset(info: dict[str, Any]) -> dict[str, Any]:
 
 def _fetch(entry: ManifestEntry, tmpdir: Path, settings: DownloadSettings) -> tuple[Path | None, dict[str, Any]]:
     """Run yt-dlp into `tmpdir`; (file, info), file None when the archive skipped it."""
+    if not is_valid_url(entry.url):
+        raise StageFailure(Reason.INVALID_URL, f"{entry.url!r} is not an http(s) URL")
     params = ytdlp_options(str(tmpdir / "video.%(ext)s"), settings)
     try:
         with yt_dlp.YoutubeDL(params) as ydl:

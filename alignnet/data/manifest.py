@@ -18,6 +18,7 @@ import csv
 import math
 import os
 import re
+import urllib.parse
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -53,6 +54,18 @@ def safe_video_id(raw: str) -> str:
     if safe[0] in "-.":
         safe = "_" + safe
     return safe[:120]
+
+
+def is_valid_url(url: str) -> bool:
+    """An absolute http(s) URL with a host and no whitespace."""
+    if not url or re.search(r"\s", url):
+        return False
+    parts = urllib.parse.urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _clean_field(value: str) -> str:
@@ -134,8 +147,10 @@ def read_manifest(path: str | os.PathLike[str]) -> list[ManifestEntry]:
             )
         if video_id in first_line:
             raise UserInputError(f"{where}: duplicate video_id {video_id!r} (first on line {first_line[video_id]})")
-        if not url or re.search(r"\s", url):
-            raise UserInputError(f"{where}: url {url!r} is empty or contains whitespace")
+        if not url:
+            raise UserInputError(f"{where}: empty url")
+        # A malformed URL is that video's problem, not the manifest's: the
+        # download stage records it as invalid_url and the others go on.
         first_line[video_id] = lineno
         known = {f.name for f in fields(ManifestEntry)}
         kwargs = {k: v for k, v in values.items() if k in known and k not in ("duration",)}
