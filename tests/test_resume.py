@@ -1,0 +1,59 @@
+"""Interrupting the pose stage (SIGINT) and running again redoes no finished video."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from alignnet.corpus_server import CorpusServer
+from alignnet.synth.corpus import Options, generate_corpus
+
+REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def snakemake_cmd(work: Path, *args: str) -> list[str]:
+    return ["snakemake", "--snakefile", str(REPO / "workflow/Snakefile"), "--directory", str(work), *args,
+            "--configfile", str(REPO / "config/demo.yaml"), "--config", f"manifest={work / 'manifest.tsv'}"]  # fmt: skip
+
+
+def fingerprint(path: Path) -> tuple[int, str]:
+    return path.stat().st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_interrupted_pose_stage_resumes_without_redoing_finished_videos(tmp_path):
+    corpus = tmp_path / "corpus"
+    generate_corpus(corpus, 4, Options(seed=5, seconds=7.0, warp=False, negatives=0.0, width=480, height=270),
+                    progress=False)  # fmt: skip
+    ids = sorted(p.stem for p in corpus.glob("demo-*.mp4"))
+    with CorpusServer(corpus) as server:
+        rows = ["video_id\turl"] + [f"{i}\t{server.page_url(i)}" for i in ids]
+        (tmp_path / "manifest.tsv").write_text("\n".join(rows) + "\n")
+        clip = subprocess.run(snakemake_cmd(tmp_path, "--cores", "2", "clip"), capture_output=True, text=True)
+    assert clip.returncode == 0, clip.stderr[-3000:]
+
+    pose_dir = tmp_path / "results/pose"
+    run = subprocess.Popen(snakemake_cmd(tmp_path, "--cores", "1", "pose"), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not list(pose_dir.glob("*.npz")) and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.2)
+    assert run.poll() is None, "the pose stage finished before it could be interrupted"
+    os.killpg(run.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+    run.communicate(timeout=120)
+    finished = {p.name: fingerprint(p) for p in pose_dir.glob("*.npz")}
+    assert 1 <= len(finished) < len(ids), finished
+    assert not [p for p in pose_dir.iterdir() if p.suffix != ".npz"], "a half-written pose output was left"
+
+    again = subprocess.run(snakemake_cmd(tmp_path, "--cores", "2", "pose"), capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert sorted(p.stem for p in pose_dir.glob("*.npz")) == ids
+    for name, before in finished.items():
+        assert fingerprint(pose_dir / name) == before, f"{name} was redone"
+        assert f"video={Path(name).stem}" not in again.stdout + again.stderr
