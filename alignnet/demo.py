@@ -54,7 +54,7 @@ def ensure_corpus(settings: dict) -> Path:
     """Generate the corpus unless one made with the same settings is there."""
     corpus = Path(settings["corpus_dir"])
     synth = {key: settings[key] for key in SYNTH_DEFAULTS}
-    stamp = corpus / "demo-settings.json"
+    stamp = corpus / ".demo-settings.json"
     if stamp.exists() and json.loads(stamp.read_text()) == synth and (corpus / "corpus.json").exists():
         log.info("demo corpus in %s is up to date", corpus)
         return corpus

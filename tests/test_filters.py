@@ -222,7 +222,7 @@ def test_camera_excursion_catches_pan_and_shake() -> None:
     from alignnet.data.camera_motion import FrameMotion
 
     shake = [FrameMotion(4.0 * (-1) ** i, 0.0, 0.0, "features") for i in range(20)]
-    pan = [FrameMotion(0.5, 0.0, 0.0, "features")] * 20
+    pan = [FrameMotion(0.5 * (i + 1), 0.0, 0.0, "features") for i in range(20)]  # offsets from the first frame
     assert clip_camera_figures(shake)[0] == pytest.approx(4.0)
     assert clip_camera_figures(pan)[0] == pytest.approx(10.0)
     assert clip_camera_figures([])[0] == 0.0
@@ -231,11 +231,16 @@ def test_camera_excursion_catches_pan_and_shake() -> None:
 def test_audio_level_and_rule_order() -> None:
     assert audio_rms_db(np.zeros(100)) == -120.0
     assert audio_rms_db(np.full(100, 0.1)) == pytest.approx(-20.0)
-    good = ClipFigures(1.0, 0.0, 0.5, 0.0, 1.0, 0.7, -20.0)
+    good = ClipFigures(1.0, 0.0, 0.0, 0.5, 0.0, 1.0, 0.7, -20.0)
     assert verdict(good, Thresholds()) == (None, "")
-    bad_everything = ClipFigures(0.1, 0.5, 10.0, 0.1, 0.0, 0.1, -90.0)
+    bad_everything = ClipFigures(0.1, 0.5, 0.5, 10.0, 0.1, 0.0, 0.1, -90.0)
     assert verdict(bad_everything, Thresholds())[0] == Reason.SILENT_AUDIO
-    small = ClipFigures(1.0, 0.0, 0.5, 0.0, 1.0, 0.2, -20.0)
+    # A detected second person comes before camera motion; foreground blobs only after it.
+    detected = ClipFigures(1.0, 0.5, 0.5, 10.0, 0.0, 1.0, 0.7, -20.0)
+    assert verdict(detected, Thresholds())[0] == Reason.MULTI_PERSON
+    blobs_and_pan = ClipFigures(1.0, 0.5, 0.0, 10.0, 0.0, 1.0, 0.7, -20.0)
+    assert verdict(blobs_and_pan, Thresholds())[0] == Reason.CAMERA_MOTION
+    small = ClipFigures(1.0, 0.0, 0.0, 0.5, 0.0, 1.0, 0.2, -20.0)
     reason, detail = verdict(small, Thresholds())
     assert reason == Reason.NOT_FULL_BODY and "0.20" in detail
 

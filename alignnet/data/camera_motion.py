@@ -1,4 +1,4 @@
-"""Global background motion between consecutive frames: camera pan, tilt, shake and zoom.
+"""Global background motion between two frames: camera pan, tilt, shake and zoom.
 
 Works on small grayscale frames (e.g. 160 px wide). The dancer's box is masked
 out, corners of the background are tracked with pyramidal Lucas-Kanade and a
@@ -125,15 +125,17 @@ def frame_motion(prev: np.ndarray, cur: np.ndarray, boxes: list[Box | None] = ()
     return estimate if estimate is not None else _phase_motion(prev, cur, mask)
 
 
-def clip_camera_figures(motions: list[FrameMotion]) -> tuple[float, float]:
-    """Per clip: (largest background excursion in px, largest |cumulative log zoom|).
+def clip_camera_figures(offsets: list[FrameMotion]) -> tuple[float, float]:
+    """Per clip: (largest background excursion in px, largest |log zoom|).
 
-    The excursion is the largest distance of the background from where it was
-    in the clip's first frame (a pan drifts, a shake swings both ways; both
-    show). Zoom is cumulative too, so a slow zoom is caught.
+    offsets: the background motion of frames of the clip measured against the
+    clip's first frame (not frame to frame: summing frame-to-frame estimates
+    lets their small errors drift into a false pan on a plain background).
+    A pan drifts away from the first frame and a shake swings around it: both
+    show as excursion; a zoom shows as scale.
     """
-    if not motions:
+    if not offsets:
         return 0.0, 0.0
-    path = np.cumsum([[m.dx, m.dy] for m in motions], axis=0)
-    zoom = np.cumsum([m.log_scale for m in motions])
-    return float(np.hypot(path[:, 0], path[:, 1]).max()), float(np.abs(zoom).max())
+    shift = np.array([[m.dx, m.dy] for m in offsets])
+    zoom = np.array([m.log_scale for m in offsets])
+    return float(np.hypot(shift[:, 0], shift[:, 1]).max()), float(np.abs(zoom).max())

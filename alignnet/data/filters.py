@@ -9,20 +9,24 @@ Rules, checked in this order; the first that fails is the clip's reason:
    the frame in fewer than `min_full_body_rate` of the frames, or the
    dancer's keypoint span (median over detected frames) below
    `min_body_height_frac` of the frame height.
-3. camera_motion: the background (dancer masked) moves more than
+3. multi_person, camera-independent evidence: the pose backend saw >= 2
+   people (decisive with OpenPose), or a person detector run on the frame
+   with the dancer painted out finds someone (alignnet.data.second_person; on
+   every 10th frame, its own share counts), in more than
+   `max_multi_person_rate` of the frames.
+4. camera_motion: the background (dancer masked) moves more than
    `max_camera_motion_px` pixels (at the analysis width, 160 px by default)
    from where it was in the clip's first frame, or the picture scales by more
    than `max_camera_zoom` (log scale) (see alignnet.data.camera_motion).
-4. multi_person: a second person in more than `max_multi_person_rate` of the
-   frames: the pose backend saw >= 2 people (decisive, OpenPose), a moving
-   person-sized figure apart from the dancer (alignnet.data.foreground), or a
-   person detector run on the frame with the dancer painted out finds someone
-   (alignnet.data.second_person; on every 10th frame, its own share counts).
+5. multi_person, with the foreground too: a moving person-sized figure apart
+   from the dancer (alignnet.data.foreground) also counts.
 
-The order puts the most direct evidence first: audio and pose figures, then
-the background motion, which is unreliable when a close-up leaves little
-background to see, then the second person, whose foreground evidence assumes
-a static background (a moving camera makes the whole picture foreground).
+The order puts the most direct evidence first: audio and pose figures, a
+detected second person (whose figures the camera-motion estimate could
+mistake for background), then the background motion, which is unreliable
+when a close-up leaves little background to see, then the foreground
+evidence, which assumes a static background (a moving camera makes the whole
+picture foreground).
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ VERDICT_COLUMNS = [
     "detail",
     "detection_rate",
     "multi_person_rate",
+    "second_person_detected_rate",
     "camera_motion_px",
     "camera_zoom",
     "full_body_rate",
@@ -99,6 +104,7 @@ class ClipFigures:
 
     detection_rate: float
     multi_person_rate: float
+    second_person_detected_rate: float
     camera_motion_px: float
     camera_zoom: float
     full_body_rate: float
@@ -177,6 +183,11 @@ def verdict(figures: ClipFigures, t: Thresholds) -> tuple[Reason | None, str]:
             f"body spans {f.body_height_frac:.2f} of frame height < {t.min_body_height_frac}",
         ),
         (
+            f.second_person_detected_rate > t.max_multi_person_rate,
+            Reason.MULTI_PERSON,
+            f"second person detected in {f.second_person_detected_rate:.0%} of frames > {t.max_multi_person_rate:.0%}",
+        ),
+        (
             f.camera_motion_px > t.max_camera_motion_px,
             Reason.CAMERA_MOTION,
             f"background moved {f.camera_motion_px:.1f} px > {t.max_camera_motion_px}",
@@ -213,6 +224,8 @@ class ImageSettings:
         alignnet.data.second_person) or "none".
     detect_every: run the person detector on every n-th frame (10: three times a second).
     detector_width: width (px) of the frames the person detector sees.
+    motion_every: measure the background against the clip's first frame on
+        every n-th frame (2: 15 times a second; a shake of a few Hz still shows).
     """
 
     analysis_width: int = 160
@@ -220,19 +233,22 @@ class ImageSettings:
     person_detector: str = "mediapipe"
     detect_every: int = 10
     detector_width: int = 320
+    motion_every: int = 2
 
 
 @dataclass
 class VideoMeasures:
     """Per-frame image measurements of a whole video.
 
-    motion[i]: background motion from frame i-1 to i (None for frame 0).
+    camera[start]: background motion of the frames of the clip starting at
+        frame `start`, each against that first frame (every
+        ImageSettings.motion_every-th frame).
     others[i]: person-sized foreground blobs apart from the dancer.
     detected[i]: the person detector found someone besides the dancer (1),
         did not (0), or did not run on this frame (-1).
     """
 
-    motion: list[FrameMotion | None]
+    camera: dict[int, list[FrameMotion]]
     others: np.ndarray
     detected: np.ndarray
 
@@ -261,20 +277,23 @@ def measure_video(
     dancer = [None if b is None else padded_box(b, pad) for b in boxes]
     ranges = [(int(r.start_frame), int(r.start_frame + r.n_frames)) for r in clips.itertuples(index=False)]
     buffers: dict[int, list[np.ndarray]] = {k: [] for k in range(len(ranges))}
-    motion: list[FrameMotion | None] = []
+    camera: dict[int, list[FrameMotion]] = {a: [] for a, _ in ranges}
+    references: dict[int, np.ndarray] = {}
     n_frames = max(n_pose, max((b for _, b in ranges), default=0))
     others = np.zeros(n_frames, dtype=np.int32)
     detected = np.full(n_frames, -1, dtype=np.int8)
-    prev = None
     frames = tqdm(iter_frames(video, size=decode), desc=f"filter {video.parent.name}", unit="frame", leave=False)
     for i, big in enumerate(frames):
         rgb = big if decode == size else cv2.resize(big, size, interpolation=cv2.INTER_AREA)
         gray = np.ascontiguousarray(rgb.mean(axis=2).astype(np.uint8))
-        motion.append(None if prev is None else frame_motion(prev, gray, [dancer[j] for j in (i - 1, i) if j < n_pose]))
-        prev = gray
         for k, (a, b) in enumerate(ranges):
             if not a <= i < b:
                 continue
+            if i == a:
+                references[a] = gray
+            elif (i - a) % settings.motion_every == 0:
+                ignore = [dancer[j] for j in (a, i) if j < n_pose]
+                camera[a].append(frame_motion(references[a], gray, ignore))
             if detector is not None and (i - a) % settings.detect_every == 0 and i < n_frames:
                 box = pose.boxes[i] if i < n_pose else None
                 detected[i] = detector.found(big, None if box is None else padded_box(_scaled(box, dx, dy), pad))
@@ -284,27 +303,33 @@ def measure_video(
                 others[a:b] = np.maximum(
                     others[a:b], other_figures(np.stack(buffers.pop(k)), clip_boxes, settings.figure)
                 )
-    return VideoMeasures(motion, others, detected)
+    return VideoMeasures(camera, others, detected)
 
 
-def clip_figures(start: int, n: int, pose: PoseMeasures, video: VideoMeasures, audio: np.ndarray) -> ClipFigures:
+def clip_figures(
+    start: int, n: int, pose: PoseMeasures, video: VideoMeasures, audio: np.ndarray, motion_every: int = 2
+) -> ClipFigures:
     """Figures of the clip [start, start + n) from per-frame measures and its audio samples."""
     sl = slice(start, start + n)
     detected = pose.detected[sl]
     # rates divide by n: frames missing from the pose count as failures
     detection_rate = float(detected.sum()) / n
-    multi = (pose.people[sl] >= 2) | (video.others[sl] > 0)
+    counted = pose.people[sl] >= 2
     checked = video.detected[sl][video.detected[sl] >= 0]
-    multi_rate = max(float(multi.sum()) / n, float(checked.mean()) if checked.size else 0.0)
-    motions = [m for m in video.motion[start + 1 : start + n] if m is not None]
-    moved, zoom = clip_camera_figures(motions)
-    if len(motions) < n - 1:
+    # Evidence that holds with a moving camera too: the backend's own count, the person detector.
+    detected_rate = max(float(counted.sum()) / n, float(checked.mean()) if checked.size else 0.0)
+    # With the foreground blobs, which assume a still camera.
+    multi_rate = max(float((counted | (video.others[sl] > 0)).sum()) / n, detected_rate)
+    offsets = video.camera.get(start, [])
+    moved, zoom = clip_camera_figures(offsets)
+    if len(offsets) < len(range(motion_every, n, motion_every)):  # the video ended inside the clip
         moved = math.inf
     heights = pose.height_frac[sl][detected]
     heights = heights[np.isfinite(heights)]
     return ClipFigures(
         detection_rate=detection_rate,
         multi_person_rate=multi_rate,
+        second_person_detected_rate=detected_rate,
         camera_motion_px=moved,
         camera_zoom=zoom,
         full_body_rate=float(pose.full_body[sl].sum()) / n,
@@ -366,7 +391,9 @@ def filter_video(
         for row in clips.itertuples(index=False):
             wav.seek(int(row.start_sample))
             audio = wav.read(int(row.n_samples), dtype="float32", always_2d=True).mean(axis=1)
-            figures.append(clip_figures(int(row.start_frame), int(row.n_frames), measures, video, audio))
+            figures.append(
+                clip_figures(int(row.start_frame), int(row.n_frames), measures, video, audio, settings.motion_every)
+            )
     return verdict_rows(video_id, clips, figures, thresholds)
 
 
