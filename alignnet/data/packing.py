@@ -5,6 +5,7 @@ Output directory (what `alignnet train` reads):
     {split}_keypoints.npy      float32 (n, frames, 19, 2) cleaned, body-centred pixels
     {split}_logmel.npy         float16 (n, n_mels, m) log-mel normalised with train statistics
     {split}_index.tsv          clip_id, video_id, clip_index: row i of both arrays
+    {val,test}_warps.npz       the fixed, seeded time warps every method is evaluated on
     logmel_stats.npz           per-bin mean and std of the train split
     meta.json                  fps, sample_rate, hop_length, sizes, counts
 """
@@ -23,6 +24,7 @@ from alignnet.atomic import atomic_output
 from alignnet.data.keypoint_table import read_clip_keypoints
 from alignnet.data.logmel import load_logmel_file, logmel_statistics, pack_split
 from alignnet.data.splits import assign_splits
+from alignnet.distort import make_fixed_warps, save_fixed_warps
 
 SPLITS = ("train", "val", "test")
 PathLike = str | os.PathLike[str]
@@ -79,6 +81,10 @@ def pack_dataset(
                     if len(part) else np.zeros((0, 0, 19, 2), np.float32))  # fmt: skip
         with atomic_output(out / f"{name}_index.tsv") as tmp:
             part[["clip_id", "video_id", "clip_index"]].to_csv(tmp, sep="\t", index=False)
+        if name != "train" and len(part):
+            ids = part["clip_id"].tolist()
+            frames = keypoints[ids[0]].shape[0]
+            save_fixed_warps(out / f"{name}_warps.npz", ids, make_fixed_warps(ids, frames, frames, seed), seed)
     with atomic_output(out / "meta.json") as tmp:
         tmp.write_text(json.dumps({**meta, "sizes": dict(sizes), "seed": seed, "clips": counts}, indent=1) + "\n")
     return counts
