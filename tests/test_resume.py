@@ -44,6 +44,7 @@ def test_interrupted_pose_stage_resumes_without_redoing_finished_videos(tmp_path
     deadline = time.monotonic() + 300
     while not list(pose_dir.glob("*.npz")) and time.monotonic() < deadline and run.poll() is None:
         time.sleep(0.2)
+    time.sleep(3)  # let snakemake record the first job as finished; the next one is running
     assert run.poll() is None, "the pose stage finished before it could be interrupted"
     os.killpg(run.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
     run.communicate(timeout=120)
