@@ -39,7 +39,7 @@ def demo_run(tmp_path_factory) -> Path:
     # 10 videos at negatives 0.5: 5 good and one of each of the first 5 negative kinds.
     config["demo"].update(videos=10, seconds=13, negatives=0.5, corpus_dir=str(work / "corpus"), port=port)
     config["splits"].update(train=6, val=4, test=4)
-    config["train"].update(epochs=2, batch_size=4, workers=0, max_minutes=2)
+    config["train"].update(epochs=2, steps_per_epoch=20, batch_size=4, workers=0, max_minutes=2)
     (work / "config.yaml").write_text(yaml.safe_dump(config))
     cmd = [sys.executable, "-m", "alignnet", "demo", "--configfile", str(work / "config.yaml"), "--",
            "--snakefile", str(REPO / "workflow/Snakefile"), "--directory", str(work)]  # fmt: skip

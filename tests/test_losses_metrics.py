@@ -73,3 +73,17 @@ def test_alignment_loss_hand_case() -> None:
     assert parts["l1_level0"] == pytest.approx(0.1) and parts["mono_level0"] == pytest.approx(0.2)
     with pytest.raises(ValueError, match="weights"):
         alignment_loss(output, target, lambdas=(1.0,))
+
+
+def test_true_correspondence_through_the_metric_path_is_exact() -> None:
+    """A warp's truth -> audio coordinate (the training target) -> source frames gives AFE 0, 100 %."""
+    from alignnet.distort import random_warp
+
+    tb = Timebase.from_meta(fps=30, sample_rate=44100, hop_length=512, n_audio=516)
+    source = random_warp(np.random.default_rng(0), 180, 180)
+    target = torch.from_numpy(tb.source_frame_to_coord(source).astype(np.float32))
+    assert target.min() >= -1 and target.max() <= 1
+    back = tb.coord_to_source_frame(target.numpy().astype(np.float64))
+    assert afe(back, source) < 1e-3 and itu_accuracy(back, source, 30.0) == 1.0
+    # source frame f is at f / fps seconds, audio frame t at t * hop / sr: frame 90 (3 s) is audio frame 258.4
+    assert coord_to_audio_frame(tb.source_frame_to_coord(90.0), 516) == pytest.approx(3.0 * 44100 / 512)

@@ -28,6 +28,20 @@ def test_any_length(net: AlignNet, n: int, m: int, batch: int) -> None:
     assert torch.isfinite(out).all() and out.abs().max() <= 1.0
 
 
+def test_diagonal_prior_and_model_options_any_length() -> None:
+    from alignnet.models.alignnet import diagonal
+
+    d = diagonal(4, 24, 73, torch.zeros(2, 1))
+    assert d.shape == (2, 4) and torch.allclose(d[0], torch.tensor([0.0, 24.0, 48.0, 72.0]) / 36 - 1)
+    for net in [AlignNet(coarse_init=init).eval() for init in ("soft_argmax", "diagonal")]:
+        for n, m in [(180, 516), (7, 20), (1, 4)]:
+            with torch.no_grad():
+                out = net(torch.randn(2, 76, n), torch.randn(2, 128, m))
+            assert out.shape == (2, n) and torch.isfinite(out).all()
+    with pytest.raises(ValueError, match="coarse_init"):
+        AlignNetConfig(coarse_init="nearest")
+
+
 def test_training_mode_returns_levels() -> None:
     net = AlignNet().train()
     out = net(torch.randn(2, 76, 180), torch.randn(2, 128, 516))

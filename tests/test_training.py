@@ -42,6 +42,15 @@ def test_samples_depend_on_seed_epoch_index_only(data_dir) -> None:
     assert item["target"].min() >= -1 and item["target"].max() <= 1
 
 
+def test_samples_per_epoch_cycles_the_clips(data_dir) -> None:
+    split = PackedSplit.load(data_dir, "train")
+    timebase = Timebase.from_meta(30, 44100, 512, split.logmel.shape[-1])
+    dataset = DistortedDataset(split, timebase, SampleGenerator(spec_augment=False), 0, samples_per_epoch=30)
+    assert len(dataset) == 30
+    first, again = dataset[1], dataset[13]  # both clip 1, each with its own warp
+    assert torch.equal(first["audio"], again["audio"]) and not torch.equal(first["source"], again["source"])
+
+
 def test_one_batch_overfits(data_dir) -> None:
     torch.manual_seed(0)
     batch = next(iter(DataLoader(_dataset(data_dir), batch_size=4)))
@@ -60,13 +69,14 @@ def test_one_batch_overfits(data_dir) -> None:
 def test_cli_trains_saves_and_resumes(data_dir, tmp_path) -> None:
     out = tmp_path / "run"
     args = ["train", "--data", str(data_dir), "--out", str(out), "--batch-size", "4", "--device", "cpu"]
-    assert main([*args, "--epochs", "2", "--workers", "1"]) == 0
+    args += ["--steps-per-epoch", "2"]
+    assert main([*args, "--epochs", "2", "--workers", "1", "--threads", "2"]) == 0
     for name in ("best.safetensors", "best.json", "last.safetensors", "last.json", "last.optim.safetensors",
                  "val_warps.npz"):  # fmt: skip
         assert (out / name).exists(), name
     assert list((out / "tb").glob("events.out.tfevents.*"))
     rows = list(csv.DictReader((out / "metrics.csv").open()))
-    assert [r["epoch"] for r in rows] == ["0", "1"]
+    assert [r["epoch"] for r in rows] == ["0", "1"] and all(r["steps"] == "2" for r in rows)
     assert all(0 <= float(r["val_itu_accuracy"]) <= 1 and float(r["val_afe"]) >= 0 for r in rows)
     assert json.loads((out / "last.json").read_text())["epoch"] == 1
 

@@ -19,8 +19,10 @@ video's grid at the predicted positions (grid_sample, align_corners=True).
 The local correlation range is measured in audio frames of each level.
 
 Per level, coarsest first: start from the upsampled coarser correspondence
-(at the coarsest level, a soft-argmax over all audio positions: the global
-view, any length), warp the audio features to it, correlate them locally, and
+(at the coarsest level, by default the diagonal "no distortion", as PWC-Net
+starts from zero flow; coarse_init="soft_argmax" starts from a soft-argmax over
+all audio positions instead, which at init averages to the clip's middle and
+trains far slower), warp the audio features to it, correlate them locally, and
 let a small head predict a residual from [video features, warped audio,
 correlation (2r+1), current correspondence, validity mask, the frame's
 relative position in the clip (a prior: alignments are roughly diagonal)].
@@ -64,6 +66,7 @@ class AlignNetConfig:
     audio_strides: tuple[int, ...] = (2, 2, 2, 2)
     pyramid_depths: tuple[int, ...] = (1, 2, 2, 2)
     corr_radius: int = 4
+    coarse_init: str = "diagonal"  # coarsest level starts from: "diagonal" (no distortion) or "soft_argmax" (global)
     head_hidden: tuple[int, ...] = (64, 32)
     context_channels: int = 32
     context_dilations: tuple[int, ...] = (1, 2, 4, 8, 1)
@@ -78,6 +81,8 @@ class AlignNetConfig:
             raise ValueError(f"mirror has {len(self.mirror)} entries for {self.n_keypoints} keypoints")
         if not len(self.channels) == len(self.video_strides) == len(self.audio_strides) == len(self.pyramid_depths):
             raise ValueError("channels, video_strides, audio_strides and pyramid_depths need one entry per level")
+        if self.coarse_init not in ("soft_argmax", "diagonal"):
+            raise ValueError(f"coarse_init {self.coarse_init!r}: choose soft_argmax or diagonal")
 
     @property
     def n_levels(self) -> int:
@@ -106,6 +111,15 @@ class AlignNetOutput(NamedTuple):
     strides: list[int]
 
 
+def diagonal(n_level: int, stride: int, n: int, like: torch.Tensor) -> torch.Tensor:
+    """(B, n_level) coordinate of level frame j (input frame j * stride) if video and audio cover the same time.
+
+    The prior "no distortion": input frame i of n maps to coordinate 2 i / (n - 1) - 1.
+    """
+    frames = torch.arange(n_level, device=like.device, dtype=like.dtype) * stride
+    return (frames * (2.0 / max(n - 1, 1)) - 1.0).expand(like.shape[0], n_level)
+
+
 class AlignNet(nn.Module):
     def __init__(self, config: AlignNetConfig | None = None, **options: Any) -> None:
         super().__init__()
@@ -127,7 +141,8 @@ class AlignNet(nn.Module):
         n_disp = 2 * cfg.corr_radius + 1
         self.heads = nn.ModuleList(CorrespondenceHead(2 * c + n_disp + 3, cfg.head_hidden) for c in channels)
         self.context = ContextNetwork(self.heads[0].hidden_channels + 1, cfg.context_channels, cfg.context_dilations)
-        self.log_temperature = nn.Parameter(torch.tensor(math.log(10.0)))
+        if cfg.coarse_init == "soft_argmax":
+            self.log_temperature = nn.Parameter(torch.tensor(math.log(10.0)))
 
     @classmethod
     def from_config(cls, config: AlignNetConfig) -> AlignNet:
@@ -160,13 +175,15 @@ class AlignNet(nn.Module):
         d: torch.Tensor | None = None
         for level in reversed(range(len(video_feats))):
             v, a = video_feats[level], audio_feats[level]
-            if d is None:  # coarsest: global view over all audio positions
+            position = diagonal(v.shape[-1], self.level_strides[level], n, v)
+            if d is None and self.config.coarse_init == "diagonal":
+                d_up = position
+            elif d is None:  # coarsest: global view over all audio positions
                 d_up = global_soft_argmax(v, a, self.log_temperature.exp())
             else:
                 d_up = upsample(d, v.shape[-1], self.video_strides[level + 1])
             warped, valid = warp(a, d_up)
             corr = local_correlation(v, a, d_up, self.config.corr_radius)
-            position = torch.linspace(-1.0, 1.0, v.shape[-1], device=v.device, dtype=v.dtype).expand_as(d_up)
             head_in = torch.cat([v, warped, corr, d_up[:, None], valid, position[:, None]], dim=1)
             residual, hidden = self.heads[level](head_in)
             z = d_up + residual

@@ -39,12 +39,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    parser.add_argument(
+        "--steps-per-epoch", type=int, default=100,
+        help="optimiser steps per epoch (samples are drawn online; 0 = one pass over the train clips)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--threads", type=int, default=None,
+        help="torch CPU threads (default: torch's choice; 1 is faster on a busy machine)",
+    )  # fmt: skip
     parser.add_argument("--max-minutes", type=float, default=None, help="stop cleanly after this much time")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.*")
     model = parser.add_argument_group("model ablations")
     model.add_argument("--no-pyramid", action="store_true", help="single level instead of 4")
     model.add_argument("--raw-positions", action="store_true", help="positions instead of velocity/acceleration")
     model.add_argument("--no-temporal-attention", action="store_true")
+    model.add_argument(
+        "--coarse-init", choices=("diagonal", "soft_argmax"), default=AlignNetConfig.coarse_init,
+        help="start of the coarsest level: the undistorted diagonal, or a global soft-argmax over the audio",
+    )  # fmt: skip
     model.add_argument("--no-keypoint-attention", action="store_true")
     aug = parser.add_argument_group("augmentation")
     aug.add_argument("--no-flip", action="store_true", help="no horizontal flips")
@@ -56,9 +68,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    for name in ("epochs", "batch_size", "workers"):
-        if getattr(args, name) < (0 if name == "workers" else 1):
+    for name in ("epochs", "batch_size", "workers", "steps_per_epoch"):
+        if getattr(args, name) < (0 if name in ("workers", "steps_per_epoch") else 1):
             raise UserInputError(f"--{name.replace('_', '-')} {getattr(args, name)}: out of range")
+    if args.threads is not None and args.threads < 1:
+        raise UserInputError(f"--threads {args.threads}: must be at least 1")
     if not 0 < args.min_span <= 1:
         raise UserInputError(f"--min-span {args.min_span}: must be in (0, 1]")
     model = AlignNetConfig(
@@ -66,6 +80,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         motion_inputs=not args.raw_positions,
         temporal_attention=not args.no_temporal_attention,
         keypoint_attention=not args.no_keypoint_attention,
+        coarse_init=args.coarse_init,
     )
     samples = SampleGenerator(
         warp=WarpConfig(min_span=args.min_span, max_deviation=args.max_deviation),
@@ -76,7 +91,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     )
     return TrainConfig(
         data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        seed=args.seed, device=args.device, workers=args.workers, max_minutes=args.max_minutes,
+        seed=args.seed, device=args.device, workers=args.workers, steps_per_epoch=args.steps_per_epoch or None,
+        threads=args.threads, max_minutes=args.max_minutes,
         resume=args.resume, model=model, samples=samples,
     )  # fmt: skip
 

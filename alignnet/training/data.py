@@ -86,24 +86,36 @@ def _to_item(sample: Sample, timebase: Timebase) -> dict[str, torch.Tensor]:
 class DistortedDataset(Dataset):
     """Fresh random distortion per sample and epoch, from default_rng([seed, epoch, index]).
 
-    The RNG depends only on (seed, epoch, index), so any number of DataLoader
-    workers, and a resumed run, draw the same samples. Call `set_epoch` before
-    creating each epoch's DataLoader iterator (workers copy the dataset then).
+    An epoch has `samples_per_epoch` samples (default: one per clip); sample i
+    distorts clip i % n_clips, so a small split can still give long epochs,
+    every sample with its own warp. The RNG depends only on (seed, epoch, index),
+    so any number of DataLoader workers, and a resumed run, draw the same
+    samples. Call `set_epoch` before creating each epoch's DataLoader iterator
+    (workers copy the dataset then).
     """
 
-    def __init__(self, split: PackedSplit, timebase: Timebase, generator: SampleGenerator, seed: int) -> None:
+    def __init__(
+        self,
+        split: PackedSplit,
+        timebase: Timebase,
+        generator: SampleGenerator,
+        seed: int,
+        samples_per_epoch: int | None = None,
+    ) -> None:
         self.split, self.timebase, self.generator, self.seed = split, timebase, generator, seed
+        self.samples_per_epoch = samples_per_epoch or len(split)
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return len(self.split)
+        return self.samples_per_epoch
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         rng = np.random.default_rng([self.seed, self.epoch, index])
-        sample = self.generator(rng, self.split.keypoints[index], self.split.logmel[index])
+        clip = index % len(self.split)
+        sample = self.generator(rng, self.split.keypoints[clip], self.split.logmel[clip])
         return _to_item(sample, self.timebase)
 
 

@@ -46,6 +46,8 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     workers: int = 0
+    steps_per_epoch: int | None = None  # optimiser steps per epoch; None = one pass over the train clips
+    threads: int | None = None  # torch CPU threads; None = torch's default
     max_minutes: float | None = None
     resume: bool = False
     model: AlignNetConfig = field(default_factory=AlignNetConfig)
@@ -125,6 +127,8 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     device = resolve_device(cfg.device)
     cfg.out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
+    if cfg.threads is not None:
+        torch.set_num_threads(cfg.threads)
 
     data_meta = read_data_meta(cfg.data)
     train_split, val_split = PackedSplit.load(cfg.data, "train"), PackedSplit.load(cfg.data, "val")
@@ -137,7 +141,8 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             data_meta["fps"], data_meta["sample_rate"], data_meta["hop_length"], split.logmel.shape[-1]
         )
 
-    train_set = DistortedDataset(train_split, timebase(train_split), samples, cfg.seed)
+    samples_per_epoch = cfg.steps_per_epoch * cfg.batch_size if cfg.steps_per_epoch else None
+    train_set = DistortedDataset(train_split, timebase(train_split), samples, cfg.seed, samples_per_epoch)
     val_set = FixedDataset(val_split, timebase(val_split), samples, _validation_warps(cfg, val_split))
     val_loader = DataLoader(val_set, batch_size=cfg.batch_size, num_workers=cfg.workers)
 
