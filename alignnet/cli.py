@@ -1,8 +1,8 @@
 """The `alignnet` command line: one subcommand per pipeline stage.
 
-Each subcommand lives in its own module, which defines
+Each subcommand lives in its own module (its one-line help is in COMMANDS
+below; its docstring is the command's --help description), which defines
 
-    HELP: str                                   # one line for `alignnet --help`
     def add_arguments(parser: ArgumentParser) -> None
     def run(args: Namespace) -> int             # the exit status
 

@@ -25,7 +25,6 @@ import yaml
 
 from alignnet.errors import UserInputError
 
-HELP = "generate the demo corpus, serve it on loopback and run the demo workflow"
 log = logging.getLogger(__name__)
 
 SYNTH_DEFAULTS = {"videos": 24, "seconds": 24, "seed": 0, "warp": False, "negatives": 0.2}

@@ -31,7 +31,6 @@ from alignnet.atomic import atomic_output
 from alignnet.corpus_server.faults import fault_plan
 from alignnet.corpus_server.site import CorpusServer
 
-HELP = "serve a corpus directory as a video site on loopback"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

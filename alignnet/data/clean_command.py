@@ -33,7 +33,6 @@ from alignnet.keypoints import DANCE_KEYPOINTS
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import Reason, StageFailure, StageStatus, upstream_failure
 
-HELP = "clean keypoints of kept clips and write Parquet"
 REJECTION_COLUMNS = ["video_id", "clip_index", "reason", "detail"]
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,6 @@ from pathlib import Path
 
 from alignnet.data.clips import ClipConfig, clip_video
 
-HELP = "normalise a video to constant fps / mono audio and cut clips"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -30,7 +30,6 @@ from alignnet.data.discover import DiscoverSettings, discover, write_rejects
 from alignnet.data.manifest import write_manifest
 from alignnet.errors import UserInputError
 
-HELP = "resolve sources into a frozen manifest (yt-dlp flat extraction)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

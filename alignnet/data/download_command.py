@@ -25,7 +25,6 @@ from alignnet.data.download import DownloadSettings, download_video
 from alignnet.data.manifest import find_entry, read_manifest
 from alignnet.errors import UserInputError
 
-HELP = "download the videos of a manifest with yt-dlp"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -29,7 +29,6 @@ from alignnet.errors import UserInputError
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import Reason, StageStatus, upstream_failure
 
-HELP = "quality verdict per clip: single person, static camera, full body"
 CLIP_COLUMNS = ["clip_index", "start_frame", "n_frames", "start_sample", "n_samples"]
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,6 @@ from alignnet.data.gather import concat_tables
 from alignnet.data.manifest import read_manifest
 from alignnet.errors import UserInputError
 
-HELP = "collect per-video results into one table"
 KINDS = ("download-failures", "verdicts", "rejections")
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,6 @@ from pathlib import Path
 
 from alignnet.data.logmel import LogMelConfig, write_clip_logmels
 
-HELP = "128-bin log-mel spectrogram per clip"
 
 
 def _fmax(text: str) -> float | None:

@@ -18,7 +18,6 @@ import logging
 
 from alignnet.data.packing import pack_dataset
 
-HELP = "video-disjoint train/val/test splits and the packed dataset"
 log = logging.getLogger(__name__)
 
 

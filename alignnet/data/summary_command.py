@@ -15,7 +15,6 @@ import json
 
 from alignnet.data.summary import build_summary, write_summary
 
-HELP = "dataset counts at every stage"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -35,7 +35,6 @@ from alignnet.pose.openpose_json import read_openpose_json
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import Reason, StageFailure, upstream_failure
 
-HELP = "2D pose (BODY_25) of a video: mediapipe, openpose or openpose-json"
 log = logging.getLogger(__name__)
 
 

@@ -26,7 +26,6 @@ from alignnet.errors import UserInputError
 from alignnet.synth.corpus import FPS, Options, generate_corpus
 from alignnet.synth.negatives import CLIP_SECONDS, NEGATIVE_KINDS
 
-HELP = "generate the demo corpus: dance videos with ground truth"
 log = logging.getLogger(__name__)
 
 

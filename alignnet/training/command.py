@@ -26,7 +26,6 @@ from alignnet.errors import UserInputError
 from alignnet.models.alignnet import AlignNetConfig
 from alignnet.training.loop import TrainConfig, train
 
-HELP = "train AlignNet"
 log = logging.getLogger(__name__)
 
 
