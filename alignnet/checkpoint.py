@@ -133,7 +133,13 @@ def load_checkpoint(
     meta = read_meta(stem)
     if not weights_path.exists():
         raise UserInputError(f"{weights_path}: checkpoint weights not found")
-    unwrap(model).load_state_dict(safetensors.torch.load_file(str(weights_path)))
+    try:
+        unwrap(model).load_state_dict(safetensors.torch.load_file(str(weights_path)))
+    except RuntimeError as exc:  # missing/unexpected keys or shapes: another model version or options
+        raise UserInputError(
+            f"{weights_path}: weights do not fit this model (saved by another alignnet version or with other "
+            f"options; retrain or use a matching checkpoint): {str(exc).splitlines()[0]}"
+        ) from exc
     if optimizer is not None or restore_rng:
         if meta.get("optimizer") is None or not optim_path.exists():
             raise UserInputError(f"{optim_path}: checkpoint has no optimizer state to resume from")
@@ -150,6 +156,9 @@ def load_model(stem: str | Path, map_location: str | torch.device = "cpu") -> tu
     meta = read_meta(stem)
     if meta.get("model_config") is None:
         raise UserInputError(f"{_paths(stem)[1]}: no model_config in checkpoint metadata")
-    model = AlignNet(AlignNetConfig.from_dict(meta["model_config"]))
+    try:
+        model = AlignNet(AlignNetConfig.from_dict(meta["model_config"]))
+    except (TypeError, ValueError) as exc:
+        raise UserInputError(f"{_paths(stem)[1]}: model_config does not fit this alignnet version ({exc})") from exc
     load_checkpoint(stem, model)
     return model.to(map_location).eval(), meta

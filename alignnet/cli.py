@@ -36,6 +36,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("alignnet.data.summary_command", "dataset counts at every stage"),
     "gather": ("alignnet.data.gather_command", "collect per-video results into one table"),
     "train": ("alignnet.training.command", "train AlignNet"),
+    "train-syncnet": ("alignnet.baselines.train_command", "train the SyncNet baseline (contrastive, keypoints vs log-mel)"),
+    "evaluate": ("alignnet.evaluation.command", "every method on the same distorted test clips: AFE, accuracy, time"),
+    "ablation": ("alignnet.evaluation.ablation_command", "gather the ablation ladder's results into one table"),
+    "figures": ("alignnet.report.command", "the paper's figures from our runs, for the Snakemake report"),
+    "align": ("alignnet.align.command", "re-time a dance or speech video so that its motion follows an audio track"),
+    "lips-synth": ("alignnet.lips.synth_command", "generate the talking-head demo corpus: speech with visemes"),
+    "voxceleb": ("alignnet.lips.voxceleb_command", "turn VoxCeleb2 metadata files into a manifest"),
     "demo": ("alignnet.demo", "generate the demo corpus, serve it on loopback and run the demo workflow"),
 }
 

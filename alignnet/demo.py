@@ -1,11 +1,15 @@
 """Run the offline demo end to end.
 
-Generates the demo corpus (`alignnet synth`, once; regenerated when the
-`demo:` settings change), serves it on loopback (`alignnet serve-corpus`),
-runs `snakemake --cores N --configfile CONFIG` with any extra arguments, and
-stops the server. The exit status is snakemake's.
+Generates the demo corpus once (regenerated when the `demo:` settings
+change): `alignnet synth` (dance) or, with `demo.generator: lips`,
+`alignnet lips-synth` (talking heads, config/lips-demo.yaml). Then serves it
+on loopback (`alignnet serve-corpus`), runs `snakemake --cores N --configfile
+CONFIG` with any extra arguments, and stops the server. The exit status is
+snakemake's.
 
-Example: alignnet demo --cores 2 -- --forceall
+Examples:
+  alignnet demo --cores 2 -- --forceall
+  alignnet demo --configfile config/lips-demo.yaml --cores 2
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from alignnet.errors import UserInputError
 log = logging.getLogger(__name__)
 
 SYNTH_DEFAULTS = {"videos": 24, "seconds": 24, "seed": 0, "warp": False, "negatives": 0.2}
+# The generator's own options, passed when set (null / absent: the generator's default).
+GENERATOR_OPTIONS = {"dance": ("width", "height"), "lips": ("width", "height", "motion", "clip_seconds")}
+GENERATOR_COMMANDS = {"dance": "synth", "lips": "lips-synth"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,26 +47,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def demo_settings(configfile: Path) -> dict:
-    """The `demo:` section of a workflow config, with defaults."""
+    """The `demo:` section of a workflow config, with defaults (lips: clip_seconds from media:)."""
     if not configfile.exists():
         raise UserInputError(f"config file not found: {configfile}")
     config = yaml.safe_load(configfile.read_text(encoding="utf-8")) or {}
     if "demo" not in config:
         raise UserInputError(f"{configfile} has no 'demo:' section")
-    return {**SYNTH_DEFAULTS, "corpus_dir": "resources/demo/corpus", "port": 18731, **config["demo"]}
+    settings = {**SYNTH_DEFAULTS, "generator": "dance", "corpus_dir": "resources/demo/corpus", "port": 18731}
+    settings.update(config["demo"])
+    if settings["generator"] not in GENERATOR_COMMANDS:
+        raise UserInputError(f"{configfile}: demo.generator {settings['generator']!r} is not one of dance, lips")
+    clip_seconds = (config.get("media") or {}).get("clip_seconds")
+    if settings["generator"] == "lips" and clip_seconds is not None:
+        settings["clip_seconds"] = clip_seconds
+    return settings
+
+
+def generator_command(corpus: Path, synth: dict) -> list[str]:
+    """The `alignnet synth` / `alignnet lips-synth` command line that makes the corpus of `synth` settings."""
+    generator = synth.get("generator", "dance")
+    cmd = [sys.executable, "-m", "alignnet", GENERATOR_COMMANDS[generator], str(corpus)]
+    cmd += ["--videos", str(synth["videos"]), "--seconds", str(synth["seconds"]), "--seed", str(synth["seed"])]
+    cmd += ["--negatives", str(synth["negatives"])] + (["--warp"] if synth["warp"] else [])
+    for key in GENERATOR_OPTIONS[generator]:
+        if synth.get(key) is not None:
+            cmd += [f"--{key.replace('_', '-')}", str(synth[key])]
+    return cmd
 
 
 def ensure_corpus(settings: dict) -> Path:
     """Generate the corpus unless one made with the same settings is there."""
     corpus = Path(settings["corpus_dir"])
-    synth = {key: settings[key] for key in SYNTH_DEFAULTS}
+    generator = settings.get("generator", "dance")
+    keys = [*SYNTH_DEFAULTS, *GENERATOR_OPTIONS[generator]]
+    synth = {key: settings[key] for key in keys if key in settings}
+    if generator != "dance":
+        synth["generator"] = generator
     stamp = corpus / ".demo-settings.json"
     if stamp.exists() and json.loads(stamp.read_text()) == synth and (corpus / "corpus.json").exists():
         log.info("demo corpus in %s is up to date", corpus)
         return corpus
-    cmd = [sys.executable, "-m", "alignnet", "synth", str(corpus), "--videos", str(synth["videos"])]
-    cmd += ["--seconds", str(synth["seconds"]), "--seed", str(synth["seed"])]
-    cmd += ["--negatives", str(synth["negatives"])] + (["--warp"] if synth["warp"] else [])
+    cmd = generator_command(corpus, synth)
     log.info("generating the demo corpus: %s", " ".join(cmd[2:]))
     subprocess.run(cmd, check=True)
     stamp.write_text(json.dumps(synth) + "\n")

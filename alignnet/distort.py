@@ -88,6 +88,8 @@ def apply_warp(keypoints: np.ndarray, positions: np.ndarray) -> np.ndarray:
 
 def flip_keypoints(keypoints: np.ndarray, mirror: np.ndarray = DANCE_MIRROR) -> np.ndarray:
     """Horizontal flip of body-centred keypoints (frames, K, 2): x -> -x, left/right swapped."""
+    if len(mirror) != keypoints.shape[1]:
+        raise ValueError(f"mirror permutation of {len(mirror)} keypoints for keypoints of shape {keypoints.shape}")
     flipped = keypoints[:, mirror].copy()
     flipped[..., 0] *= -1.0
     return flipped

@@ -38,6 +38,9 @@ class Reason(StrEnum):
     MULTI_PERSON = "multi_person"
     CAMERA_MOTION = "camera_motion"
     NOT_FULL_BODY = "not_full_body"
+    # quality filters of the lips task (a face in view: multi_person counts faces)
+    MOUTH_HIDDEN = "mouth_hidden"
+    NOT_FRONTAL = "not_frontal"
     GAP_TOO_LONG = "gap_too_long"
     # an earlier stage failed for this item
     UPSTREAM = "upstream"

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(ffmpeg)
+APT_PACKAGES=(ffmpeg espeak-ng)
 # Extra Debian packages a caller needs (e.g. the SLURM test cluster) come as arguments.
 APT_PACKAGES+=("$@")
 

@@ -3,5 +3,6 @@
 # (including the slow end-to-end suites). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# Debian packages of the single-node SLURM that tests/test_slurm.py starts.
+bash scripts/setup.sh slurm-wlm slurmdbd munge mariadb-server
 exec .venv/bin/python -m pytest "$@"

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alignnet.data.clean import CleanParams, clean_clip, fill_gaps, nan_median_filter, smooth
+from alignnet.data.clean import (
+    CleanParams,
+    clean_clip,
+    fill_gaps,
+    nan_median_filter,
+    smooth,
+)
 from alignnet.keypoints import MID_HIP
 from alignnet.stage_status import Reason, StageFailure
 

@@ -18,7 +18,14 @@ import pytest
 import soundfile
 
 from alignnet.cli import main
-from alignnet.data.clips import ClipConfig, clip_frame_range, clip_table, clip_video, load_clip_table, read_clip_audio
+from alignnet.data.clips import (
+    ClipConfig,
+    clip_frame_range,
+    clip_table,
+    clip_video,
+    load_clip_table,
+    read_clip_audio,
+)
 from alignnet.errors import UserInputError
 from alignnet.stage_status import StageStatus
 from alignnet.video_frames import iter_frames

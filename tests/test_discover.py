@@ -9,7 +9,12 @@ import pytest
 
 from alignnet.cli import main
 from alignnet.corpus_server import CorpusServer
-from alignnet.data.manifest import ManifestEntry, read_manifest, safe_video_id, write_manifest
+from alignnet.data.manifest import (
+    ManifestEntry,
+    read_manifest,
+    safe_video_id,
+    write_manifest,
+)
 from alignnet.errors import UserInputError
 from tests.corpus_fixtures import DEFAULT_VIDEOS, make_corpus
 

@@ -15,7 +15,13 @@ import soundfile as sf
 
 from alignnet.cli import main
 from alignnet.data.camera_motion import clip_camera_figures, frame_motion
-from alignnet.data.filters import ClipFigures, Thresholds, agreement, audio_rms_db, verdict
+from alignnet.data.filters import (
+    ClipFigures,
+    Thresholds,
+    agreement,
+    audio_rms_db,
+    verdict,
+)
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import Reason, StageStatus
 

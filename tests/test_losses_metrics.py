@@ -8,7 +8,7 @@ import torch
 
 from alignnet.correspondence import Timebase, audio_frame_to_coord, coord_to_audio_frame
 from alignnet.losses import alignment_loss, level_target, monotonic_loss
-from alignnet.metrics import afe, itu_accuracy
+from alignnet.metrics import afe, itu_accuracy, keypoint_errors, retime_to_source
 from alignnet.models import AlignNetOutput
 
 
@@ -87,3 +87,49 @@ def test_true_correspondence_through_the_metric_path_is_exact() -> None:
     assert afe(back, source) < 1e-3 and itu_accuracy(back, source, 30.0) == 1.0
     # source frame f is at f / fps seconds, audio frame t at t * hop / sr: frame 90 (3 s) is audio frame 258.4
     assert coord_to_audio_frame(tb.source_frame_to_coord(90.0), 516) == pytest.approx(3.0 * 44100 / 512)
+
+
+def test_itu_window_at_30_fps_frame_by_frame() -> None:
+    """+3 frames (+100 ms) and -1 frame (-33.3 ms) are inside; +4 (+133 ms) and -2 (-66.7 ms) are not."""
+    true = np.arange(5.0)
+    for offset, inside in ((3.0, 1.0), (-1.0, 1.0), (4.0, 0.0), (-2.0, 0.0), (0.0, 1.0)):
+        assert itu_accuracy(true + offset, true, 30.0) == inside, offset
+    # the window's exact edges at 30 fps: +3.75 frames = +125 ms, -1.35 frames = -45 ms
+    assert itu_accuracy(np.array([3.75, -1.35]), np.zeros(2), 30.0) == 1.0
+    assert itu_accuracy(np.array([3.76, -1.36]), np.zeros(2), 30.0) == 0.0
+
+
+def test_retime_inverts_the_predicted_correspondence() -> None:
+    distorted = np.arange(4.0).reshape(4, 1, 1).repeat(2, axis=2)  # frame i shows value i
+    pred = np.array([0.0, 2.0, 4.0, 6.0])  # distorted frame i plays source frame 2i
+    out = retime_to_source(distorted, pred, np.array([0.0, 1.0, 3.0, 6.0, 8.0]))
+    assert out[:, 0, 0] == pytest.approx([0.0, 0.5, 1.5, 3.0, 3.0])  # held after the last frame
+    # a non-monotonic prediction is made non-decreasing (2, 1 -> 2, 2) first; a plateau maps to its first frame
+    out = retime_to_source(distorted, np.array([0.0, 2.0, 1.0, 3.0]), np.array([2.0, 2.5]))
+    assert out[:, 0, 0] == pytest.approx([1.0, 2.5])
+
+
+def test_keypoint_errors_hand_case() -> None:
+    """x moves 1 px per frame over 5 frames, y is still; predicting one frame late."""
+    source = np.zeros((5, 1, 2))
+    source[:, 0, 0] = np.arange(5.0)
+    true = np.arange(5.0)
+    location, velocity = keypoint_errors(source, true, true)
+    assert location.tolist() == [0.0] and velocity.tolist() == [0.0]
+    location, velocity = keypoint_errors(source, true + 1.0, true)
+    # aligned x = [0, 0, 1, 2, 3]; scaled to [-1, 1] by the source's range 0..4: errors 0, .5, .5, .5, .5
+    # on x, 0 on y -> location (2.0 / 5) / 2. Velocities (scaled units) 0, .25, .5, .5, .5 against .5
+    # everywhere, divided by the peak .5: errors 1, .5, 0, 0, 0 -> (1.5 / 5) / 2.
+    assert location == pytest.approx([0.2]) and velocity == pytest.approx([0.15])
+
+
+def test_keypoint_errors_only_on_the_covered_source_frames() -> None:
+    """A warp covering source frames 2..6 of 10: frames outside it do not count, whatever the source does there."""
+    rng = np.random.default_rng(0)
+    source = rng.normal(size=(10, 3, 2))
+    true = np.linspace(2.0, 6.0, 9)
+    location, velocity = keypoint_errors(source, true, true)
+    assert location.shape == velocity.shape == (3,)
+    assert np.allclose(location, 0.0) and np.allclose(velocity, 0.0)
+    late = keypoint_errors(source, true + 0.5, true)
+    assert (late[0] > 0).all() and (late[1] > 0).all()

@@ -1,7 +1,12 @@
 """A corpus directory served as a video site on loopback, with fault injection (for yt-dlp tests and the demo)."""
 
 from alignnet.corpus_server.faults import FaultKind, FaultPlan, fault_plan, parse_fault
-from alignnet.corpus_server.site import CorpusServer, CorpusVideo, RequestRecord, load_corpus
+from alignnet.corpus_server.site import (
+    CorpusServer,
+    CorpusVideo,
+    RequestRecord,
+    load_corpus,
+)
 
 __all__ = [
     "CorpusServer",

@@ -32,7 +32,6 @@ from alignnet.corpus_server.faults import fault_plan
 from alignnet.corpus_server.site import CorpusServer
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("corpus", type=Path, metavar="DIR", help="corpus directory (*.mp4 + *.json sidecars)")
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind")

@@ -45,7 +45,12 @@ from xml.etree import ElementTree
 
 import ffmpeg
 
-from alignnet.corpus_server.faults import FaultKind, FaultPlan, corrupt_bytes, fault_plan
+from alignnet.corpus_server.faults import (
+    FaultKind,
+    FaultPlan,
+    corrupt_bytes,
+    fault_plan,
+)
 from alignnet.errors import UserInputError
 
 log = logging.getLogger(__name__)
@@ -231,7 +236,7 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 30
     server: _SiteHTTPServer
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib signature)
+    def log_message(self, format: str, *args: object) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:

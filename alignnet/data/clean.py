@@ -19,6 +19,13 @@ Order of the steps (`clean_clip`), and why:
    exact for polynomials up to `savgol_order`, so smooth motion keeps its
    shape and velocity/acceleration (the model's inputs) lose the jitter;
 6. mid-hip subtracted per frame: body-centred pixels.
+
+The lips task (`clean_clip(..., task="lips")`, a FACE_70 pose) keeps the 20
+mouth points 48-67 in step 1 and, in step 6, subtracts the mouth's centroid
+(mean of the 20 points) per frame: mouth-centred pixels, so head motion drops
+out and the lips' own motion stays. There is no scaling by mouth width: the
+model min-max scales every coordinate over the clip
+(`alignnet.distort.scale_positions`), and the width changes with speech.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import savgol_filter
 
 from alignnet.keypoints import BODY_25, DANCE_KEYPOINTS, MID_HIP
+from alignnet.lips.face_keypoints import FACE_70_POINTS, MOUTH_NAMES, MOUTH_POINTS
 from alignnet.stage_status import Reason, StageFailure
 
 
@@ -149,19 +157,40 @@ def smooth(values: np.ndarray, window: int, order: int) -> np.ndarray:
     return savgol_filter(values, window, order, axis=0, mode="interp")
 
 
-def clean_clip(keypoints: np.ndarray, params: CleanParams) -> np.ndarray:
-    """Clean one clip of BODY_25 keypoints.
+# task -> (points kept from the pose, their names, points in the pose layout)
+TASK_POINTS: dict[str, tuple[tuple[int, ...], tuple[str, ...], int]] = {
+    "dance": (DANCE_KEYPOINTS, tuple(BODY_25[i] for i in DANCE_KEYPOINTS), len(BODY_25)),
+    "lips": (MOUTH_POINTS, MOUTH_NAMES, FACE_70_POINTS),
+}
 
-    keypoints: (frames, 25, 3) float x, y pixels and confidence (missing = 0, 0, 0).
-    Returns (frames, 19, 2) float32 body-centred pixels (mid-hip is 0, 0).
+
+def kept_points(task: str) -> tuple[int, ...]:
+    """Indices into the pose layout of the points `task` keeps (19 BODY_25 or 20 FACE_70 points)."""
+    if task not in TASK_POINTS:
+        raise ValueError(f"unknown task {task!r}; choose from {', '.join(TASK_POINTS)}")
+    return TASK_POINTS[task][0]
+
+
+def clean_clip(keypoints: np.ndarray, params: CleanParams, task: str = "dance") -> np.ndarray:
+    """Clean one clip of BODY_25 (task "dance") or FACE_70 (task "lips") keypoints.
+
+    keypoints: (frames, 25 or 70, 3) float x, y pixels and confidence (missing = 0, 0, 0).
+    Returns (frames, 19, 2) float32 body-centred pixels (mid-hip is 0, 0), or
+    for "lips" (frames, 20, 2) mouth-centred pixels (the 20 points' mean is 0, 0).
     Raises StageFailure(GAP_TOO_LONG) when a gap cannot be filled.
     """
-    if keypoints.ndim != 3 or keypoints.shape[1] < len(DANCE_KEYPOINTS) or keypoints.shape[2] != 3:
-        raise ValueError(f"keypoints must be (frames, 25, 3), got {keypoints.shape}")
-    kept = keypoints[:, list(DANCE_KEYPOINTS), :]
+    points = kept_points(task)
+    _, names, n_layout = TASK_POINTS[task]
+    if keypoints.ndim != 3 or keypoints.shape[1] < n_layout or keypoints.shape[2] != 3:
+        raise ValueError(f"keypoints must be (frames, {n_layout}, 3), got {keypoints.shape}")
+    kept = keypoints[:, list(points), :]
     xy = mask_low_confidence(kept, params.min_confidence)
     xy = nan_median_filter(xy, params.median_kernel)
-    xy = fill_gaps(xy, params.max_gap, tuple(BODY_25[i] for i in DANCE_KEYPOINTS))
+    xy = fill_gaps(xy, params.max_gap, names)
     xy = smooth(xy, params.savgol_window, params.savgol_order)
-    mid_hip = DANCE_KEYPOINTS.index(MID_HIP)
-    return (xy - xy[:, mid_hip : mid_hip + 1, :]).astype(np.float32)
+    if task == "lips":
+        centre = xy.mean(axis=1, keepdims=True)
+    else:
+        mid_hip = DANCE_KEYPOINTS.index(MID_HIP)
+        centre = xy[:, mid_hip : mid_hip + 1, :]
+    return (xy - centre).astype(np.float32)

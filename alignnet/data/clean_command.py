@@ -6,7 +6,9 @@ keep=True it slices frames [start_frame, start_frame + n_frames), keeps the
 19 dance points, masks low-confidence points, median-filters outliers,
 interpolates short gaps, smooths with Savitzky-Golay and subtracts mid-hip
 (see alignnet.data.clean), and writes one Parquet file for the video (schema:
-alignnet.data.keypoint_table). A clip whose gap is too long is left out and
+alignnet.data.keypoint_table). With --task lips the pose is FACE_70
+(`alignnet pose --face`): the 20 mouth points 48-67 are kept and centred on
+their centroid (layout MOUTH_20). A clip whose gap is too long is left out and
 appended to the --rejections TSV (video_id, clip_index, reason, detail);
 rerunning a video replaces its rows there. When an earlier stage failed, the
 output is a Parquet file with the schema and no rows.
@@ -14,6 +16,7 @@ output is a Parquet file with the schema and no rows.
 Example:
   alignnet clean results/clips/abc/ results/pose/abc.npz results/verdicts/abc.tsv \\
       -o results/keypoints/abc.parquet --video-id abc --rejections results/clean_rejections.tsv
+  alignnet clean results/clips/t1/ results/pose/t1.npz results/filter/t1.tsv -o t1.parquet --video-id t1 --task lips
 """
 
 from __future__ import annotations
@@ -26,14 +29,20 @@ from pathlib import Path
 import pandas as pd
 
 from alignnet.atomic import atomic_output
-from alignnet.data.clean import CleanParams, clean_clip
-from alignnet.data.keypoint_table import CleanedClip, clips_to_table, file_metadata, write_keypoint_table
+from alignnet.data.clean import TASK_POINTS, CleanParams, clean_clip, kept_points
+from alignnet.data.keypoint_table import (
+    TASK_LAYOUTS,
+    CleanedClip,
+    clips_to_table,
+    file_metadata,
+    write_keypoint_table,
+)
 from alignnet.errors import UserInputError
-from alignnet.keypoints import DANCE_KEYPOINTS
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import Reason, StageFailure, StageStatus, upstream_failure
 
 REJECTION_COLUMNS = ["video_id", "clip_index", "reason", "detail"]
+TASK_POSE_LAYOUT = {"dance": "BODY_25", "lips": "FACE_70"}
 log = logging.getLogger(__name__)
 
 
@@ -45,6 +54,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", type=Path, required=True, help="Parquet file to write")
     parser.add_argument("--video-id", required=True, help="video id written into every row")
     parser.add_argument("--rejections", type=Path, help="TSV to which clips rejected by cleaning are added")
+    parser.add_argument(
+        "--task",
+        choices=sorted(TASK_POINTS),
+        default="dance",
+        help="dance: 19 BODY_25 points, mid-hip centred; lips: the 20 mouth points of a FACE_70 pose, "
+        "centred on their centroid",
+    )
     parser.add_argument(
         "--min-confidence",
         type=float,
@@ -105,9 +121,9 @@ def update_rejections(path: Path, video_id: str, rows: list[dict[str, object]]) 
 
 
 def clean_video(
-    pose: PoseSequence, clips: pd.DataFrame, kept: set[int], params: CleanParams
+    pose: PoseSequence, clips: pd.DataFrame, kept: set[int], params: CleanParams, task: str = "dance"
 ) -> tuple[list[CleanedClip], list[tuple[int, StageFailure]]]:
-    """Clean every kept clip of one video: (cleaned clips, [(clip_index, failure)])."""
+    """Clean every kept clip of one video for `task`: (cleaned clips, [(clip_index, failure)])."""
     cleaned, rejected = [], []
     for row in clips.itertuples(index=False):
         index, start, n = int(row.clip_index), int(row.start_frame), int(row.n_frames)
@@ -119,11 +135,11 @@ def clean_video(
             rejected.append((index, StageFailure(Reason.UPSTREAM, detail)))
             continue
         try:
-            xy = clean_clip(raw, params)
+            xy = clean_clip(raw, params, task)
         except StageFailure as failure:
             rejected.append((index, failure))
             continue
-        cleaned.append(CleanedClip(index, start, xy, raw[:, list(DANCE_KEYPOINTS), 2]))
+        cleaned.append(CleanedClip(index, start, xy, raw[:, list(kept_points(task)), 2]))
     return cleaned, rejected
 
 
@@ -143,17 +159,20 @@ def run(args: argparse.Namespace) -> int:
     if status.ok and pose_failed is None:
         pose = PoseSequence.load(args.pose)
         backend, fps = pose.backend, pose.fps
+        expected = TASK_POSE_LAYOUT[args.task]
+        if pose.n_frames > 0 and pose.layout != expected:
+            raise UserInputError(f"{args.pose}: layout {pose.layout}, --task {args.task} needs {expected}")
         if pose.n_frames > 0 and not pose.meta.get("failed"):
             clips = _read_tsv(args.clipdir / "clips.tsv", ["clip_index", "start_frame", "n_frames"])
             verdicts = _read_tsv(args.verdicts, ["video_id", "clip_index", "keep"])
             keep = verdicts["keep"].astype(str).str.lower().isin(["true", "1"])
             kept = set(verdicts.loc[keep, "clip_index"].astype(int))
-            cleaned, rejected = clean_video(pose, clips, kept, params)
+            cleaned, rejected = clean_video(pose, clips, kept, params, args.task)
     else:
         log.info("%s: upstream failed, writing an empty table", args.video_id)
     for index, failure in rejected:
         log.info("%s clip %d rejected: %s", args.video_id, index, failure)
-    table = clips_to_table(args.video_id, fps, cleaned)
+    table = clips_to_table(args.video_id, fps, cleaned, TASK_LAYOUTS[args.task])
     write_keypoint_table(args.output, table, file_metadata(backend, params.to_json(), params.config_hash()))
     if args.rejections is not None:
         rows = [

@@ -27,7 +27,6 @@ from pathlib import Path
 from alignnet.data.clips import ClipConfig, clip_video
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = ClipConfig()
     parser.add_argument("input", type=Path, metavar="INPUT", help="the video file")

@@ -31,7 +31,6 @@ from alignnet.data.manifest import write_manifest
 from alignnet.errors import UserInputError
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source",

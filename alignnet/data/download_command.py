@@ -26,7 +26,6 @@ from alignnet.data.manifest import find_entry, read_manifest
 from alignnet.errors import UserInputError
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--manifest", type=Path, required=True, help="manifest TSV (from `alignnet discover`)")
     parser.add_argument("--video-id", required=True, help="the manifest row to download")

@@ -6,7 +6,11 @@ writes VERDICTS.tsv: one row per clip with video_id, clip_index, keep, reason
 (empty or silent_audio / no_person / camera_motion / multi_person /
 not_full_body), detail, and the measured figures detection_rate,
 multi_person_rate, camera_motion_px, camera_zoom, full_body_rate,
-body_height_frac, audio_rms_db. Rules and their order: alignnet.data.filters.
+body_height_frac, audio_rms_db. A FACE_70 pose (`alignnet pose --face`, the
+lips task) gets the face rules instead: one face, mouth visible and moving
+(mouth_hidden), frontal (not_frontal), static camera, audible, with the
+figures mouth_visible_rate, lip_motion and mouth_asymmetry. Rules and their
+order: alignnet.data.filters.
 When the clip or pose stage failed for this video, the file has one row with
 clip_index -1 and that stage's reason (e.g. too_short).
 
@@ -93,6 +97,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the frame height",
     )
     add(
+        "--min-mouth-visible-rate",
+        type=float,
+        default=t.min_mouth_visible_rate,
+        help="lips: mouth_hidden when all 20 mouth points are visible in a smaller share of frames",
+    )
+    add(
+        "--min-lip-motion",
+        type=float,
+        default=t.min_lip_motion,
+        help="lips: mouth_hidden when the inner-lip opening varies less (std, in mouth widths)",
+    )
+    add(
+        "--max-mouth-asymmetry",
+        type=float,
+        default=t.max_mouth_asymmetry,
+        help="lips: not_frontal when the mouth's midline lies farther off the corners' middle (half-widths; "
+        "0 frontal, ~0.25 at a 35-40 degree turn)",
+    )
+    add(
         "--figure-diff",
         type=int,
         default=r.diff_threshold,
@@ -167,6 +190,9 @@ def verdicts_for(args: argparse.Namespace, video_id: str) -> pd.DataFrame:
         min_keypoint_confidence=args.min_keypoint_confidence,
         min_full_body_rate=args.min_full_body_rate,
         min_body_height_frac=args.min_body_height_frac,
+        min_mouth_visible_rate=args.min_mouth_visible_rate,
+        min_lip_motion=args.min_lip_motion,
+        max_mouth_asymmetry=args.max_mouth_asymmetry,
     )
     settings = ImageSettings(
         analysis_width=args.analysis_width,

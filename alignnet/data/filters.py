@@ -21,6 +21,24 @@ Rules, checked in this order; the first that fails is the clip's reason:
 5. multi_person, with the foreground too: a moving person-sized figure apart
    from the dancer (alignnet.data.foreground) also counts.
 
+The lips task (a FACE_70 pose, e.g. `alignnet pose --face`) replaces rule 2
+and the person-detector / foreground evidence by face rules:
+
+2'. mouth_hidden: the 20 mouth points visible (confidence and inside the
+   frame) in fewer than `min_mouth_visible_rate` of the frames, or the lips
+   barely move: the standard deviation of the inner-lip opening (points 62-66)
+   below `min_lip_motion` mouth widths (Face Mesh still places a mouth under
+   a hand, but a still one).
+2''. not_frontal: the mouth's midline (points 51, 57, 62, 66) projected on the
+   corner-to-corner axis (48 -> 54) lies off its middle by more than
+   `max_mouth_asymmetry` half-widths (median over frames; ~0.25 at a 35-40
+   degree head turn).
+3'. multi_person: the backend saw >= 2 faces in more than
+   `max_multi_person_rate` of the frames (Face Mesh and OpenPose count faces;
+   the rate is written as second_person_detected_rate).
+4'. camera_motion as in rule 4, with the head's column (HEAD_BOX, grown from
+   the mouth, then padded as the dancer's box) masked instead of the dancer.
+
 The order puts the most direct evidence first: audio and pose figures, a
 detected second person (whose figures the camera-motion estimate could
 mistake for background), then the background motion, which is unreliable
@@ -33,7 +51,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import cv2
@@ -42,10 +60,21 @@ import pandas as pd
 import soundfile as sf
 from tqdm import tqdm
 
-from alignnet.data.camera_motion import Box, FrameMotion, clip_camera_figures, frame_motion
+from alignnet.data.camera_motion import (
+    Box,
+    FrameMotion,
+    clip_camera_figures,
+    frame_motion,
+)
 from alignnet.data.foreground import FigureRule, other_figures, padded_box
 from alignnet.data.second_person import MaskedPersonDetector
 from alignnet.keypoints import BODY_25_INDEX
+from alignnet.lips.face_keypoints import (
+    MOUTH_MIRROR_PAIRS,
+    MOUTH_POINTS,
+    inner_lip_opening,
+    mouth_from_face70,
+)
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import Reason
 from alignnet.video_frames import iter_frames
@@ -70,7 +99,17 @@ VERDICT_COLUMNS = [
     "full_body_rate",
     "body_height_frac",
     "audio_rms_db",
+    "mouth_visible_rate",
+    "lip_motion",
+    "mouth_asymmetry",
 ]
+FACE_LAYOUT = "FACE_70"
+# Mouth corners (48, 54) and midline points (51, 57, 62, 66) as indices of the 20 mouth points.
+_CORNERS = MOUTH_MIRROR_PAIRS[0]
+_MIDLINE = tuple(MOUTH_POINTS.index(p) for p in (51, 57, 62, 66))
+# The head's column around the mouth, in mouth widths from its centre: (left, top, right, bottom);
+# `padded_box` then grows it by FigureRule.box_pad of its height on every side (over the shoulders).
+HEAD_BOX = (2.2, 3.8, 2.2, 10.0)
 SILENCE_DB = -120.0  # RMS floor: digital silence reads as this, not -inf
 
 
@@ -86,6 +125,9 @@ class Thresholds:
     min_keypoint_confidence: a point counts as visible at this confidence.
     min_full_body_rate: the needed points visible in >= 80 % of frames.
     min_body_height_frac: nose-to-ankle span >= 30 % of the frame height (a full-size shot).
+    min_mouth_visible_rate (lips): all 20 mouth points visible in >= 80 % of frames.
+    min_lip_motion (lips): inner-lip opening std >= 0.02 mouth widths (speech moves it ~0.1).
+    max_mouth_asymmetry (lips): mouth midline within 0.25 half-widths of the corners' middle.
     """
 
     min_audio_db: float = -60.0
@@ -96,6 +138,9 @@ class Thresholds:
     min_keypoint_confidence: float = 0.3
     min_full_body_rate: float = 0.8
     min_body_height_frac: float = 0.3
+    min_mouth_visible_rate: float = 0.8
+    min_lip_motion: float = 0.02
+    max_mouth_asymmetry: float = 0.25
 
 
 @dataclass(frozen=True)
@@ -110,6 +155,9 @@ class ClipFigures:
     full_body_rate: float
     body_height_frac: float
     audio_rms_db: float
+    mouth_visible_rate: float = math.nan
+    lip_motion: float = math.nan
+    mouth_asymmetry: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -120,6 +168,8 @@ class PoseMeasures:
     HEAD_POINTS visible (confidence and inside the frame). height_frac: span
     of the visible points / frame height (NaN when none). boxes: box of the
     found points in pose pixels, None when not detected.
+    face (lips): per-frame mouth measures; then full_body means "all mouth
+    points visible" and boxes are head boxes.
     """
 
     detected: np.ndarray
@@ -127,6 +177,53 @@ class PoseMeasures:
     full_body: np.ndarray
     height_frac: np.ndarray
     boxes: list[Box | None]
+    face: FaceMeasures | None = None
+
+
+@dataclass(frozen=True)
+class FaceMeasures:
+    """Per-frame mouth measures (arrays of length frames, NaN where the mouth is not all visible).
+
+    opening: inner-lip opening (62-66) in pixels; width: corner-to-corner
+    distance in pixels; asymmetry: |2 t - 1|, t the midline's position on the
+    corner axis (0 frontal, 1 a midline at a corner).
+    """
+
+    opening: np.ndarray
+    width: np.ndarray
+    asymmetry: np.ndarray
+
+
+def measure_face(pose: PoseSequence, min_confidence: float) -> PoseMeasures:
+    """Per-frame detection, mouth visibility, mouth shape and head box of a FACE_70 pose sequence."""
+    mouth = mouth_from_face70(pose.keypoints).astype(np.float64)
+    x, y, conf = mouth[..., 0], mouth[..., 1], mouth[..., 2]
+    visible = (conf >= min_confidence) & (x >= 0) & (x < pose.width) & (y >= 0) & (y < pose.height)
+    all_visible = visible.all(axis=1)
+    detected = (pose.people > 0) | (conf > 0).any(axis=1)
+    left, right = mouth[:, _CORNERS[0], :2], mouth[:, _CORNERS[1], :2]
+    axis = right - left
+    width = np.linalg.norm(axis, axis=1)
+    middle = mouth[:, list(_MIDLINE), :2].mean(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = ((middle - left) * axis).sum(axis=1) / np.square(width)
+    nan = np.full(pose.n_frames, np.nan)
+    ok = all_visible & (width > 0)
+    face = FaceMeasures(
+        opening=np.where(ok, inner_lip_opening(mouth), nan),
+        width=np.where(ok, width, nan),
+        asymmetry=np.where(ok, np.abs(2 * t - 1), nan),
+    )
+    boxes: list[Box | None] = []
+    for i in range(pose.n_frames):
+        found = conf[i] > 0
+        if not found.any():
+            boxes.append(None)
+            continue
+        cx, cy = x[i][found].mean(), y[i][found].mean()
+        w = max(float(np.ptp(x[i][found])), 1.0)
+        boxes.append((cx - HEAD_BOX[0] * w, cy - HEAD_BOX[1] * w, cx + HEAD_BOX[2] * w, cy + HEAD_BOX[3] * w))
+    return PoseMeasures(detected, pose.people.astype(np.int32), all_visible, nan, boxes, face)
 
 
 def measure_pose(pose: PoseSequence, min_confidence: float) -> PoseMeasures:
@@ -162,10 +259,45 @@ def audio_rms_db(samples: np.ndarray) -> float:
     return max(20.0 * math.log10(rms), SILENCE_DB) if rms > 0 else SILENCE_DB
 
 
-def verdict(figures: ClipFigures, t: Thresholds) -> tuple[Reason | None, str]:
-    """(reason or None when kept, detail naming the figure and its threshold)."""
-    f = figures
-    checks = [
+def _lips_checks(f: ClipFigures, t: Thresholds) -> list[tuple[bool, Reason, str]]:
+    return [
+        (f.audio_rms_db < t.min_audio_db, Reason.SILENT_AUDIO, f"audio {f.audio_rms_db:.1f} dBFS < {t.min_audio_db}"),
+        (
+            f.detection_rate < t.min_detection_rate,
+            Reason.NO_PERSON,
+            f"face in {f.detection_rate:.0%} of frames < {t.min_detection_rate:.0%}",
+        ),
+        (
+            f.mouth_visible_rate < t.min_mouth_visible_rate,
+            Reason.MOUTH_HIDDEN,
+            f"mouth visible in {f.mouth_visible_rate:.0%} of frames < {t.min_mouth_visible_rate:.0%}",
+        ),
+        (
+            not f.lip_motion >= t.min_lip_motion,
+            Reason.MOUTH_HIDDEN,
+            f"lips move {f.lip_motion:.3f} mouth widths (std) < {t.min_lip_motion}",
+        ),
+        (
+            not f.mouth_asymmetry <= t.max_mouth_asymmetry,
+            Reason.NOT_FRONTAL,
+            f"mouth asymmetry {f.mouth_asymmetry:.2f} > {t.max_mouth_asymmetry}",
+        ),
+        (
+            f.second_person_detected_rate > t.max_multi_person_rate,
+            Reason.MULTI_PERSON,
+            f"second face in {f.second_person_detected_rate:.0%} of frames > {t.max_multi_person_rate:.0%}",
+        ),
+        (
+            f.camera_motion_px > t.max_camera_motion_px,
+            Reason.CAMERA_MOTION,
+            f"background moved {f.camera_motion_px:.1f} px > {t.max_camera_motion_px}",
+        ),
+        (f.camera_zoom > t.max_camera_zoom, Reason.CAMERA_MOTION, f"zoom {f.camera_zoom:.3f} > {t.max_camera_zoom}"),
+    ]
+
+
+def _dance_checks(f: ClipFigures, t: Thresholds) -> list[tuple[bool, Reason, str]]:
+    return [
         (f.audio_rms_db < t.min_audio_db, Reason.SILENT_AUDIO, f"audio {f.audio_rms_db:.1f} dBFS < {t.min_audio_db}"),
         (
             f.detection_rate < t.min_detection_rate,
@@ -199,6 +331,11 @@ def verdict(figures: ClipFigures, t: Thresholds) -> tuple[Reason | None, str]:
             f"second person in {f.multi_person_rate:.0%} of frames > {t.max_multi_person_rate:.0%}",
         ),
     ]
+
+
+def verdict(figures: ClipFigures, t: Thresholds, task: str = "dance") -> tuple[Reason | None, str]:
+    """(reason or None when kept, detail naming the figure and its threshold); task "dance" or "lips"."""
+    checks = _lips_checks(figures, t) if task == "lips" else _dance_checks(figures, t)
     for failed, reason, detail in checks:
         if failed:
             return reason, detail
@@ -226,6 +363,8 @@ class ImageSettings:
     detector_width: width (px) of the frames the person detector sees.
     motion_every: measure the background against the clip's first frame on
         every n-th frame (2: 15 times a second; a shake of a few Hz still shows).
+    foreground: look for moving person-sized figures apart from the subject
+        (off for the lips task, where the backend counts faces).
     """
 
     analysis_width: int = 160
@@ -234,6 +373,7 @@ class ImageSettings:
     detect_every: int = 10
     detector_width: int = 320
     motion_every: int = 2
+    foreground: bool = True
 
 
 @dataclass
@@ -297,6 +437,8 @@ def measure_video(
             if detector is not None and (i - a) % settings.detect_every == 0 and i < n_frames:
                 box = pose.boxes[i] if i < n_pose else None
                 detected[i] = detector.found(big, None if box is None else padded_box(_scaled(box, dx, dy), pad))
+            if not settings.foreground:
+                continue
             buffers[k].append(rgb)
             if i == b - 1:
                 clip_boxes = [boxes[j] if j < n_pose else None for j in range(a, b)]
@@ -326,6 +468,15 @@ def clip_figures(
         moved = math.inf
     heights = pose.height_frac[sl][detected]
     heights = heights[np.isfinite(heights)]
+    face = {}
+    if pose.face is not None:
+        opening, width = pose.face.opening[sl], pose.face.width[sl]
+        seen = np.isfinite(opening)
+        face = {
+            "mouth_visible_rate": float(seen.sum()) / n,
+            "lip_motion": float(np.std(opening[seen]) / np.median(width[seen])) if seen.sum() > 1 else math.nan,
+            "mouth_asymmetry": float(np.median(pose.face.asymmetry[sl][seen])) if seen.any() else math.nan,
+        }
     return ClipFigures(
         detection_rate=detection_rate,
         multi_person_rate=multi_rate,
@@ -335,6 +486,7 @@ def clip_figures(
         full_body_rate=float(pose.full_body[sl].sum()) / n,
         body_height_frac=float(np.median(heights)) if heights.size else 0.0,
         audio_rms_db=audio_rms_db(audio),
+        **face,
     )
 
 
@@ -343,11 +495,12 @@ def verdict_rows(
     clips: pd.DataFrame,
     figures: list[ClipFigures],
     thresholds: Thresholds,
+    task: str = "dance",
 ) -> pd.DataFrame:
-    """One verdict row per clip (VERDICT_COLUMNS)."""
+    """One verdict row per clip (VERDICT_COLUMNS); task "dance" or "lips" picks the rules."""
     rows = []
     for row, fig in zip(clips.itertuples(index=False), figures, strict=True):
-        reason, detail = verdict(fig, thresholds)
+        reason, detail = verdict(fig, thresholds, task)
         rows.append(
             {
                 "video_id": video_id,
@@ -376,8 +529,17 @@ def filter_video(
     thresholds: Thresholds = Thresholds(),
     settings: ImageSettings = ImageSettings(),
 ) -> pd.DataFrame:
-    """Verdict rows for every clip of one video (clip directory with video.mp4 and audio.wav)."""
-    measures = measure_pose(pose, thresholds.min_keypoint_confidence)
+    """Verdict rows for every clip of one video (clip directory with video.mp4 and audio.wav).
+
+    A FACE_70 pose gets the lips task's rules (module docstring), without the
+    person detector and the foreground figures.
+    """
+    task = "lips" if pose.layout == FACE_LAYOUT else "dance"
+    if task == "lips":
+        measures = measure_face(pose, thresholds.min_keypoint_confidence)
+        settings = replace(settings, person_detector="none", foreground=False)
+    else:
+        measures = measure_pose(pose, thresholds.min_keypoint_confidence)
     size = (pose.width, pose.height)
     if settings.person_detector == "mediapipe":
         with MaskedPersonDetector() as detector:
@@ -394,7 +556,7 @@ def filter_video(
             figures.append(
                 clip_figures(int(row.start_frame), int(row.n_frames), measures, video, audio, settings.motion_every)
             )
-    return verdict_rows(video_id, clips, figures, thresholds)
+    return verdict_rows(video_id, clips, figures, thresholds, task)
 
 
 def expected_verdict(sidecar: Mapping[str, object]) -> tuple[bool, str]:

@@ -16,6 +16,9 @@ Schema (one row per frame of a kept clip; rows sorted by clip_index, frame):
 <name> runs over the 19 kept BODY_25 points in BODY_25 order: Nose, Neck,
 RShoulder, RElbow, RWrist, LShoulder, LElbow, LWrist, MidHip, RHip, RKnee,
 RAnkle, LHip, LKnee, LAnkle, REye, LEye, REar, LEar (57 keypoint columns).
+The lips task stores the 20 mouth points instead (layout MOUTH_20: Mouth48 ..
+Mouth67, FACE_70 points 48-67, centred on the mouth's centroid); a file's
+layout is read from its columns (`layout_of_schema`).
 
 Flat columns rather than list columns: pandas reads them as plain float
 columns (`df[["x_Nose", "y_Nose"]]`), a reader can load only the points it
@@ -44,24 +47,59 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from alignnet.atomic import atomic_output
-from alignnet.keypoints import BODY_25, DANCE_KEYPOINTS
+from alignnet.keypoints import BODY_25, DANCE_KEYPOINTS, DANCE_MIRROR
+from alignnet.lips.face_keypoints import MOUTH_MIRROR, MOUTH_NAMES
 
-KEYPOINT_NAMES: tuple[str, ...] = tuple(BODY_25[i] for i in DANCE_KEYPOINTS)
-X_COLUMNS = tuple(f"x_{n}" for n in KEYPOINT_NAMES)
-Y_COLUMNS = tuple(f"y_{n}" for n in KEYPOINT_NAMES)
-C_COLUMNS = tuple(f"c_{n}" for n in KEYPOINT_NAMES)
 
-SCHEMA = pa.schema(
-    [
-        ("clip_id", pa.string()),
-        ("video_id", pa.string()),
-        ("clip_index", pa.int32()),
-        ("start_frame", pa.int32()),
-        ("fps", pa.float32()),
-        ("frame", pa.int32()),
-    ]
-    + [(name, pa.float32()) for trio in zip(X_COLUMNS, Y_COLUMNS, C_COLUMNS, strict=True) for name in trio]
-)
+@dataclass(frozen=True)
+class KeypointLayout:
+    """The points a keypoint table stores: name, point names (column suffixes), left/right mirror permutation."""
+
+    name: str
+    names: tuple[str, ...]
+    mirror: tuple[int, ...]
+
+    @property
+    def columns(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """(x, y, c) column names, one per point."""
+        x, y, c = (tuple(f"{axis}_{n}" for n in self.names) for axis in "xyc")
+        return x, y, c
+
+
+DANCE_LAYOUT = KeypointLayout("DANCE_19", tuple(BODY_25[i] for i in DANCE_KEYPOINTS), tuple(DANCE_MIRROR.tolist()))
+MOUTH_LAYOUT = KeypointLayout("MOUTH_20", MOUTH_NAMES, tuple(MOUTH_MIRROR.tolist()))
+TASK_LAYOUTS: dict[str, KeypointLayout] = {"dance": DANCE_LAYOUT, "lips": MOUTH_LAYOUT}
+
+KEYPOINT_NAMES: tuple[str, ...] = DANCE_LAYOUT.names
+X_COLUMNS, Y_COLUMNS, C_COLUMNS = DANCE_LAYOUT.columns
+
+
+def table_schema(layout: KeypointLayout = DANCE_LAYOUT) -> pa.Schema:
+    """The Parquet schema of a keypoint table of `layout`."""
+    xs, ys, cs = layout.columns
+    return pa.schema(
+        [
+            ("clip_id", pa.string()),
+            ("video_id", pa.string()),
+            ("clip_index", pa.int32()),
+            ("start_frame", pa.int32()),
+            ("fps", pa.float32()),
+            ("frame", pa.int32()),
+        ]
+        + [(name, pa.float32()) for trio in zip(xs, ys, cs, strict=True) for name in trio]
+    )
+
+
+SCHEMA = table_schema(DANCE_LAYOUT)
+
+
+def layout_of_schema(schema: pa.Schema, where: str = "table") -> KeypointLayout:
+    """The known layout whose x_ columns `schema` has; ValueError naming `where` otherwise."""
+    names = tuple(n[2:] for n in schema.names if n.startswith("x_"))
+    for layout in TASK_LAYOUTS.values():
+        if names == layout.names:
+            return layout
+    raise ValueError(f"{where}: keypoint columns {names[:3]}... match no known layout")
 
 
 def clip_id(video_id: str, clip_index: int) -> str:
@@ -71,7 +109,7 @@ def clip_id(video_id: str, clip_index: int) -> str:
 
 @dataclass(frozen=True)
 class CleanedClip:
-    """One kept clip: xy (frames, 19, 2) cleaned body-centred pixels, confidence (frames, 19) raw."""
+    """One kept clip: xy (frames, K, 2) cleaned centred pixels, confidence (frames, K) raw (K: the layout's points)."""
 
     clip_index: int
     start_frame: int
@@ -79,14 +117,19 @@ class CleanedClip:
     confidence: np.ndarray
 
 
-def clips_to_table(video_id: str, fps: float, clips: Sequence[CleanedClip]) -> pa.Table:
-    """Rows of `clips` in clip_index order, with SCHEMA."""
-    columns: dict[str, list[np.ndarray]] = {name: [] for name in SCHEMA.names}
+def clips_to_table(
+    video_id: str, fps: float, clips: Sequence[CleanedClip], layout: KeypointLayout = DANCE_LAYOUT
+) -> pa.Table:
+    """Rows of `clips` in clip_index order, with the schema of `layout`."""
+    schema = table_schema(layout)
+    x_columns, y_columns, c_columns = layout.columns
+    k_points = len(layout.names)
+    columns: dict[str, list[np.ndarray]] = {name: [] for name in schema.names}
     for clip in sorted(clips, key=lambda c: c.clip_index):
         n = clip.xy.shape[0]
-        if clip.xy.shape != (n, len(KEYPOINT_NAMES), 2) or clip.confidence.shape != (n, len(KEYPOINT_NAMES)):
+        if clip.xy.shape != (n, k_points, 2) or clip.confidence.shape != (n, k_points):
             raise ValueError(
-                f"clip {clip.clip_index}: xy must be (frames, 19, 2) and confidence (frames, 19), "
+                f"clip {clip.clip_index}: xy must be (frames, {k_points}, 2) and confidence (frames, {k_points}), "
                 f"got {clip.xy.shape} and {clip.confidence.shape}"
             )
         columns["clip_id"].append(np.full(n, clip_id(video_id, clip.clip_index), dtype=object))
@@ -95,15 +138,15 @@ def clips_to_table(video_id: str, fps: float, clips: Sequence[CleanedClip]) -> p
         columns["start_frame"].append(np.full(n, clip.start_frame, dtype=np.int32))
         columns["fps"].append(np.full(n, fps, dtype=np.float32))
         columns["frame"].append(np.arange(n, dtype=np.int32))
-        for k in range(len(KEYPOINT_NAMES)):
-            columns[X_COLUMNS[k]].append(clip.xy[:, k, 0].astype(np.float32))
-            columns[Y_COLUMNS[k]].append(clip.xy[:, k, 1].astype(np.float32))
-            columns[C_COLUMNS[k]].append(clip.confidence[:, k].astype(np.float32))
+        for k in range(k_points):
+            columns[x_columns[k]].append(clip.xy[:, k, 0].astype(np.float32))
+            columns[y_columns[k]].append(clip.xy[:, k, 1].astype(np.float32))
+            columns[c_columns[k]].append(clip.confidence[:, k].astype(np.float32))
     arrays = [
         pa.array(np.concatenate(parts) if parts else [], type=field.type)
-        for field, parts in zip(SCHEMA, columns.values(), strict=True)
+        for field, parts in zip(schema, columns.values(), strict=True)
     ]
-    return pa.Table.from_arrays(arrays, schema=SCHEMA)
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def file_metadata(pose_backend: str, clean_params_json: str, config_hash: str) -> dict[str, str]:
@@ -127,8 +170,8 @@ def file_metadata(pose_backend: str, clean_params_json: str, config_hash: str) -
 
 
 def write_keypoint_table(path: str | os.PathLike[str], table: pa.Table, metadata: Mapping[str, str]) -> None:
-    """Write `table` (SCHEMA) with `metadata` as one zstd Parquet file, atomically and reproducibly."""
-    if not table.schema.equals(SCHEMA):
+    """Write `table` (a layout's schema) with `metadata` as one zstd Parquet file, atomically and reproducibly."""
+    if not table.schema.equals(table_schema(layout_of_schema(table.schema, str(path)))):
         raise ValueError(f"{path}: table schema differs from the keypoint schema")
     table = table.replace_schema_metadata({k: metadata[k] for k in sorted(metadata)})
     with atomic_output(path) as tmp:
@@ -141,8 +184,8 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
     return {k.decode(): v.decode() for k, v in raw.items() if k.startswith(b"alignnet.")}
 
 
-def keypoint_dataset(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> ds.Dataset:
-    """A pyarrow dataset over a directory of keypoint files (or a list of files)."""
+def _files(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> list[str]:
+    """The keypoint files of a directory (searched recursively), one file, or a list of files."""
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         if not path.exists():
@@ -153,25 +196,44 @@ def keypoint_dataset(source: str | os.PathLike[str] | Sequence[str | os.PathLike
         missing = [f for f in files if not Path(f).exists()]
         if missing:
             raise FileNotFoundError(f"keypoint files not found: {', '.join(missing)}")
-    return ds.dataset(files, schema=SCHEMA, format="parquet")
+    return files
+
+
+def read_layout(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> KeypointLayout:
+    """The one layout of a directory of keypoint files (or a list of files); ValueError naming a file that differs."""
+    files = _files(source)
+    if not files:
+        return DANCE_LAYOUT
+    layouts = {f: layout_of_schema(pq.read_schema(f), f) for f in files}
+    first = layouts[files[0]]
+    for f, layout in layouts.items():
+        if layout != first:
+            raise ValueError(f"{f}: layout {layout.name}, but {files[0]} has {first.name}")
+    return first
+
+
+def keypoint_dataset(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> ds.Dataset:
+    """A pyarrow dataset over a directory of keypoint files (or a list of files), all of one layout."""
+    return ds.dataset(_files(source), schema=table_schema(read_layout(source)), format="parquet")
 
 
 def read_clip_keypoints(
     source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
 ) -> dict[str, np.ndarray]:
-    """clip_id -> (frames, 19, 2) float32 cleaned body-centred pixels, frames in order.
+    """clip_id -> (frames, K, 2) float32 cleaned centred pixels, frames in order (K: the files' layout).
 
     source: a directory of keypoint Parquet files (searched recursively), one
     file, or a list of files.
     """
-    table = keypoint_dataset(source).to_table(columns=["clip_id", "frame", *X_COLUMNS, *Y_COLUMNS])
+    x_columns, y_columns, _ = read_layout(source).columns
+    table = keypoint_dataset(source).to_table(columns=["clip_id", "frame", *x_columns, *y_columns])
     if table.num_rows == 0:
         return {}
     table = table.sort_by([("clip_id", "ascending"), ("frame", "ascending")])
     ids = table.column("clip_id").to_numpy(zero_copy_only=False)
-    x = np.stack([table.column(c).to_numpy() for c in X_COLUMNS], axis=1)
-    y = np.stack([table.column(c).to_numpy() for c in Y_COLUMNS], axis=1)
-    xy = np.stack([x, y], axis=2).astype(np.float32)  # (rows, 19, 2)
+    x = np.stack([table.column(c).to_numpy() for c in x_columns], axis=1)
+    y = np.stack([table.column(c).to_numpy() for c in y_columns], axis=1)
+    xy = np.stack([x, y], axis=2).astype(np.float32)  # (rows, K, 2)
     starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
     stops = np.append(starts[1:], len(ids))
     return {str(ids[a]): xy[a:b] for a, b in zip(starts, stops, strict=True)}

@@ -28,7 +28,6 @@ from pathlib import Path
 from alignnet.data.logmel import LogMelConfig, write_clip_logmels
 
 
-
 def _fmax(text: str) -> float | None:
     return None if text.lower() == "none" else float(text)
 

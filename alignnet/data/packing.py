@@ -2,12 +2,14 @@
 
 Output directory (what `alignnet train` reads):
     splits.tsv                 clip_id, video_id, split (every kept clip; "unused" beyond the targets)
-    {split}_keypoints.npy      float32 (n, frames, 19, 2) cleaned, body-centred pixels
+    {split}_keypoints.npy      float32 (n, frames, K, 2) cleaned, centred pixels (K = 19 dance, 20 lips)
     {split}_logmel.npy         float16 (n, n_mels, m) log-mel normalised with train statistics
     {split}_index.tsv          clip_id, video_id, clip_index: row i of both arrays
     {val,test}_warps.npz       the fixed, seeded time warps every method is evaluated on
     logmel_stats.npz           per-bin mean and std of the train split
-    meta.json                  fps, sample_rate, hop_length, sizes, counts
+    meta.json                  fps, sample_rate, hop_length, sizes, counts, and the keypoint layout:
+                               layout (DANCE_19 / MOUTH_20), keypoint_names, n_keypoints,
+                               mirror (left/right permutation for flips and tied keypoint attention)
 """
 
 from __future__ import annotations
@@ -21,7 +23,11 @@ import numpy as np
 import pandas as pd
 
 from alignnet.atomic import atomic_output
-from alignnet.data.keypoint_table import read_clip_keypoints
+from alignnet.data.keypoint_table import (
+    KeypointLayout,
+    read_clip_keypoints,
+    read_layout,
+)
 from alignnet.data.logmel import load_logmel_file, logmel_statistics, pack_split
 from alignnet.data.splits import assign_splits
 from alignnet.distort import make_fixed_warps, save_fixed_warps
@@ -44,6 +50,16 @@ def _train_logmels(npz_paths: Mapping[str, Path], train: pd.DataFrame):
         yield data.logmel[[position[int(c)] for c in rows["clip_index"]]]
 
 
+def layout_meta(layout: KeypointLayout) -> dict[str, object]:
+    """The meta.json entries that tell `alignnet train` how to build the model for `layout`."""
+    return {
+        "layout": layout.name,
+        "keypoint_names": list(layout.names),
+        "n_keypoints": len(layout.names),
+        "mirror": list(layout.mirror),
+    }
+
+
 def pack_dataset(
     keypoint_files: Sequence[PathLike],
     logmel_files: Sequence[PathLike],
@@ -58,6 +74,7 @@ def pack_dataset(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    layout = read_layout(list(keypoint_files))
     keypoints = read_clip_keypoints(list(keypoint_files))
     if not keypoints:
         raise ValueError(f"no kept clips in {len(keypoint_files)} keypoint files: nothing to split")
@@ -78,7 +95,7 @@ def pack_dataset(
                    out / f"{name}_logmel.npy")  # fmt: skip
         with atomic_output(out / f"{name}_keypoints.npy") as tmp:
             np.save(tmp, np.stack([keypoints[c] for c in part["clip_id"]]).astype(np.float32)
-                    if len(part) else np.zeros((0, 0, 19, 2), np.float32))  # fmt: skip
+                    if len(part) else np.zeros((0, 0, len(layout.names), 2), np.float32))  # fmt: skip
         with atomic_output(out / f"{name}_index.tsv") as tmp:
             part[["clip_id", "video_id", "clip_index"]].to_csv(tmp, sep="\t", index=False)
         if name != "train" and len(part):
@@ -86,5 +103,6 @@ def pack_dataset(
             frames = keypoints[ids[0]].shape[0]
             save_fixed_warps(out / f"{name}_warps.npz", ids, make_fixed_warps(ids, frames, frames, seed), seed)
     with atomic_output(out / "meta.json") as tmp:
-        tmp.write_text(json.dumps({**meta, "sizes": dict(sizes), "seed": seed, "clips": counts}, indent=1) + "\n")
+        full = {**meta, **layout_meta(layout), "sizes": dict(sizes), "seed": seed, "clips": counts}
+        tmp.write_text(json.dumps(full, indent=1) + "\n")
     return counts

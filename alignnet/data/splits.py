@@ -19,6 +19,7 @@ splits that have a target, assign_splits raises ValueError naming the counts.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping
 
 import pandas as pd
@@ -66,10 +67,13 @@ def assign_splits(clips: pd.DataFrame, sizes: Mapping[str, int], seed: int) -> p
     order = _video_order(list(counts), seed)
     filled = {name: 0 for name in targets}
     split_of: dict[str, str] = {}
-    for video_id, name in zip(order, wanted, strict=False):  # one video per split first
+    for name in wanted:  # one video per split first, smallest split first: one that fits its target, if any
+        free = [v for v in order if v not in split_of]
+        fitting = [v for v in free if counts[v] <= math.ceil(targets[name])]
+        video_id = fitting[0] if fitting else min(free, key=lambda v: counts[v])
         split_of[video_id] = name
         filled[name] += counts[video_id]
-    for video_id in order[len(wanted) :]:
+    for video_id in [v for v in order if v not in split_of]:
         name = max(targets, key=lambda s: (targets[s] - filled[s], -list(targets).index(s)))
         if targets[name] - filled[name] <= 0:
             split_of[video_id] = UNUSED

@@ -75,7 +75,7 @@ def build_summary(
             cleaning.update(table["reason"])
     split_table = _read_tsv(Path(dataset) / "splits.tsv")
     split_counts = Counter(split_table["split"])
-    n_dataset = int(len(split_table))
+    n_dataset = len(split_table)
     return {
         "videos_found": len(entries),
         "videos_downloaded": len(entries) - len(failed),
@@ -83,8 +83,8 @@ def build_summary(
         "clip": clip_stage_counts(clip_dirs),
         "pose": pose_detection_rate(pose_files),
         "filter": {
-            "clips_judged": int(len(per_clip)),
-            "clips_kept": int(len(kept)),
+            "clips_judged": len(per_clip),
+            "clips_kept": len(kept),
             "clips_rejected": dict(sorted(rejected.items())),
         },
         "clean": {"clips_rejected": dict(sorted(cleaning.items()))},

@@ -16,7 +16,6 @@ import json
 from alignnet.data.summary import build_summary, write_summary
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--manifest", required=True, help="the manifest TSV")
     parser.add_argument("--failures", required=True, help="results/download/failures.tsv")

@@ -40,7 +40,11 @@ import torch
 from torch import nn
 
 from alignnet.keypoints import DANCE_MIRROR
-from alignnet.models.correlation import global_soft_argmax, local_correlation
+from alignnet.models.correlation import (
+    global_soft_argmax,
+    local_correlation,
+    local_soft_argmax,
+)
 from alignnet.models.heads import ContextNetwork, CorrespondenceHead
 from alignnet.models.keypoint_attention import KeypointAttention
 from alignnet.models.pyramid import AudioStem, FeaturePyramid
@@ -71,6 +75,8 @@ class AlignNetConfig:
     context_channels: int = 32
     context_dilations: tuple[int, ...] = (1, 2, 4, 8, 1)
     attention_dim: int = 16
+    match_prior: bool = True  # add each level's local soft-argmax displacement before the head's residual
+    head_sees_features: bool = False  # heads also read the video and warped audio features (not just the affinity)
     pyramid: bool = True
     motion_inputs: bool = True
     temporal_attention: bool = True
@@ -139,8 +145,12 @@ class AlignNet(nn.Module):
             cfg.audio_stem_channels, channels, cfg.audio_strides[:levels], depths, first_kernel=3
         )
         n_disp = 2 * cfg.corr_radius + 1
-        self.heads = nn.ModuleList(CorrespondenceHead(2 * c + n_disp + 3, cfg.head_hidden) for c in channels)
+        self.heads = nn.ModuleList(
+            CorrespondenceHead((2 * c if cfg.head_sees_features else 0) + n_disp + 2, cfg.head_hidden) for c in channels
+        )
         self.context = ContextNetwork(self.heads[0].hidden_channels + 1, cfg.context_channels, cfg.context_dilations)
+        if cfg.match_prior:
+            self.match_log_temperature = nn.Parameter(torch.full((len(channels),), math.log(10.0)))
         if cfg.coarse_init == "soft_argmax":
             self.log_temperature = nn.Parameter(torch.tensor(math.log(10.0)))
 
@@ -184,9 +194,14 @@ class AlignNet(nn.Module):
                 d_up = upsample(d, v.shape[-1], self.video_strides[level + 1])
             warped, valid = warp(a, d_up)
             corr = local_correlation(v, a, d_up, self.config.corr_radius)
-            head_in = torch.cat([v, warped, corr, d_up[:, None], valid, position[:, None]], dim=1)
+            head_in = [corr, (d_up - position)[:, None], valid]
+            if self.config.head_sees_features:
+                head_in = [v, warped, *head_in]
+            head_in = torch.cat(head_in, dim=1)
             residual, hidden = self.heads[level](head_in)
             z = d_up + residual
+            if self.config.match_prior:
+                z = z + local_soft_argmax(corr, a.shape[-1], self.match_log_temperature[level].exp())
             if level == 0:
                 z = z + self.context(torch.cat([hidden, z[:, None]], dim=1))
             d = straight_through_clamp(z)

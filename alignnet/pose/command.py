@@ -1,4 +1,4 @@
-"""2D pose of one video: BODY_25 keypoints of the most prominent person, every frame.
+"""2D pose of one video: BODY_25 keypoints of the most prominent person (or, --face, face points), every frame.
 
 Reads VIDEO (or, with --backend openpose-json, OpenPose's --write_json folder
 for it) and writes OUT.npz, a PoseSequence: keypoints (frames, 25, 3) with x,
@@ -6,7 +6,9 @@ y in pixels of VIDEO's frames and a confidence, (0, 0, 0) for a point not
 found; people per frame; fps; size. Backends:
 
   mediapipe      MediaPipe Pose on the CPU (one person; people is 1 or 0 and
-                 meta["counts_people"] is "false": filter on other evidence)
+                 meta["counts_people"] is "false": filter on other evidence);
+                 with --face, Face Mesh: FACE_70 with the 20 mouth points
+                 48-67 of the most prominent face, people = faces seen
   openpose       OpenPose's Python wrapper (needs OpenPose built with BUILD_PYTHON=ON)
   openpose-json  import the JSON files OpenPose wrote with --write_json DIR
 
@@ -19,6 +21,7 @@ Examples:
   alignnet pose video.mp4 -o video.npz --backend openpose --model-folder ~/openpose/models \\
       --python-path ~/openpose/build/python
   alignnet pose video.mp4 -o video.npz --backend openpose-json --json-dir openpose_json/
+  alignnet pose talk.mp4 -o talk.npz --backend mediapipe --face   # lips task
 """
 
 from __future__ import annotations
@@ -52,7 +55,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "scaled back to full pixels",
     )
     parser.add_argument(
-        "--face", action="store_true", help="openpose, openpose-json: write the 70 face points (layout FACE_70) instead"
+        "--face",
+        action="store_true",
+        help="the lips task: write face points (layout FACE_70) instead of BODY_25; mediapipe fills only "
+        "the mouth points 48-67 (Face Mesh)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     mp_group = parser.add_argument_group("mediapipe")
@@ -93,7 +99,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _frame_backend(args: argparse.Namespace) -> PoseBackend:
     options: dict[str, dict[str, object]] = {
-        "mediapipe": {"min_visibility": args.min_visibility},
+        "mediapipe": {"min_visibility": args.min_visibility, "face": args.face},
         "openpose": {
             "model_folder": args.model_folder,
             "net_resolution": args.net_resolution,
@@ -108,8 +114,6 @@ def _frame_backend(args: argparse.Namespace) -> PoseBackend:
 
 
 def _run_frames(args: argparse.Namespace) -> PoseSequence:
-    if args.face and args.backend == "mediapipe":
-        raise UserInputError("--face needs --backend openpose or openpose-json (MediaPipe Pose has no face points)")
     backend = _frame_backend(args)
     try:
         return extract_pose(args.video, backend, max_side=args.max_side or None, progress=not args.no_progress)

@@ -15,11 +15,26 @@ multi-person PoseLandmarker cannot load the wheel's models (they lack the
 normalisation metadata it needs) offline. So with this backend the
 single-person filter has to rely on other evidence (e.g. jumps in the
 tracked skeleton), not on `people`.
+
+Face mode (`face=True`, the lips task): MediaPipe Face Mesh (legacy
+`mp.solutions.face_mesh`, its models ship in the wheel) in video mode finds
+up to `max_faces` faces, so `people` counts faces. The most prominent face
+(largest landmark box) gives OpenPose's FACE_70 layout with the 20 mouth
+points 48-67 mapped from the mesh (`alignnet.lips.face_keypoints`,
+docs/pose-formats.md) at confidence 1 (Face Mesh has no per-point score);
+the other 50 points are (0, 0, 0).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from alignnet.lips.face_keypoints import (
+    FACE_70_POINTS,
+    MOUTH_POINTS,
+    mouth_from_face_mesh,
+)
+from alignnet.pose.people import most_prominent
 
 # BODY_25 point i is the mean of MediaPipe landmarks _MP_A[i] and _MP_B[i]
 # (the same landmark twice for a direct copy).
@@ -49,44 +64,85 @@ def landmarks_to_body25(landmarks: np.ndarray, width: int, height: int, min_visi
     return out
 
 
-class MediaPipeBackend:
-    """Frame backend around `mp.solutions.pose.Pose` in video (tracking) mode.
+def face_mesh_to_face70(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
+    """FACE_70 keypoints (70, 3) float32 in pixels from Face Mesh landmarks (468 or 478, >= 2).
 
-    min_visibility: landmarks below it are written as missing.
+    landmarks: x, y normalised by width and height. Points 48-67 (the mouth)
+    get the mapped landmarks at confidence 1, or (0, 0, 0) outside
+    [0, width) x [0, height); every other point is (0, 0, 0).
+    """
+    mouth = mouth_from_face_mesh(np.asarray(landmarks, dtype=np.float32))[:, :2] * np.array([width, height])
+    out = np.zeros((FACE_70_POINTS, 3), dtype=np.float32)
+    inside = (mouth[:, 0] >= 0) & (mouth[:, 0] < width) & (mouth[:, 1] >= 0) & (mouth[:, 1] < height)
+    out[list(MOUTH_POINTS), :2] = np.where(inside[:, None], mouth, 0.0)
+    out[list(MOUTH_POINTS), 2] = inside
+    return out
+
+
+class MediaPipeBackend:
+    """Frame backend around `mp.solutions.pose.Pose` (or, face=True, `mp.solutions.face_mesh.FaceMesh`)
+    in video (tracking) mode.
+
+    min_visibility: Pose landmarks below it are written as missing.
+    face: Face Mesh instead of Pose, layout FACE_70 (mouth points only);
+    max_faces: how many faces Face Mesh looks for (the people count).
     Frames must come in video order: MediaPipe tracks between them.
     """
 
     name = "mediapipe"
-    layout = "BODY_25"
-    counts_people = False
 
     def __init__(
         self,
         min_visibility: float = 0.1,
         min_detection_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
+        face: bool = False,
+        max_faces: int = 4,
     ) -> None:
         import mediapipe as mp
 
         self.min_visibility = min_visibility
-        self._pose = mp.solutions.pose.Pose(
-            static_image_mode=False,
-            model_complexity=1,
-            min_detection_confidence=min_detection_confidence,
-            min_tracking_confidence=min_tracking_confidence,
-        )
+        self.face = face
+        self.layout = "FACE_70" if face else "BODY_25"
+        self.counts_people = face
+        if face:
+            self._model = mp.solutions.face_mesh.FaceMesh(
+                static_image_mode=False,
+                max_num_faces=max_faces,
+                refine_landmarks=False,
+                min_detection_confidence=min_detection_confidence,
+                min_tracking_confidence=min_tracking_confidence,
+            )
+        else:
+            self._model = mp.solutions.pose.Pose(
+                static_image_mode=False,
+                model_complexity=1,
+                min_detection_confidence=min_detection_confidence,
+                min_tracking_confidence=min_tracking_confidence,
+            )
 
     def process(self, frame_rgb: np.ndarray) -> tuple[np.ndarray, int]:
-        """(25, 3) BODY_25 keypoints in pixels of `frame_rgb`, and 1 or 0 people."""
+        """(25, 3) BODY_25 keypoints in pixels of `frame_rgb` and 1 or 0 people; face=True:
+        (70, 3) FACE_70 (mouth points) of the most prominent face and the number of faces."""
         height, width = frame_rgb.shape[:2]
-        result = self._pose.process(frame_rgb)
+        if self.face:
+            return self._process_face(frame_rgb, width, height)
+        result = self._model.process(frame_rgb)
         if result.pose_landmarks is None:
             return np.zeros((len(_MP_A), 3), dtype=np.float32), 0
         landmarks = np.array([(p.x, p.y, p.visibility) for p in result.pose_landmarks.landmark], dtype=np.float32)
         return landmarks_to_body25(landmarks, width, height, self.min_visibility), 1
 
+    def _process_face(self, frame_rgb: np.ndarray, width: int, height: int) -> tuple[np.ndarray, int]:
+        result = self._model.process(frame_rgb)
+        faces = result.multi_face_landmarks or []
+        if not faces:
+            return np.zeros((FACE_70_POINTS, 3), dtype=np.float32), 0
+        meshes = np.array([[(p.x, p.y, 1.0) for p in f.landmark] for f in faces], dtype=np.float32)
+        return face_mesh_to_face70(meshes[most_prominent(meshes)], width, height), len(faces)
+
     def close(self) -> None:
-        self._pose.close()
+        self._model.close()
 
     def __enter__(self) -> MediaPipeBackend:
         return self

@@ -46,20 +46,19 @@ class PoseSequence:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write an .npz atomically."""
-        with atomic_output(path) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez_compressed(
-                    fh,
-                    keypoints=self.keypoints,
-                    people=self.people,
-                    fps=np.float64(self.fps),
-                    width=np.int32(self.width),
-                    height=np.int32(self.height),
-                    backend=np.str_(self.backend),
-                    layout=np.str_(self.layout),
-                    meta_keys=np.array(list(self.meta.keys()), dtype=np.str_),
-                    meta_values=np.array(list(self.meta.values()), dtype=np.str_),
-                )
+        with atomic_output(path) as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(
+                fh,
+                keypoints=self.keypoints,
+                people=self.people,
+                fps=np.float64(self.fps),
+                width=np.int32(self.width),
+                height=np.int32(self.height),
+                backend=np.str_(self.backend),
+                layout=np.str_(self.layout),
+                meta_keys=np.array(list(self.meta.keys()), dtype=np.str_),
+                meta_values=np.array(list(self.meta.values()), dtype=np.str_),
+            )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> PoseSequence:

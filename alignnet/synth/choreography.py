@@ -5,6 +5,9 @@ and the movement energy a (from the music's loudness); it returns offsets
 added to the neutral pose. Accents (hits, landings, claps, stops) fall on
 integer b, i.e. on beats, or on the backbeat where the snare plays. Each
 music section gets its own move; moves cross-fade at section boundaries.
+On top of the move, the dancer marks the drums actually played (kick, snare,
+crash; see `ACCENTS`), so motion accents follow the music's onsets also where
+the drummer departs from the bar's pattern.
 """
 
 from __future__ import annotations
@@ -194,6 +197,41 @@ def _hip_sway(b: np.ndarray, a: np.ndarray, v: float) -> Params:
     }
 
 
+def accent_envelope(
+    times: np.ndarray, hit_times: np.ndarray, velocities: np.ndarray, attack: float = 0.07, decay: float = 0.16
+) -> np.ndarray:
+    """Sum over hits of velocity * a pulse peaking at the hit: eased rise over `attack` s before, decay after.
+
+    times (n,) seconds -> (n,) float64; the dancer's motion hits the sound's onset.
+    """
+    if hit_times.size == 0:
+        return np.zeros_like(times, dtype=np.float64)
+    lag = times[:, None] - hit_times[None, :]  # (n, hits)
+    rise = np.clip(1 + lag / attack, 0, 1)
+    pulse = np.where(lag >= 0, np.exp(-np.maximum(lag, 0) / decay), rise * rise * (3 - 2 * rise))
+    return np.clip(pulse @ velocities, 0, 1.5)
+
+
+# How a dancer marks the drums on top of the move: a body part per drum, chosen per dancer.
+ACCENTS: dict[str, dict[str, dict[str, float]]] = {
+    "kick": {
+        "dip": {"r_knee": -0.45, "l_knee": -0.45, "r_hip": 0.2, "l_hip": 0.2, "r_lift": 0.3, "l_lift": 0.3},
+        "stomp": {"r_lift": 0.9, "r_knee": -0.3, "lean": 0.05},
+        "hip": {"x": 0.03, "tilt": 0.12, "lean": -0.06},
+    },
+    "snare": {
+        "elbows": {"r_el": -0.9, "l_el": -0.9},
+        "right_arm": {"r_sh": 1.0, "r_el": 0.4},
+        "chest": {"lean": 0.12, "r_sh": 0.35, "l_sh": 0.35},
+        "head": {"tilt": -0.2, "r_el": -0.5},
+    },
+    "crash": {
+        "arms_up": {"r_sh": 1.3, "l_sh": 1.3, "jump": 0.04},
+        "open": {"r_sh": 0.9, "l_sh": 0.9, "r_el": 0.6, "l_el": 0.6, "r_hip": 0.15, "l_hip": 0.15},
+    },
+}
+
+
 MOVES: dict[str, Callable[[np.ndarray, np.ndarray, float], Params]] = {
     "step_touch": _step_touch,
     "bounce": _bounce,
@@ -215,6 +253,8 @@ class Choreography:
     song: Song
     moves: tuple[tuple[str, float], ...]
     energy_scale: float
+    accents: tuple[tuple[str, str], ...] = ()  # (drum, ACCENTS style) the dancer hits
+
 
     def params(self, times: np.ndarray) -> Params:
         """Joint-angle parameters (see figure.POSE_PARAMS) at `times` seconds: dict of (len(times),) arrays."""
@@ -240,6 +280,11 @@ class Choreography:
                 if key in ("r_sh", "l_sh", "r_el", "l_el", "r_hip", "l_hip"):
                     value = value - base[key][0]
                 out[key] = out[key] + w / total * value
+        for drum, style in self.accents:
+            hit_times, velocities = self.song.hits.get(drum, (np.zeros(0), np.zeros(0)))
+            env = self.energy_scale * accent_envelope(times, hit_times, velocities)
+            for key, amount in ACCENTS[drum][style].items():
+                out[key] = out[key] + amount * env
         return out
 
     @property
@@ -263,4 +308,5 @@ def choreograph(rng: np.random.Generator, song: Song) -> Choreography:
         while moves and choice == moves[-1][0]:
             choice = str(rng.choice(pool))
         moves.append((choice, float(rng.random())))
-    return Choreography(song, tuple(moves), float(rng.uniform(0.75, 1.05)))
+    accents = tuple((drum, str(rng.choice(list(styles)))) for drum, styles in ACCENTS.items())
+    return Choreography(song, tuple(moves), float(rng.uniform(0.75, 1.05)), accents)

@@ -116,17 +116,29 @@ def _visible(kp: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.where(inside, kp[..., 2], 0.0)
 
 
-def _encode(frames: Iterator[np.ndarray], audio: np.ndarray, path: Path, width: int, height: int) -> None:
-    """H.264 yuv420p at 30 fps constant + AAC 44.1 kHz mono, faststart, bit-exact audio."""
+def encode_video(
+    frames: Iterator[np.ndarray],
+    audio: np.ndarray,
+    path: Path,
+    width: int,
+    height: int,
+    fps: int = FPS,
+    sample_rate: int = SAMPLE_RATE,
+) -> None:
+    """H.264 yuv420p at `fps` constant + AAC mono at `sample_rate` Hz, faststart, bit-exact.
+
+    frames: (height, width, 3) uint8 BGR; audio: (samples,) float in [-1, 1] at `sample_rate`.
+    The lips corpus (alignnet.lips.corpus) encodes with it too, at 25 fps and espeak-ng's rate.
+    """
     with tempfile.TemporaryDirectory(prefix="alignnet-synth-") as tmp:
         wav = Path(tmp) / "audio.wav"
-        sf.write(wav, audio, SAMPLE_RATE, subtype="PCM_16")
-        video_in = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="bgr24", s=f"{width}x{height}", framerate=FPS)
+        sf.write(wav, audio, sample_rate, subtype="PCM_16")
+        video_in = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="bgr24", s=f"{width}x{height}", framerate=fps)
         audio_in = ffmpeg.input(os.fspath(wav))
         out = ffmpeg.output(
             video_in, audio_in, os.fspath(path),
-            vcodec="libx264", pix_fmt="yuv420p", preset="ultrafast", crf=22, r=FPS, g=2 * FPS,
-            acodec="aac", ar=SAMPLE_RATE, ac=1, audio_bitrate="128k", movflags="+faststart",
+            vcodec="libx264", pix_fmt="yuv420p", preset="ultrafast", crf=22, r=fps, g=2 * fps,
+            acodec="aac", ar=sample_rate, ac=1, audio_bitrate="128k", movflags="+faststart",
             fflags="+bitexact", **{"flags:a": "+bitexact", "flags:v": "+bitexact"},
         ).global_args("-nostdin", "-loglevel", "error", "-threads", "1").overwrite_output()  # fmt: skip
         proc = out.run_async(pipe_stdin=True)
@@ -218,7 +230,7 @@ def generate_video(out_dir: Path, index: int, opts: Options) -> dict:
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_output(out_dir / f"{vid}.mp4") as tmp:
-        _encode(frames(), audio, tmp, w, h)
+        encode_video(frames(), audio, tmp, w, h)
     with atomic_output(out_dir / f"{vid}.json") as tmp:
         tmp.write_text(json.dumps(sidecar, separators=(",", ":")) + "\n", encoding="utf-8")
     return sidecar

@@ -7,7 +7,7 @@ accumulators with per-note envelopes looked up by `searchsorted`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage, signal
@@ -70,7 +70,9 @@ class Song:
     samples: (n,) float32 mono in [-1, 1] at `sample_rate`; beats: beat times
     in seconds (quarter notes, inside the song); tempo: [{"time", "bpm"}] from
     0 s; beat_grid: beat times extended past both ends (for the choreography);
-    loudness: (m,) RMS envelope in [0, 1] sampled at `loudness_rate` Hz.
+    loudness: (m,) RMS envelope in [0, 1] sampled at `loudness_rate` Hz;
+    hits: drum name ('kick', 'snare', 'hat', 'crash') -> (times in seconds,
+    velocities) of every hit in the mix, for a dancer to accent.
     """
 
     samples: np.ndarray
@@ -82,6 +84,7 @@ class Song:
     sections: list[Section]
     loudness: np.ndarray
     loudness_rate: float
+    hits: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def loudness_at(self, times: np.ndarray) -> np.ndarray:
         """Loudness envelope in [0, 1] at `times` (seconds), held at the ends."""
@@ -158,6 +161,24 @@ def _hat(rng: np.random.Generator, sr: int, decay: float) -> np.ndarray:
     return (signal.sosfilt(sos, rng.standard_normal(t.size)) * np.exp(-t / decay)).astype(np.float32)
 
 
+def _crash(rng: np.random.Generator, sr: int) -> np.ndarray:
+    t = np.arange(int(1.2 * sr)) / sr
+    sos = signal.butter(2, rng.uniform(3000, 5000), "highpass", fs=sr, output="sos")
+    return (signal.sosfilt(sos, rng.standard_normal(t.size)) * np.exp(-t / rng.uniform(0.25, 0.45))).astype(np.float32)
+
+
+def _crash_steps(rng: np.random.Generator, sections: list[Section], step_times: np.ndarray) -> np.ndarray:
+    """Steps of crash hits: the start of most full sections after another kind, and some random downbeats."""
+    crash = np.zeros(step_times.size, bool)
+    downbeats = np.flatnonzero(np.arange(step_times.size) % 16 == 0)
+    starts = {round(s.start, 6): k for k, s in enumerate(sections)}
+    for step in downbeats:
+        k = starts.get(round(float(step_times[step]), 6))
+        opens_full = k is not None and sections[k].kind == "full" and (k == 0 or sections[k - 1].kind != "full")
+        crash[step] = (opens_full and rng.random() < 0.8) or rng.random() < 0.12
+    return crash
+
+
 def _place(n: int, hit_times: np.ndarray, velocities: np.ndarray, sample: np.ndarray, sr: int) -> np.ndarray:
     """Sum of `sample` started at every hit time (seconds) scaled by its velocity: (n,) float32."""
     train = np.zeros(n, np.float32)
@@ -222,11 +243,17 @@ def synthesize_song(rng: np.random.Generator, duration: float, style: str | None
     drums = np.zeros(n, np.float32)
     pattern = {k: np.array(v, np.float64) for k, v in _PATTERNS[style].items()}
     sounds = {"kick": _kick(rng, sr), "snare": _snare(rng, sr), "hat": _hat(rng, sr, rng.uniform(0.02, 0.045))}
-    levels = {"kick": 0.9, "snare": 0.45, "hat": 0.12}
+    levels = {"kick": 0.9, "snare": 0.45, "hat": 0.12, "crash": 0.3}
     sec_kind_at_step = [_kind_at(sections, x) for x in step_times]
+    variation = rng.uniform(0.08, 0.22)  # how freely the drummer departs from the pattern, bar to bar
+    hits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name, pat in pattern.items():
         vel = np.tile(pat, n_bars) * rng.uniform(0.9, 1.1, size=steps.size)
         fill = (bar_of_step % 4 == 3) & (steps % 16 >= 12) & (rng.random(steps.size) < 0.5)
+        if name in ("kick", "snare"):  # played, not looped: dropped hits and extra ones on free eighths
+            drop = (vel > 0) & (steps % 16 != 0) & (rng.random(steps.size) < variation)
+            extra = (vel == 0) & (steps % 2 == 0) & (rng.random(steps.size) < 0.6 * variation)
+            vel = np.where(drop, 0.0, np.where(extra, rng.uniform(0.5, 0.9, steps.size), vel))
         if name == "snare":
             vel = np.where(fill & (vel == 0), 0.5, vel)
         quiet = np.array([k == "quiet" for k in sec_kind_at_step])
@@ -236,8 +263,12 @@ def synthesize_song(rng: np.random.Generator, duration: float, style: str | None
         if name == "snare":
             vel = np.where(quiet, vel * 0.5, vel)
         vel = np.where(brk, 0.0 if name != "hat" else vel * (steps % 2 == 0) * 0.6, vel)
-        hits = vel > 0
-        drums += levels[name] * _place(n, step_times[hits], vel[hits].astype(np.float32), sounds[name], sr)
+        on = vel > 0
+        hits[name] = (step_times[on], vel[on])
+        drums += levels[name] * _place(n, step_times[on], vel[on].astype(np.float32), sounds[name], sr)
+    crash = _crash_steps(rng, sections, step_times) & ~np.array([k == "break" for k in sec_kind_at_step])
+    hits["crash"] = (step_times[crash], np.ones(int(crash.sum())))
+    drums += levels["crash"] * _place(n, hits["crash"][0], hits["crash"][1].astype(np.float32), _crash(rng, sr), sr)
 
     # Harmony: one chord per bar from a progression in a random key.
     key = int(rng.integers(36, 48))
@@ -285,7 +316,7 @@ def synthesize_song(rng: np.random.Generator, duration: float, style: str | None
     loudness = rms / (np.max(rms) or 1.0)
 
     beats = grid[(grid >= 0) & (grid < duration)]
-    return Song(samples, sr, style, tempo, beats, grid, sections, loudness.astype(np.float32), rate)
+    return Song(samples, sr, style, tempo, beats, grid, sections, loudness.astype(np.float32), rate, hits)
 
 
 def _kind_at(sections: list[Section], time: float) -> str:

@@ -6,9 +6,9 @@ Images are BGR uint8 (height, width, 3). Shapes are anti-aliased
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
-import math
 
 import cv2
 import numpy as np

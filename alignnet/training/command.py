@@ -5,13 +5,25 @@ and DIR/meta.json. Every training sample gets a fresh random monotonic time warp
 a horizontal flip and SpecAugment masks; validation uses fixed warps
 (DIR/val_warps.npz if present, else OUT/val_warps.npz, written once).
 
+The model follows the data: meta.json's n_keypoints and mirror (19 body points,
+or the lips task's 20 mouth points) set the keypoint inputs, the tied mirror
+pairs of keypoint attention and the flip; its fps, sample_rate and hop_length
+set the audio stem's stride (the largest that keeps the audio at least as fine
+as the video at every pyramid level: 4 for 30 fps video with 44.1 kHz / hop
+512 audio, 1 for 25 fps video with 25 log-mel frames a second).
+
 Writes to OUT: best.safetensors + best.json (lowest validation AFE),
 last.safetensors + last.json + last.optim.safetensors (for --resume),
 metrics.csv (one row per epoch), tb/ (TensorBoard events), val_warps.npz.
 
+Several GPUs: start one process per GPU with torchrun; they train one model with
+DistributedDataParallel on the same global batches (--batch-size is the global batch,
+split evenly over the processes), and rank 0 alone validates and writes OUT.
+
 Example:
   alignnet train --data results/dataset --out results/train/full --epochs 40 --max-minutes 15
   alignnet train --data results/dataset --out results/train/no_pyramid --no-pyramid
+  torchrun --standalone --nproc_per_node 4 -m alignnet train --data results/dataset --out results/train/full
 """
 
 from __future__ import annotations
@@ -19,11 +31,16 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
+import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from alignnet.distort import AugmentConfig, SampleGenerator, WarpConfig
 from alignnet.errors import UserInputError
 from alignnet.models.alignnet import AlignNetConfig
+from alignnet.training.data import keypoint_layout, read_data_meta
 from alignnet.training.loop import TrainConfig, train
 
 log = logging.getLogger(__name__)
@@ -33,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, required=True, help="packed dataset directory")
     parser.add_argument("--out", type=Path, required=True, help="output directory (checkpoints, logs)")
     parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=32, help="global batch (over all torchrun processes)")
     parser.add_argument("--lr", type=float, default=3e-4, help="Adam learning rate")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
@@ -66,6 +83,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     aug.add_argument("--max-deviation", type=float, default=WarpConfig.max_deviation, help="bound on the local warp")
 
 
+def audio_stem_stride(meta: Mapping[str, Any], model: AlignNetConfig = AlignNetConfig()) -> int:
+    """The largest audio stem stride that keeps audio frames at least as fine as video frames per level.
+
+    Level rates: video fps / video_strides[0], audio (sample_rate / hop_length) / stem / audio_strides[0].
+    """
+    audio_fps = float(meta["sample_rate"]) / float(meta["hop_length"])
+    ratio = audio_fps / float(meta["fps"]) * model.video_strides[0] / model.audio_strides[0]
+    return max(1, math.floor(ratio + 1e-9))
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     for name in ("epochs", "batch_size", "workers", "steps_per_epoch"):
         if getattr(args, name) < (0 if name in ("workers", "steps_per_epoch") else 1):
@@ -74,7 +101,12 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         raise UserInputError(f"--threads {args.threads}: must be at least 1")
     if not 0 < args.min_span <= 1:
         raise UserInputError(f"--min-span {args.min_span}: must be in (0, 1]")
+    meta = read_data_meta(args.data)
+    n_keypoints, mirror = keypoint_layout(meta)
     model = AlignNetConfig(
+        n_keypoints=n_keypoints,
+        mirror=mirror,
+        audio_stem_stride=audio_stem_stride(meta),
         pyramid=not args.no_pyramid,
         motion_inputs=not args.raw_positions,
         temporal_attention=not args.no_temporal_attention,
@@ -85,6 +117,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         warp=WarpConfig(min_span=args.min_span, max_deviation=args.max_deviation),
         augment=AugmentConfig(),
         motion=model.motion_inputs,
+        mirror=mirror,
         flip=not args.no_flip,
         spec_augment=not args.no_spec_augment,
     )
@@ -98,5 +131,6 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 def run(args: argparse.Namespace) -> int:
     summary = train(config_from_args(args))
-    log.info("done: %s", json.dumps(summary))
+    if int(os.environ.get("RANK", "0")) == 0:
+        log.info("done: %s", json.dumps(summary))
     return 0

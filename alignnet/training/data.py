@@ -10,6 +10,7 @@ Data contract of a packed dataset directory DIR:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,15 @@ import torch
 from torch.utils.data import Dataset
 
 from alignnet.correspondence import Timebase
-from alignnet.distort import SampleGenerator, Sample
+from alignnet.distort import (
+    Sample,
+    SampleGenerator,
+    load_fixed_warps,
+    make_fixed_warps,
+    save_fixed_warps,
+)
 from alignnet.errors import UserInputError
+from alignnet.keypoints import DANCE_KEYPOINTS, DANCE_MIRROR
 
 
 def read_data_meta(data_dir: Path) -> dict[str, Any]:
@@ -35,6 +43,15 @@ def read_data_meta(data_dir: Path) -> dict[str, Any]:
     if missing:
         raise UserInputError(f"{path}: missing keys {sorted(missing)}")
     return meta
+
+
+def keypoint_layout(meta: Mapping[str, Any]) -> tuple[int, tuple[int, ...]]:
+    """(n_keypoints, mirror permutation) of a packed dataset's meta.json; the 19 dance points when absent."""
+    n = int(meta.get("n_keypoints", len(DANCE_KEYPOINTS)))
+    mirror = tuple(int(i) for i in meta.get("mirror", DANCE_MIRROR.tolist()))
+    if len(mirror) != n or sorted(mirror) != list(range(n)):
+        raise UserInputError(f"meta.json: mirror {list(mirror)} is no permutation of {n} keypoints")
+    return n, mirror
 
 
 @dataclass
@@ -135,3 +152,46 @@ class FixedDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         sample = self.generator.fixed(self.split.keypoints[index], self.split.logmel[index], self.positions[index])
         return _to_item(sample, self.timebase)
+
+
+VAL_WARP_SEED = 1359  # fixed, independent of --seed, so every run validates on the same samples
+
+
+def timebase_of(meta: dict[str, Any], split: PackedSplit) -> Timebase:
+    """The split's video/audio timebase from the dataset's meta.json."""
+    return Timebase.from_meta(meta["fps"], meta["sample_rate"], meta["hop_length"], split.logmel.shape[-1])
+
+
+def validation_warps(data_dir: Path, out: Path, split: PackedSplit, generator: SampleGenerator) -> np.ndarray:
+    """Saved val warps: DATA/val_warps.npz if the split stage wrote one, else OUT/val_warps.npz (made once)."""
+    for path in (Path(data_dir) / "val_warps.npz", Path(out) / "val_warps.npz"):
+        if path.exists():
+            return load_fixed_warps(path, split.clip_ids)
+    n_src = split.keypoints.shape[1]
+    positions = make_fixed_warps(split.clip_ids, generator.n_out or n_src, n_src, VAL_WARP_SEED, generator.warp)
+    save_fixed_warps(Path(out) / "val_warps.npz", split.clip_ids, positions, VAL_WARP_SEED)
+    return positions
+
+
+@dataclass
+class TrainingData:
+    """What every trainer reads: the dataset's meta, fresh distortions of train, saved ones of val."""
+
+    meta: dict[str, Any]
+    train: DistortedDataset
+    val: FixedDataset
+
+
+def load_training_data(
+    data_dir: Path, out: Path, generator: SampleGenerator, seed: int, samples_per_epoch: int | None = None
+) -> TrainingData:
+    """Load DATA's train and val splits for a trainer writing to OUT (see `validation_warps`)."""
+    meta = read_data_meta(data_dir)
+    train, val = PackedSplit.load(data_dir, "train"), PackedSplit.load(data_dir, "val")
+    if len(train) == 0 or len(val) == 0:
+        raise UserInputError(f"{data_dir}: the train and val splits need at least one clip each")
+    return TrainingData(
+        meta,
+        DistortedDataset(train, timebase_of(meta, train), generator, seed, samples_per_epoch),
+        FixedDataset(val, timebase_of(meta, val), generator, validation_warps(data_dir, out, val, generator)),
+    )

@@ -1,4 +1,9 @@
-"""The training loop: Adam, online distortions, per-epoch validation, checkpoints, logs."""
+"""The training loop: Adam, online distortions, per-epoch validation, checkpoints, logs.
+
+Under torchrun (WORLD_SIZE > 1) it trains with DistributedDataParallel (see
+alignnet.training.distributed): the same global batches as one process, each
+process computing 1/N of every batch; rank 0 alone validates and writes files.
+"""
 
 from __future__ import annotations
 
@@ -19,18 +24,20 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from alignnet.atomic import atomic_output
-from alignnet.checkpoint import load_checkpoint, read_meta, save_checkpoint
+from alignnet.checkpoint import load_checkpoint, read_meta, save_checkpoint, unwrap
 from alignnet.correspondence import Timebase
-from alignnet.distort import SampleGenerator, load_fixed_warps, make_fixed_warps, save_fixed_warps
+from alignnet.data.preprocessing import STATS_FILE, Preprocessing
+from alignnet.devices import resolve_device
+from alignnet.distort import SampleGenerator
 from alignnet.errors import UserInputError
 from alignnet.losses import DEFAULT_LAMBDAS, alignment_loss
 from alignnet.metrics import afe, itu_accuracy
 from alignnet.models.alignnet import AlignNet, AlignNetConfig, AlignNetOutput
-from alignnet.training.data import DistortedDataset, FixedDataset, PackedSplit, read_data_meta
+from alignnet.training import distributed
+from alignnet.training.data import load_training_data
 
 log = logging.getLogger(__name__)
 
-VAL_WARP_SEED = 1359  # fixed, independent of --seed, so every run validates on the same samples
 CSV_FIELDS = ("epoch", "train_loss", "val_loss", "val_afe", "val_itu_accuracy", "seconds", "steps")
 
 
@@ -54,17 +61,6 @@ class TrainConfig:
     samples: SampleGenerator = field(default_factory=SampleGenerator)
     lambdas: tuple[float, ...] = DEFAULT_LAMBDAS
     mu: float = 1.0
-
-
-def resolve_device(name: str) -> torch.device:
-    """'auto' -> cuda when available, else cpu; 'cuda' without a GPU is a user error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UserInputError("--device cuda: no CUDA device available")
-    if name not in ("cpu", "cuda"):
-        raise UserInputError(f"--device {name}: choose auto, cpu or cuda")
-    return torch.device(name)
 
 
 def _autocast(device: torch.device) -> torch.autocast:
@@ -95,17 +91,6 @@ def evaluate(
     }
 
 
-def _validation_warps(cfg: TrainConfig, split: PackedSplit) -> np.ndarray:
-    """Saved val warps: DIR/val_warps.npz if the split stage wrote one, else OUT/val_warps.npz (made once)."""
-    for path in (cfg.data / "val_warps.npz", cfg.out / "val_warps.npz"):
-        if path.exists():
-            return load_fixed_warps(path, split.clip_ids)
-    n_src = split.keypoints.shape[1]
-    positions = make_fixed_warps(split.clip_ids, cfg.samples.n_out or n_src, n_src, VAL_WARP_SEED, cfg.samples.warp)
-    save_fixed_warps(cfg.out / "val_warps.npz", split.clip_ids, positions, VAL_WARP_SEED)
-    return positions
-
-
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     with atomic_output(path) as tmp, tmp.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
@@ -120,34 +105,79 @@ def _read_csv(path: Path) -> list[dict[str, Any]]:
         return list(csv.DictReader(handle))
 
 
+def _save_epoch(
+    cfg: TrainConfig,
+    model: AlignNet,
+    optimizer: torch.optim.Optimizer,
+    writer: SummaryWriter,
+    rows: list[dict[str, Any]],
+    epoch: int,
+    metrics: dict[str, float],
+    steps: int,
+    epoch_start: float,
+    best_afe: float,
+) -> float:
+    """Log one epoch (TensorBoard, metrics.csv, log line) and write its checkpoints; returns the best AFE so far.
+
+    Both checkpoints record the dataset's preprocessing (log-mel settings and statistics, when the dataset
+    has them) so that `alignnet align` needs no --dataset.
+    """
+    has_stats = (cfg.data / STATS_FILE).exists()
+    preprocessing = Preprocessing.from_dataset(cfg.data).to_json() if has_stats else None
+    for key, value in metrics.items():
+        writer.add_scalar(key.replace("_", "/", 1), value, epoch)
+    if model.keypoint_attention is not None:
+        for k, w in enumerate(model.keypoint_weights().tolist()):
+            writer.add_scalar(f"keypoint_attention/{k:02d}", w, epoch)
+    rows.append({"epoch": epoch, **metrics, "seconds": round(time.monotonic() - epoch_start, 2), "steps": steps})
+    if metrics["val_afe"] < best_afe:
+        best_afe = metrics["val_afe"]
+        save_checkpoint(cfg.out / "best", model, epoch=epoch, metrics=metrics, extra={"preprocessing": preprocessing})
+    save_checkpoint(
+        cfg.out / "last", model, epoch=epoch, metrics=metrics, optimizer=optimizer,
+        extra={"best_afe": best_afe, "seed": cfg.seed, "preprocessing": preprocessing},
+    )  # fmt: skip
+    _write_csv(cfg.out / "metrics.csv", rows)
+    writer.flush()
+    log.info(
+        "epoch %d: train loss %.4f, val AFE %.3f frames, ITU accuracy %.1f %%",
+        epoch, metrics["train_loss"], metrics["val_afe"], 100 * metrics["val_itu_accuracy"],
+    )  # fmt: skip
+    return best_afe
+
+
 def train(cfg: TrainConfig) -> dict[str, Any]:
-    """Train, validating after every epoch; writes OUT/{best,last}.*, metrics.csv, tb/. Returns a summary."""
+    """Train, validating after every epoch; writes OUT/{best,last}.*, metrics.csv, tb/. Returns a summary.
+
+    Under torchrun every process calls this; cfg.batch_size is the global batch.
+    """
+    ctx = distributed.setup(resolve_device(cfg.device))
+    summary = _train(cfg, ctx)
+    distributed.cleanup(ctx)  # not on errors: the failing process exits and torchrun stops the others
+    return summary
+
+
+def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
     started = time.monotonic()
     deadline = started + cfg.max_minutes * 60 if cfg.max_minutes else math.inf
-    device = resolve_device(cfg.device)
+    device = ctx.device
+    batch_size = distributed.per_process_batch(cfg.batch_size, ctx)
     cfg.out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     if cfg.threads is not None:
         torch.set_num_threads(cfg.threads)
 
-    data_meta = read_data_meta(cfg.data)
-    train_split, val_split = PackedSplit.load(cfg.data, "train"), PackedSplit.load(cfg.data, "val")
-    if len(train_split) == 0 or len(val_split) == 0:
-        raise UserInputError(f"{cfg.data}: the train and val splits need at least one clip each")
     samples = dataclasses.replace(cfg.samples, motion=cfg.model.motion_inputs)
-
-    def timebase(split: PackedSplit) -> Timebase:
-        return Timebase.from_meta(
-            data_meta["fps"], data_meta["sample_rate"], data_meta["hop_length"], split.logmel.shape[-1]
-        )
-
     samples_per_epoch = cfg.steps_per_epoch * cfg.batch_size if cfg.steps_per_epoch else None
-    train_set = DistortedDataset(train_split, timebase(train_split), samples, cfg.seed, samples_per_epoch)
-    val_set = FixedDataset(val_split, timebase(val_split), samples, _validation_warps(cfg, val_split))
-    val_loader = DataLoader(val_set, batch_size=cfg.batch_size, num_workers=cfg.workers)
+    data = load_training_data(cfg.data, cfg.out, samples, cfg.seed, samples_per_epoch)
+    train_set, val_set = data.train, data.val
+    if ctx.enabled and len(train_set) < cfg.batch_size:
+        raise UserInputError(f"--batch-size {cfg.batch_size}: more than the {len(train_set)} samples of an epoch")
+    if ctx.is_main:  # validation runs on rank 0 only
+        val_loader = DataLoader(val_set, batch_size=cfg.batch_size, num_workers=cfg.workers)
 
-    model = AlignNet(cfg.model).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    module = AlignNet(cfg.model).to(device)
+    optimizer = torch.optim.Adam(module.parameters(), lr=cfg.lr)
     start_epoch, best_afe = 0, math.inf
     rows = _read_csv(cfg.out / "metrics.csv") if cfg.resume else []
     if cfg.resume:
@@ -155,30 +185,37 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         saved = read_meta(last).get("model_config")
         if saved is not None and AlignNetConfig.from_dict(saved) != cfg.model:
             raise UserInputError(f"{last}.json: --resume with different model options than the saved run")
-        meta = load_checkpoint(last, model, optimizer, restore_rng=True)
+        meta = load_checkpoint(last, module, optimizer, restore_rng=True)
         start_epoch, best_afe = meta["epoch"] + 1, meta["extra"].get("best_afe", math.inf)
         rows = [r for r in rows if int(r["epoch"]) < start_epoch]
-        log.info("resuming from %s.json at epoch %d", last, start_epoch)
+        if ctx.is_main:
+            log.info("resuming from %s.json at epoch %d", last, start_epoch)
+    model = distributed.wrap(module, ctx)  # DDP with synchronised BatchNorm under torchrun, else `module`
+    module = unwrap(model)
 
-    writer = SummaryWriter(str(cfg.out / "tb"))
-    n_params = sum(p.numel() for p in model.parameters())
-    log.info("training on %s: %d train / %d val clips, %d parameters", device, len(train_set), len(val_set), n_params)
+    writer = SummaryWriter(str(cfg.out / "tb")) if ctx.is_main else None
+    n_params = sum(p.numel() for p in module.parameters())
+    if ctx.is_main:
+        log.info(
+            "training on %s x %d: %d train / %d val clips, %d parameters",
+            device, ctx.world_size, len(train_set), len(val_set), n_params,
+        )  # fmt: skip
     stopped_early = False
     epoch = start_epoch - 1
     for epoch in range(start_epoch, cfg.epochs):
         epoch_start = time.monotonic()
         train_set.set_epoch(epoch)
-        loader = DataLoader(
-            train_set,
-            batch_size=cfg.batch_size,
-            shuffle=True,
-            drop_last=len(train_set) > cfg.batch_size,
-            num_workers=cfg.workers,
-            generator=torch.Generator().manual_seed(cfg.seed * 100_003 + epoch),
-        )
+        sampler = distributed.GlobalBatchSampler(
+            len(train_set), cfg.batch_size, cfg.seed * 100_003 + epoch, ctx.rank, ctx.world_size,
+            drop_last=ctx.enabled or len(train_set) > cfg.batch_size,
+        )  # fmt: skip
+        loader = DataLoader(train_set, batch_size=batch_size, sampler=sampler, num_workers=cfg.workers)
         model.train()
         total, steps = 0.0, 0
-        for batch in tqdm(loader, desc=f"epoch {epoch}", file=sys.stderr, leave=False, dynamic_ncols=True):
+        progress = tqdm(
+            loader, desc=f"epoch {epoch}", file=sys.stderr, leave=False, dynamic_ncols=True, disable=not ctx.is_main
+        )
+        for batch in progress:
             with _autocast(device):
                 output = model(batch["video"].to(device), batch["audio"].to(device), return_levels=True)
             assert isinstance(output, AlignNetOutput)
@@ -187,35 +224,24 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total, steps = total + float(loss.detach()), steps + 1
-            writer.add_scalar("train/loss_step", float(loss.detach()), epoch * len(loader) + steps)
-            if time.monotonic() > deadline:
+            step_loss, stop = ctx.reduce_step(float(loss.detach()), time.monotonic() > deadline)
+            total, steps = total + step_loss, steps + 1
+            if writer is not None:
+                writer.add_scalar("train/loss_step", step_loss, epoch * len(loader) + steps)
+            if stop:  # the same decision on every process
                 stopped_early = True
                 break
-        metrics = {"train_loss": total / max(steps, 1), **evaluate(model, val_loader, val_set.timebase, device, cfg.mu)}
-        for key, value in metrics.items():
-            writer.add_scalar(key.replace("_", "/", 1), value, epoch)
-        if model.keypoint_attention is not None:
-            for k, w in enumerate(model.keypoint_weights().tolist()):
-                writer.add_scalar(f"keypoint_attention/{k:02d}", w, epoch)
-        rows.append({"epoch": epoch, **metrics, "seconds": round(time.monotonic() - epoch_start, 2), "steps": steps})
-        if metrics["val_afe"] < best_afe:
-            best_afe = metrics["val_afe"]
-            save_checkpoint(cfg.out / "best", model, epoch=epoch, metrics=metrics)
-        save_checkpoint(
-            cfg.out / "last", model, epoch=epoch, metrics=metrics, optimizer=optimizer,
-            extra={"best_afe": best_afe, "seed": cfg.seed},
-        )  # fmt: skip
-        _write_csv(cfg.out / "metrics.csv", rows)
-        writer.flush()
-        log.info(
-            "epoch %d: train loss %.4f, val AFE %.3f frames, ITU accuracy %.1f %%",
-            epoch, metrics["train_loss"], metrics["val_afe"], 100 * metrics["val_itu_accuracy"],
-        )  # fmt: skip
+        if ctx.is_main:
+            val_metrics = evaluate(module, val_loader, val_set.timebase, device, cfg.mu)
+            metrics = {"train_loss": total / max(steps, 1), **val_metrics}
+            best_afe = _save_epoch(cfg, module, optimizer, writer, rows, epoch, metrics, steps, epoch_start, best_afe)
+        ctx.barrier()
         if stopped_early:
-            log.info("stopping: --max-minutes %.1f reached", cfg.max_minutes)
+            if ctx.is_main:
+                log.info("stopping: --max-minutes %.1f reached", cfg.max_minutes)
             break
-    writer.close()
+    if writer is not None:
+        writer.close()
     return {
         "epochs_done": epoch + 1,
         "best_val_afe": best_afe,

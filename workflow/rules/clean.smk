@@ -17,9 +17,10 @@ rule clean_video:
         "../../envs/data.yaml"
     params:
         options=options("clean"),
+        task=config["task"],
     shell:
         "alignnet clean {input.clips} {input.pose} {input.verdicts}"
-        " --video-id {wildcards.video} {params.options}"
+        " --video-id {wildcards.video} --task {params.task} {params.options}"
         " --rejections {output.rejections} -o {output.keypoints} > {log} 2>&1"
 
 

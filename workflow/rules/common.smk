@@ -56,6 +56,35 @@ def options(section, skip=()):
     return shlex.join(parts)
 
 
+def discover_command(wildcards, output):
+    """`alignnet discover` of the configured sources, or `alignnet voxceleb` of VoxCeleb2's metadata."""
+    voxceleb = config.get("voxceleb") or {}
+    if voxceleb.get("txt_dir"):
+        args = ["alignnet", "voxceleb", voxceleb["txt_dir"], "-o", output.manifest]
+        args += [
+            "--segments",
+            str(Path(output.rejects).with_name("voxceleb_segments.tsv")),
+        ]
+        args += ["--min-seconds", str(voxceleb.get("min_seconds", 12))]
+        if voxceleb.get("max_videos"):
+            args += ["--max-videos", str(voxceleb["max_videos"])]
+        # the rejects output: no search results are rejected here
+        header = shlex.join(["printf", r"source\turl\treason\tdetail\n"])
+        return f"({shlex.join(args)} && {header} > {shlex.quote(output.rejects)})"
+    args = ["alignnet", "discover"]
+    for source in config["sources"]:
+        args += ["--source", source]
+    if config["urls_file"]:
+        args += ["--urls-file", config["urls_file"]]
+    return " ".join(
+        [
+            shlex.join(args),
+            options("discover"),
+            shlex.join(["-o", output.manifest, "--rejects", output.rejects]),
+        ]
+    )
+
+
 def pose_options():
     """Options of `alignnet pose` for the configured backend."""
     pose = config["pose"]
@@ -71,6 +100,18 @@ def pose_options():
     return shlex.join(parts)
 
 
+# Keys of `train:` that say how the training job starts, not options of `alignnet train`.
+TRAIN_LAUNCH_KEYS = ("gpus",)
+
+
+def train_launcher(wildcards, resources):
+    """`alignnet train`, or torchrun with one process per GPU when the job has more than one."""
+    if resources.gpu > 1:
+        torchrun = ["torchrun", "--standalone", "--nproc_per_node", str(resources.gpu)]
+        return shlex.join([*torchrun, "-m", "alignnet", "train"])
+    return "alignnet train"
+
+
 def pose_json_dir(wildcards):
     """openpose-json: the folder of one video's *_keypoints.json files."""
     return str(Path(config["pose"]["json_dir"]) / wildcards.video)
@@ -80,4 +121,11 @@ def all_targets():
     return [
         "results/dataset/summary.json",
         "results/train/alignnet/best.safetensors",
+        "results/evaluate/results.csv",
+        "results/ablation/ablation.csv",
+        "results/report/fig3_skeletons.png",
+        *(
+            f"results/retarget/{pair['video']}/{pair['audio']}.side_by_side.mp4"
+            for pair in config["retarget"]["pairs"]
+        ),
     ]

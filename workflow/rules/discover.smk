@@ -1,4 +1,5 @@
 # Stage 1: resolve the sources into a manifest, once; later runs reuse it.
+# With config voxceleb.txt_dir (task lips), VoxCeleb2's metadata files are the sources.
 
 
 checkpoint discover:
@@ -12,15 +13,6 @@ checkpoint discover:
     conda:
         "../../envs/data.yaml"
     params:
-        sources=shlex.join(
-            [arg for source in config["sources"] for arg in ("--source", source)]
-        ),
-        urls_file=(
-            shlex.join(["--urls-file", config["urls_file"]])
-            if config["urls_file"]
-            else ""
-        ),
-        bounds=options("discover"),
+        command=discover_command,
     shell:
-        "alignnet discover {params.sources} {params.urls_file} {params.bounds}"
-        " -o {output.manifest} --rejects {output.rejects} > {log} 2>&1"
+        "{params.command} > {log} 2>&1"

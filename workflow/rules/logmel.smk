@@ -14,8 +14,10 @@ rule logmel_video:
         "../../envs/audio.yaml"
     params:
         options=options("logmel"),
+        sample_rate=config["media"]["sample_rate"],
     shell:
-        "alignnet logmel {input.clips} {params.options} -o {output} > {log} 2>&1"
+        "alignnet logmel {input.clips} --sample-rate {params.sample_rate} {params.options}"
+        " -o {output} > {log} 2>&1"
 
 
 rule logmel:

@@ -1,4 +1,9 @@
-# Stage 4: 2D pose, one job per video (the backend is chosen in config).
+# Stage 4: 2D pose, one job per video (the backend is chosen in config; pose.face: face points, the lips task).
+
+if config["task"] == "lips" and not config["pose"]["face"]:
+    raise ValueError(
+        "config: task lips needs pose.face: true (the mouth points are face keypoints)"
+    )
 
 
 rule pose_video:
@@ -17,13 +22,14 @@ rule pose_video:
         gpu=1 if config["pose"]["backend"] == "openpose" else 0,
     params:
         options=pose_options(),
+        face="--face" if config["pose"]["face"] else "",
         json_dir=lambda wildcards: (
             shlex.join(["--json-dir", pose_json_dir(wildcards)])
             if config["pose"]["backend"] == "openpose-json"
             else ""
         ),
     shell:
-        "alignnet pose {input.clips}/video.mp4 {params.options} {params.json_dir}"
+        "alignnet pose {input.clips}/video.mp4 {params.options} {params.face} {params.json_dir}"
         " -o {output} > {log} 2>&1"
 
 

@@ -1,4 +1,5 @@
-# Train AlignNet on the packed splits.
+# Train AlignNet on the packed splits; with more than one GPU (train.gpus, or the
+# profile's `gpu` resource) torchrun starts one DistributedDataParallel process per GPU.
 
 
 rule train:
@@ -16,9 +17,10 @@ rule train:
         "../../envs/torch.yaml"
     threads: 2
     resources:
-        gpu=1,
+        gpu=config["train"]["gpus"],
     params:
-        options=options("train"),
+        launcher=train_launcher,
+        options=options("train", skip=TRAIN_LAUNCH_KEYS),
         out=lambda wildcards, output: Path(output.best).parent,
     shell:
-        "alignnet train --data {input} --out {params.out} {params.options} > {log} 2>&1"
+        "{params.launcher} --data {input} --out {params.out} {params.options} > {log} 2>&1"

@@ -1,0 +1,127 @@
+"""Re-time a dance (or speech) video so that its motion follows an audio track (AlignNet retargeting, paper 4.5).
+
+Reads VIDEO (any container and frame rate; brought to the training's frame
+rate first, 30 fps for dance, as the clip stage does; its own audio, if any,
+is ignored), AUDIO (any file with an
+audio stream: .wav, .mp3, or a video whose sound track is used) and an AlignNet
+checkpoint (STEM.safetensors + STEM.json of `alignnet train`; a lips model,
+20 keypoints, re-times a talking face from its mouth points). Finds the
+dancer's pose in every frame, computes AUDIO's log-mel with the training's
+settings and normalisation, runs the model over the whole length in
+overlapping windows of the training clip length, stitches them into one
+monotonic correspondence and writes OUT: the video's frames re-timed onto
+AUDIO's timeline at 30 fps (output frame k, at audio time k/30 s, shows the
+input frame the model places at k/30 s; the first / last frame is held
+outside the dance), with AUDIO as its sound (AAC).
+
+The windows assume the dance spans AUDIO from start to end, give or take
+local speed-ups and slow-downs (--passes 2 re-centres every window on the
+first pass's result, for larger drifts).
+
+--correspondence writes a CSV with columns frame (output frame) and
+source_frame (the input frame shown there, a 30 fps frame index of VIDEO:
+source_frame / 30 = seconds into VIDEO).
+
+Exit codes: 0 done; 2 a missing or unreadable file (VIDEO, AUDIO, checkpoint,
+--pose-json) or bad option; 3 VIDEO has no video stream or AUDIO no audio
+stream; 4 no person (or not the whole body) found in VIDEO.
+
+Examples:
+  alignnet align dance.mp4 song.mp3 -o dance_to_song.mp4 --checkpoint results/train/alignnet/best
+  alignnet align dance.mp4 song.wav -o out.mp4 --checkpoint best --dataset results/dataset/splits \\
+      --correspondence out.csv --side-by-side compare.mp4
+  alignnet align dance.mp4 song.wav -o out.mp4 --checkpoint best --pose-backend openpose-json \\
+      --pose-json openpose_json/
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from alignnet.align.pipeline import PoseOptions, align_video
+from alignnet.align.windows import WindowConfig
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("video", type=Path, metavar="VIDEO", help="the dance video to re-time")
+    parser.add_argument("audio", type=Path, metavar="AUDIO", help="the audio to follow (any file with sound)")
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.mp4", help="re-timed video to write")
+    parser.add_argument(
+        "--checkpoint", type=Path, required=True, metavar="CKPT",
+        help="AlignNet checkpoint: STEM, STEM.safetensors or STEM.json (e.g. results/train/alignnet/best)",
+    )  # fmt: skip
+    parser.add_argument("--correspondence", type=Path, metavar="OUT.csv", help="also write the CSV frame,source_frame")
+    parser.add_argument(
+        "--side-by-side", type=Path, metavar="CMP.mp4",
+        help="also write VIDEO as filmed (left) beside the re-timed video (right), both with AUDIO",
+    )  # fmt: skip
+    parser.add_argument(
+        "--dataset", type=Path, metavar="DIR",
+        help="packed dataset the model was trained on (its logmel_stats.npz and meta.json): the log-mel "
+        "normalisation, when the checkpoint does not record it",
+    )  # fmt: skip
+    pose = parser.add_argument_group("pose")
+    pose.add_argument(
+        "--pose-backend", choices=["mediapipe", "openpose", "openpose-json"], default="mediapipe",
+        help="pose estimator run on VIDEO, or openpose-json to read OpenPose's JSON for VIDEO",
+    )  # fmt: skip
+    pose.add_argument(
+        "--pose-json", type=Path, metavar="DIR",
+        help="openpose-json: the folder OpenPose's --write_json wrote for VIDEO (files VIDEO-stem_*_keypoints.json)",
+    )  # fmt: skip
+    pose.add_argument("--max-side", type=int, default=640, help="mediapipe/openpose see frames at most this long")
+    pose.add_argument("--model-folder", type=Path, help="openpose: its models/ folder")
+    pose.add_argument("--python-path", type=Path, help="openpose: folder holding openpose/pyopenpose")
+    pose.add_argument(
+        "--min-person-share", type=float, default=PoseOptions.min_person_share,
+        help="fail (exit 4) when a person is found in fewer of VIDEO's frames than this share",
+    )  # fmt: skip
+    model = parser.add_argument_group("model")
+    model.add_argument(
+        "--window-seconds", type=float, default=None,
+        help="audio seconds per window (default: the training clip length, 6 s)",
+    )  # fmt: skip
+    model.add_argument(
+        "--hop-seconds", type=float, default=WindowConfig.hop_seconds, help="audio seconds between windows"
+    )
+    model.add_argument(
+        "--coverage", type=float, default=WindowConfig.coverage,
+        help="share of an audio window its video window spans (below 1: audio margin for drift)",
+    )  # fmt: skip
+    model.add_argument(
+        "--passes", type=int, default=WindowConfig.passes,
+        help="alignment passes; each further pass re-centres the audio windows on the previous result",
+    )  # fmt: skip
+    model.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, ...")
+    model.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    pose = PoseOptions(args.pose_backend, args.pose_json, args.max_side, args.model_folder, args.python_path,
+                       args.min_person_share)  # fmt: skip
+    result = align_video(
+        args.video,
+        args.audio,
+        args.output,
+        args.checkpoint,
+        correspondence=args.correspondence,
+        comparison=args.side_by_side,
+        pose=pose,
+        window_seconds=args.window_seconds,
+        hop_seconds=args.hop_seconds,
+        coverage=args.coverage,
+        passes=args.passes,
+        dataset=args.dataset,
+        device=args.device,
+        progress=not args.no_progress,
+    )
+    print(f"{args.output}: {len(result.source)} frames at {result.fps:g} fps from {len(result.forward)} input "
+          f"frames (a person in {result.person_share:.0%}); " + ", ".join(f"{k} {v:.1f} s" for k, v in
+          result.seconds.items()))  # fmt: skip
+    return 0

@@ -1,0 +1,105 @@
+"""The user's files for `alignnet align`: check them, bring the video to 30 fps, decode the audio.
+
+Every problem becomes a UserInputError naming the file, with the exit codes
+of `alignnet.align` (EXIT_UNREADABLE, EXIT_NO_STREAM).
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import ffmpeg
+import numpy as np
+import soundfile
+
+from alignnet.align import EXIT_NO_STREAM, EXIT_UNREADABLE
+from alignnet.errors import UserInputError
+
+
+def _ffmpeg_message(exc: ffmpeg.Error) -> str:
+    lines = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
+    return " / ".join(lines[-2:]) or str(exc)
+
+
+def probe_streams(path: Path, kind: str, role: str) -> dict[str, Any]:
+    """The first `kind` ("video" or "audio") stream of `path` as ffprobe reports it.
+
+    role names the argument in messages ("VIDEO", "AUDIO"). Raises
+    UserInputError: missing or unreadable file (EXIT_UNREADABLE), no such stream (EXIT_NO_STREAM).
+    """
+    if not path.is_file():
+        raise UserInputError(f"{role} not found: {path}", EXIT_UNREADABLE)
+    try:
+        streams = ffmpeg.probe(os.fspath(path)).get("streams", [])
+    except ffmpeg.Error as exc:
+        message = f"{role} {path} is not a readable media file ({_ffmpeg_message(exc)})"
+        raise UserInputError(message, EXIT_UNREADABLE) from exc
+    found = [s for s in streams if s.get("codec_type") == kind and not s.get("disposition", {}).get("attached_pic")]
+    if not found:
+        raise UserInputError(f"{role} {path} has no {kind} stream", EXIT_NO_STREAM)
+    return found[0]
+
+
+def _run(command: Any, role: str, path: Path) -> None:
+    try:
+        command.global_args("-nostdin", "-loglevel", "error").overwrite_output().run(
+            capture_stdout=True, capture_stderr=True
+        )
+    except ffmpeg.Error as exc:
+        raise UserInputError(f"{role} {path} cannot be decoded ({_ffmpeg_message(exc)})", EXIT_UNREADABLE) from exc
+
+
+def is_normalised(stream: dict[str, Any], fps: float, max_height: int = 720) -> bool:
+    """Whether a probed video stream can be used as `video_at_fps` would write it (no copy needed).
+
+    True for constant `fps` (average and base rate equal), no rotation, square
+    pixels and an even size at most max_height tall.
+    """
+    rates = {stream.get("avg_frame_rate", "0/0"), stream.get("r_frame_rate", "0/0")}
+    if len(rates) != 1 or "/0" in (rate := rates.pop()) or Fraction(rate) != Fraction(fps):
+        return False
+    rotated = stream.get("tags", {}).get("rotate", "0") != "0" or any(
+        float(d.get("rotation", 0)) % 360 for d in stream.get("side_data_list", [])
+    )
+    square = stream.get("sample_aspect_ratio", "1:1") in ("1:1", "0:1", "N/A")
+    width, height = int(stream.get("width", 0)), int(stream.get("height", 0))
+    return not rotated and square and width % 2 == 0 and height % 2 == 0 and 0 < height <= max_height
+
+
+def video_at_fps(src: Path, dst: Path, fps: float = 30, max_height: int = 720) -> Path:
+    """Write `src`'s first video stream to `dst` (H.264) at constant `fps`, display orientation, even size.
+
+    As the clip stage does: timestamps start at 0, and the fps filter keeps the
+    frame nearest each 1/fps slot (VFR and other rates become CFR by
+    timestamps). ffmpeg applies rotation metadata while decoding; frames
+    taller than max_height are scaled down. No audio.
+    """
+    video = (
+        ffmpeg.input(os.fspath(src))["v:0"]
+        .filter("setpts", "PTS-STARTPTS")
+        .filter("fps", fps=fps, round="near")
+        .filter("scale", -2, f"trunc(min(ih,{max_height})/2)*2")
+        .filter("setsar", 1)
+    )
+    out = ffmpeg.output(video, os.fspath(dst), vcodec="libx264", crf=17, preset="veryfast", pix_fmt="yuv420p",
+                        an=None, map_metadata=-1, **{"metadata:s:v:0": "rotate=0"})  # fmt: skip
+    _run(out, "VIDEO", src)
+    return dst
+
+
+def decode_audio(src: Path, dst_wav: Path, sample_rate: int) -> tuple[np.ndarray, float]:
+    """Decode `src`'s first audio stream to `dst_wav` (PCM, its channels, `sample_rate` Hz).
+
+    Returns the mono mix (samples,) float32 in [-1, 1] and its duration in
+    seconds. The WAV is what gets muxed into the output, so the analysed and
+    the played audio share one timeline (sample 0 = time 0).
+    """
+    audio = ffmpeg.input(os.fspath(src))["a:0"].filter("aresample", sample_rate)
+    _run(ffmpeg.output(audio, os.fspath(dst_wav), acodec="pcm_s16le", vn=None, map_metadata=-1), "AUDIO", src)
+    samples, rate = soundfile.read(os.fspath(dst_wav), dtype="float32", always_2d=True)
+    if len(samples) == 0:
+        raise UserInputError(f"AUDIO {src} decodes to no samples", EXIT_UNREADABLE)
+    return samples.mean(axis=1), len(samples) / rate

@@ -1,0 +1,260 @@
+"""`alignnet align` in order: checkpoint, files, 30 fps video, pose, log-mel, windows, re-timed video.
+
+`align_video` is the whole command as a function; `alignment` is the part
+that needs no files (keypoints and log-mel in, monotonic map out).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from alignnet.align import EXIT_NO_PERSON, EXIT_UNREADABLE
+from alignnet.align.media import (
+    decode_audio,
+    is_normalised,
+    probe_streams,
+    video_at_fps,
+)
+from alignnet.align.retime import invert, render, side_by_side, write_correspondence
+from alignnet.align.windows import Window, WindowConfig, align_in_windows
+from alignnet.aligners import AlignNetAligner
+from alignnet.checkpoint import load_model
+from alignnet.correspondence import coord_to_audio_frame
+from alignnet.data.clean import TASK_POINTS, CleanParams, clean_clip, kept_points
+from alignnet.data.logmel import logmel, normalise_logmel
+from alignnet.data.preprocessing import Preprocessing, load_preprocessing
+from alignnet.errors import UserInputError
+from alignnet.models.alignnet import AlignNet
+from alignnet.pose.backends import get_backend
+from alignnet.pose.extract import extract_pose, probe_video
+from alignnet.pose.openpose_json import read_openpose_json
+from alignnet.pose.sequence import PoseSequence
+from alignnet.stage_status import StageFailure
+
+log = logging.getLogger(__name__)
+MIN_SECONDS = 1.0  # shortest VIDEO / AUDIO: the model's coarsest level needs about 24 video frames
+
+
+@dataclass(frozen=True)
+class PoseOptions:
+    """How VIDEO's pose is found: a frame backend on the 30 fps video, or OpenPose JSON written for VIDEO."""
+
+    backend: str = "mediapipe"  # mediapipe | openpose | openpose-json
+    json_dir: Path | None = None  # openpose-json: OpenPose's --write_json folder for VIDEO (at VIDEO's fps)
+    max_side: int = 640  # frame backends see frames at most this long
+    model_folder: Path | None = None  # openpose
+    python_path: Path | None = None  # openpose
+    min_person_share: float = 0.5  # fewer frames with a person: "no person found"
+
+
+@dataclass
+class AlignResult:
+    """forward (n_in,): audio-timeline frame of each input frame; source (n_out,): input frame per output frame.
+
+    Both in frames at `fps` (input frames of the 30 fps video; output frames
+    k at audio time k / fps). seconds: wall time per step.
+    """
+
+    forward: np.ndarray
+    source: np.ndarray
+    fps: float
+    person_share: float
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def checkpoint_stem(path: Path) -> Path:
+    """STEM of STEM.safetensors / STEM.json / STEM; UserInputError when the pair is not there."""
+    stem = path.with_suffix("") if path.suffix in (".safetensors", ".json") else path
+    missing = [p for p in (Path(f"{stem}.safetensors"), Path(f"{stem}.json")) if not p.is_file()]
+    if missing:
+        raise UserInputError(
+            f"checkpoint not found: {', '.join(map(str, missing))} (from --checkpoint {path})", EXIT_UNREADABLE
+        )
+    return stem
+
+
+def resample_pose(pose: PoseSequence, fps: float, n_frames: int) -> PoseSequence:
+    """The frames of `pose` nearest the times k / fps, k < n_frames (as ffmpeg's fps filter picks frames)."""
+    if pose.n_frames == 0:
+        return pose
+    picks = np.clip(np.rint(np.arange(n_frames) * pose.fps / fps), 0, pose.n_frames - 1).astype(np.int64)
+    return dataclasses.replace(pose, keypoints=pose.keypoints[picks], people=pose.people[picks], fps=fps)
+
+
+def video_pose(
+    original: Path, video30: Path, options: PoseOptions, fps: float, progress: bool, task: str = "dance"
+) -> PoseSequence:
+    """Pose of every frame of the 30 fps video `video30` (made from `original`): BODY_25, or FACE_70 for "lips"."""
+    face = task == "lips"
+    if options.backend == "openpose-json":
+        if options.json_dir is None:
+            raise UserInputError("--pose-backend openpose-json needs --pose-json DIR", EXIT_UNREADABLE)
+        info = probe_video(original)
+        layout = "FACE_70" if face else "BODY_25"
+        pose = read_openpose_json(options.json_dir, original.stem, info.fps, info.width, info.height, layout=layout)
+        return resample_pose(pose, fps, probe_video(video30).n_frames or round(pose.n_frames * fps / info.fps))
+    if options.backend == "openpose":
+        if options.model_folder is None:
+            raise UserInputError("--pose-backend openpose needs --model-folder (OpenPose's models/ folder)")
+        backend = get_backend("openpose", model_folder=options.model_folder, python_path=options.python_path, face=face)
+    else:
+        backend = get_backend(options.backend, face=face)
+    try:
+        return extract_pose(video30, backend, max_side=options.max_side or None, progress=progress)
+    except StageFailure as failure:
+        raise UserInputError(f"VIDEO {original}: {failure.detail}", EXIT_UNREADABLE) from failure
+    finally:
+        backend.close()
+
+
+def model_keypoints(
+    pose: PoseSequence, video: Path, min_person_share: float, task: str = "dance"
+) -> tuple[np.ndarray, float]:
+    """Cleaned keypoints as in the dataset, and the share of frames with a person.
+
+    (frames, 19, 2) body-centred for "dance", (frames, 20, 2) mouth-centred for
+    "lips". Cleaning is the dataset's (`clean_clip`), except that gaps of any
+    length are interpolated. Raises UserInputError(EXIT_NO_PERSON) when a
+    person is seen in fewer than `min_person_share` of the frames or a kept point never.
+    """
+    params = CleanParams()
+    kept = pose.keypoints[:, list(kept_points(task)), 2] if pose.n_frames else np.zeros((0, 1))
+    seen = (pose.people > 0) & (kept >= params.min_confidence).any(axis=1)
+    share = float(seen.mean()) if len(seen) else 0.0
+    if share == 0.0:
+        raise UserInputError(f"no {'face' if task == 'lips' else 'person'} found in VIDEO {video}", EXIT_NO_PERSON)
+    if share < min_person_share:
+        raise UserInputError(
+            f"a person is found in only {share:.0%} of the {len(seen)} frames of VIDEO {video} "
+            f"(at least {min_person_share:.0%} needed)",
+            EXIT_NO_PERSON,
+        )
+    try:
+        return clean_clip(pose.keypoints, dataclasses.replace(params, max_gap=pose.n_frames), task), share
+    except StageFailure as failure:
+        view = "the mouth" if task == "lips" else "the dancer's whole body (without feet)"
+        raise UserInputError(
+            f"VIDEO {video}: {failure.detail}; align needs {view} in view",
+            EXIT_NO_PERSON,
+        ) from failure
+
+
+def alignment(
+    model: AlignNet,
+    keypoints: np.ndarray,
+    mel: np.ndarray,
+    prep: Preprocessing,
+    windows: WindowConfig,
+    device: str = "cpu",
+    progress: bool = True,
+) -> np.ndarray:
+    """(n,) non-decreasing audio-timeline frame (at prep.fps) of each of n video frames.
+
+    keypoints (n, K, 2) as `model_keypoints` gives; mel (n_mels, m) normalised log-mel of the whole audio.
+    """
+    aligner = AlignNetAligner(model, device)
+    audio_rate = prep.logmel.sample_rate / prep.logmel.hop_length
+    n_audio = mel.shape[1]
+    bar = tqdm(desc="align windows", unit="window", disable=not progress)
+
+    def predict(window: Window) -> np.ndarray:
+        coords = aligner.coords(
+            keypoints[window.video_start : window.video_stop], mel[:, window.audio_start : window.audio_stop]
+        )
+        bar.update()
+        return window.audio_start + coord_to_audio_frame(coords, window.audio_stop - window.audio_start)
+
+    def on_pass(index: int, planned: list[Window]) -> None:
+        bar.reset(total=len(planned))
+        bar.set_description(f"align windows, pass {index + 1}/{windows.passes}")
+
+    with bar:
+        positions = align_in_windows(predict, len(keypoints), n_audio, prep.fps, audio_rate, windows, on_pass)
+    return positions / audio_rate * prep.fps
+
+
+def _check_length(seconds: float, role: str, path: Path) -> None:
+    if seconds < MIN_SECONDS:
+        raise UserInputError(f"{role} {path} lasts {seconds:.2f} s; align needs at least {MIN_SECONDS:g} s")
+
+
+def align_video(
+    video: Path,
+    audio: Path,
+    out: Path,
+    checkpoint: Path,
+    *,
+    correspondence: Path | None = None,
+    comparison: Path | None = None,
+    pose: PoseOptions = PoseOptions(),
+    window_seconds: float | None = None,
+    hop_seconds: float = WindowConfig.hop_seconds,
+    coverage: float = WindowConfig.coverage,
+    passes: int = WindowConfig.passes,
+    dataset: Path | None = None,
+    device: str = "cpu",
+    progress: bool = True,
+) -> AlignResult:
+    """Re-time VIDEO to AUDIO and write `out` (+ the correspondence CSV, + the side-by-side `comparison`).
+
+    window_seconds None: the training clip length. Raises UserInputError with
+    the exit codes of `alignnet.align` for bad inputs.
+    """
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[name] = now - clock
+        clock = now
+
+    stem = checkpoint_stem(checkpoint)
+    model, meta = load_model(stem, map_location=device)
+    task = next((t for t in TASK_POINTS if len(kept_points(t)) == model.config.n_keypoints), None)
+    if task is None:
+        raise UserInputError(f"{stem}.json: a model of {model.config.n_keypoints} keypoints; align knows "
+                             + ", ".join(f"{t} ({len(kept_points(t))})" for t in TASK_POINTS))  # fmt: skip
+    prep = load_preprocessing(meta, f"{stem}.json", dataset)
+    try:
+        windows = WindowConfig(window_seconds or prep.clip_seconds, hop_seconds, coverage, passes)
+    except ValueError as exc:
+        raise UserInputError(f"--window-seconds / --hop-seconds / --coverage / --passes: {exc}") from exc
+    video_stream = probe_streams(video, "video", "VIDEO")
+    probe_streams(audio, "audio", "AUDIO")
+    lap("load")
+
+    with tempfile.TemporaryDirectory(prefix="alignnet-align-") as tmp:
+        # A video already at the model's fps (upright, even size, <= 720 p) is used as it is.
+        ready = is_normalised(video_stream, prep.fps)
+        video30 = video if ready else video_at_fps(video, Path(tmp) / "video.mp4", prep.fps)
+        wav = Path(tmp) / "audio.wav"
+        mono, audio_seconds = decode_audio(audio, wav, prep.logmel.sample_rate)
+        _check_length(audio_seconds, "AUDIO", audio)
+        lap("decode")
+        pose_seq = video_pose(video, video30, pose, prep.fps, progress, task)
+        _check_length(pose_seq.n_frames / prep.fps, "VIDEO", video)
+        keypoints, share = model_keypoints(pose_seq, video, pose.min_person_share, task)
+        lap("pose")
+        mel = normalise_logmel(logmel(mono, prep.logmel), prep.stats)
+        lap("logmel")
+        forward = alignment(model, keypoints, mel, prep, windows, device, progress)
+        source = invert(forward, round(audio_seconds * prep.fps))
+        lap("model")
+        if correspondence is not None:
+            write_correspondence(correspondence, source)
+        render(video30, source, wav, out, prep.fps, progress)
+        if comparison is not None:
+            side_by_side(video30, out, comparison, prep.fps)
+        lap("render")
+    log.info("%s: %d input frames -> %d output frames; %s", out, len(forward), len(source),
+             ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))  # fmt: skip
+    return AlignResult(forward, source, prep.fps, share, seconds)

@@ -1,0 +1,110 @@
+"""Place a video's frames on an audio's timeline and write the result with the new audio.
+
+The alignment gives a non-decreasing map `forward` (n_in,): input frame j
+(30 fps) belongs at audio time forward[j] / fps. Output frame k plays at audio
+time k / fps and shows the input frame whose predicted time is k / fps:
+source[k] = forward^-1(k) (np.interp). Before the first and after the last
+input frame's time the first / last frame is held.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import ffmpeg
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from alignnet.atomic import atomic_output
+from alignnet.video_frames import iter_frames, probe_size
+
+_TIE_BREAK = 1e-6  # frames: makes a flat stretch of `forward` strictly increasing for np.interp
+
+
+def invert(forward: np.ndarray, n_out: int) -> np.ndarray:
+    """(n_out,) input frame (float) shown at each output frame k, from forward (n_in,) audio-time frames."""
+    forward = np.asarray(forward, np.float64)
+    strictly = np.maximum.accumulate(forward) + _TIE_BREAK * np.arange(len(forward))
+    return np.interp(np.arange(n_out, dtype=np.float64), strictly, np.arange(len(forward), dtype=np.float64))
+
+
+def write_correspondence(path: str | os.PathLike[str], source: np.ndarray) -> None:
+    """CSV with columns frame (output frame, at 30 fps on the audio's timeline), source_frame (input frame shown)."""
+    table = pd.DataFrame({"frame": np.arange(len(source)), "source_frame": np.round(source, 3)})
+    with atomic_output(path) as tmp:
+        table.to_csv(tmp, index=False)
+
+
+def _encoder(path: Path, width: int, height: int, fps: float, audio: Path) -> subprocess.Popen:
+    """ffmpeg reading raw RGB frames on stdin, muxing `audio`, writing `path`."""
+    video = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}", framerate=fps)
+    out = ffmpeg.output(video, ffmpeg.input(os.fspath(audio))["a:0"], os.fspath(path), vcodec="libx264",
+                        crf=18, preset="veryfast", pix_fmt="yuv420p", acodec="aac", audio_bitrate="192k",
+                        movflags="+faststart")  # fmt: skip
+    return out.global_args("-nostdin", "-loglevel", "error").overwrite_output().run_async(pipe_stdin=True)
+
+
+def render(
+    video: str | os.PathLike[str],
+    source: np.ndarray,
+    audio_wav: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    fps: float = 30,
+    progress: bool = True,
+) -> None:
+    """Write `out`: output frame k = frame round(source[k]) of `video` (constant fps), audio from `audio_wav`.
+
+    `source` must be non-decreasing (from `invert`): the video is decoded once, in order.
+    """
+    width, height = probe_size(video)
+    picks = np.rint(np.maximum.accumulate(np.asarray(source, np.float64))).astype(np.int64)
+    bar = tqdm(total=len(picks), desc="render", unit="frame", disable=not progress)
+    with atomic_output(out) as tmp, bar:
+        proc = _encoder(Path(tmp), width, height, fps, Path(audio_wav))
+        k, frame = 0, None
+        try:
+            for j, frame in enumerate(iter_frames(video)):
+                while k < len(picks) and picks[k] <= j:
+                    proc.stdin.write(frame.tobytes())
+                    k += 1
+                    bar.update()
+                if k == len(picks):
+                    break
+            if frame is None:
+                raise RuntimeError(f"no frame could be decoded from {video}")
+            for _ in range(k, len(picks)):  # the video ended early: hold its last frame
+                proc.stdin.write(frame.tobytes())
+                bar.update()
+        finally:
+            proc.stdin.close()
+            code = proc.wait()
+        if code != 0:
+            raise RuntimeError(f"ffmpeg failed (exit {code}) writing {out}")
+
+
+def side_by_side(
+    original: str | os.PathLike[str], retimed: str | os.PathLike[str], out: str | os.PathLike[str], fps: float = 30
+) -> None:
+    """Write `out`: `original` played straight (last frame held) left, `retimed` right, `retimed`'s audio.
+
+    The left half is the "direct combination" of the paper's user study: the
+    dance as filmed against the new music.
+    """
+    width, height = probe_size(retimed)
+    n_frames = int(ffmpeg.probe(os.fspath(retimed), select_streams="v:0", count_packets=None)["streams"][0]
+                   ["nb_read_packets"])  # fmt: skip
+    left = (
+        ffmpeg.input(os.fspath(original))["v:0"]
+        .filter("tpad", stop_mode="clone", stop_duration=n_frames / fps)
+        .filter("scale", width, height)
+        .filter("setsar", 1)
+    )
+    right = ffmpeg.input(os.fspath(retimed))
+    stacked = ffmpeg.filter([left, right["v:0"].filter("setsar", 1)], "hstack", inputs=2, shortest=1)
+    with atomic_output(out) as tmp:
+        command = ffmpeg.output(stacked, right["a:0"], os.fspath(tmp), vcodec="libx264", crf=20, preset="veryfast",
+                                pix_fmt="yuv420p", acodec="copy", **{"frames:v": n_frames})  # fmt: skip
+        command.global_args("-nostdin", "-loglevel", "error").overwrite_output().run(capture_stderr=True)

@@ -1,0 +1,141 @@
+"""Overlapping windows over a whole video and its audio, and their predictions stitched into one monotonic map.
+
+The model is trained on clips of a fixed length (6 s: 180 video frames against
+516 log-mel frames) in which the video covers 70-100 % of the audio. A long
+video is cut into overlapping video windows; each is paired with an audio
+window of the training clip's length centred on where a prior puts that
+video window (first the linear map "the video spans the whole audio"; with
+passes > 1, then the previous pass's stitched prediction). The video window
+covers `coverage` of its audio window under that prior: 1.0 gives exactly
+the training clip's shapes (180 video frames against 516 log-mel frames when
+the video and the audio last equally long); below 1.0 leaves audio margin for
+content that drifted out of the window, as the training's 70-100 % spans do.
+
+Every window's prediction is an audio position per video frame. They are
+blended with triangular weights (highest at a window's centre, where the
+model sees the most context) and made monotonic by weighted isotonic
+regression (scipy), the least-squares non-decreasing fit.
+
+Units: video frames index the 30 fps video; audio positions are log-mel
+frame indices (float) of the whole audio track.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import isotonic_regression
+
+
+@dataclass(frozen=True)
+class WindowConfig:
+    """Window sizes in seconds of audio; coverage: share of an audio window its video window spans."""
+
+    window_seconds: float = 6.0
+    hop_seconds: float = 2.0
+    coverage: float = 1.0
+    passes: int = 1
+
+    def __post_init__(self) -> None:
+        if self.window_seconds <= 0 or self.hop_seconds <= 0:
+            raise ValueError(f"window and hop must be positive, got {self.window_seconds} s and {self.hop_seconds} s")
+        if self.hop_seconds > self.coverage * self.window_seconds:
+            raise ValueError(
+                f"hop {self.hop_seconds} s leaves gaps between video windows of "
+                f"{self.coverage * self.window_seconds:g} s (coverage {self.coverage} x window {self.window_seconds} s)"
+            )
+        if not 0 < self.coverage <= 1 or self.passes < 1:
+            raise ValueError(f"coverage must be in (0, 1] and passes >= 1, got {self.coverage}, {self.passes}")
+
+
+@dataclass(frozen=True)
+class Window:
+    """Half-open ranges [start, stop) of video frames and of log-mel frames."""
+
+    video_start: int
+    video_stop: int
+    audio_start: int
+    audio_stop: int
+
+
+def linear_prior(n_video: int, n_audio: int) -> np.ndarray:
+    """(n_video,) audio position of each video frame if the video spans the whole audio evenly."""
+    return np.linspace(0.0, max(n_audio - 1, 0), n_video)
+
+
+def video_spans(n_video: int, length: int, hop: int) -> list[tuple[int, int]]:
+    """[start, stop) of windows of `length` frames every `hop` frames; the last one ends at n_video."""
+    if n_video <= length:
+        return [(0, n_video)]
+    starts = list(range(0, n_video - length, max(hop, 1))) + [n_video - length]
+    return [(s, s + length) for s in starts]
+
+
+def plan_windows(prior: np.ndarray, n_audio: int, fps: float, audio_rate: float, config: WindowConfig) -> list[Window]:
+    """Windows over a video of len(prior) frames and n_audio log-mel frames.
+
+    prior: (n_video,) expected audio position (log-mel frame) of every video frame.
+    Video windows span coverage * window_seconds of audio under the average
+    slope of `prior`; each audio window has window_seconds of audio (fewer
+    when the audio is shorter), centred on its video window's prior, shifted
+    to lie inside the audio.
+    """
+    n_video = len(prior)
+    audio_length = min(n_audio, max(2, round(config.window_seconds * audio_rate)))
+    audio_per_video = (n_audio / audio_rate) / (n_video / fps)  # seconds of audio per second of video
+    length = max(2, round(config.coverage * config.window_seconds * fps / audio_per_video))
+    hop = max(1, round(config.hop_seconds * fps / audio_per_video))
+    windows = []
+    for start, stop in video_spans(n_video, length, hop):
+        centre = 0.5 * (prior[start] + prior[stop - 1])
+        audio_start = int(np.clip(round(centre - audio_length / 2), 0, n_audio - audio_length))
+        windows.append(Window(start, stop, audio_start, audio_start + audio_length))
+    return windows
+
+
+def blend_weights(length: int) -> np.ndarray:
+    """(length,) triangular weights, largest at the centre, positive at both ends."""
+    return np.bartlett(length + 2)[1:-1]
+
+
+def stitch(windows: list[Window], predictions: list[np.ndarray], n_video: int, n_audio: int) -> np.ndarray:
+    """One non-decreasing (n_video,) audio position per video frame from per-window predictions.
+
+    predictions[i]: (video_stop - video_start,) audio positions (global log-mel frames) of window i.
+    """
+    total = np.zeros(n_video)
+    weight = np.zeros(n_video)
+    for window, pred in zip(windows, predictions, strict=True):
+        w = blend_weights(window.video_stop - window.video_start)
+        total[window.video_start : window.video_stop] += w * pred
+        weight[window.video_start : window.video_stop] += w
+    if np.any(weight == 0):
+        raise ValueError(f"windows leave {int(np.sum(weight == 0))} of {n_video} video frames uncovered")
+    fitted = isotonic_regression(total / weight, weights=weight, increasing=True).x
+    return np.clip(fitted, 0.0, max(n_audio - 1, 0))
+
+
+def align_in_windows(
+    predict: Callable[[Window], np.ndarray],
+    n_video: int,
+    n_audio: int,
+    fps: float,
+    audio_rate: float,
+    config: WindowConfig,
+    on_pass: Callable[[int, list[Window]], None] | None = None,
+) -> np.ndarray:
+    """(n_video,) monotonic audio position (log-mel frame) of every video frame.
+
+    predict(window) returns that window's audio positions (global log-mel frames).
+    Each of config.passes passes re-centres the audio windows on the previous pass's result.
+    on_pass(pass_index, windows) is called before each pass (progress reporting).
+    """
+    estimate = linear_prior(n_video, n_audio)
+    for index in range(config.passes):
+        windows = plan_windows(estimate, n_audio, fps, audio_rate, config)
+        if on_pass is not None:
+            on_pass(index, windows)
+        estimate = stitch(windows, [predict(w) for w in windows], n_video, n_audio)
+    return estimate

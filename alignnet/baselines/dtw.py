@@ -1,0 +1,65 @@
+"""Dynamic time warping of a cost matrix into a per-frame correspondence, and SyncNet+DTW.
+
+`dtw_source_frames` is the one DTW of the baselines: `librosa.sequence.dtw`
+with a Sakoe-Chiba band around the diagonal from (0, 0) to (n-1, S-1). By
+default the path runs from corner to corner (classic DTW, as in SyncNet+DTW);
+`subsequence=True` lets it start and end anywhere in the audio. `step_penalty`
+is added to every horizontal or vertical step, so that, where the cost does not
+decide, the path keeps the slope it has rather than stalling.
+"""
+
+from __future__ import annotations
+
+import librosa
+import numpy as np
+import torch
+
+from alignnet.baselines.syncnet import SyncNet, clip_cost
+from alignnet.correspondence import Timebase
+
+
+def dtw_source_frames(
+    cost: np.ndarray, band: float, step_penalty: float = 0.0, subsequence: bool = False
+) -> np.ndarray:
+    """(n,) float64 source position of every row of cost (n, S): the mean column its DTW path visits.
+
+    band: Sakoe-Chiba radius as a share of min(n, S) (librosa's band_rad).
+    The result is non-decreasing. Subsequence DTW needs S >= n.
+    """
+    n, s = cost.shape
+    if subsequence and s < n:
+        raise ValueError(f"subsequence DTW needs at least as many audio steps as video frames, got ({n}, {s})")
+    _, path = librosa.sequence.dtw(
+        C=np.asarray(cost, np.float64),
+        weights_add=np.array([0.0, step_penalty, step_penalty]),
+        global_constraints=True,
+        band_rad=band,
+        subseq=subsequence,
+    )
+    rows, cols = path[:, 0], path[:, 1].astype(np.float64)
+    return np.bincount(rows, weights=cols, minlength=n) / np.bincount(rows, minlength=n)
+
+
+class SyncNetDTWAligner:
+    """SyncNet+DTW as an Aligner: DTW over the embedding distances of every video frame and audio step."""
+
+    name = "SyncNet+DTW"
+
+    def __init__(
+        self,
+        model: SyncNet,
+        band: float = 0.3,
+        step_penalty: float = 0.0,
+        subsequence: bool = False,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        self.device = torch.device(device)
+        self.model = model.eval().to(self.device)
+        self.band, self.step_penalty, self.subsequence = band, step_penalty, subsequence
+
+    def from_cost(self, cost: np.ndarray, timebase: Timebase) -> np.ndarray:
+        """(n,) source frames from a cost matrix (n, S) on the audio grid of `syncnet.audio_grid`."""
+        return dtw_source_frames(cost, self.band, self.step_penalty, self.subsequence)
+
+    def align(self, keypoints: np.ndarray, logmel: np.ndarray, timebase: Timebase) -> np.ndarray:
+        return self.from_cost(clip_cost(self.model, keypoints, logmel, timebase, self.device), timebase)

@@ -1,0 +1,112 @@
+"""What a model was trained on: log-mel settings, the train split's log-mel statistics, clip length.
+
+`alignnet align` must feed the model inputs prepared exactly as in training:
+the same log-mel parameters and the same per-bin normalisation (mean and std
+of the train split's log-mel, `alignnet.data.logmel.logmel_statistics`).
+They are read from the checkpoint's JSON, key extra.preprocessing (see
+`Preprocessing.to_json`), or else from the packed dataset the model was
+trained on (DIR/logmel_stats.npz and DIR/meta.json of `alignnet split`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from alignnet.data.logmel import LogMelConfig, LogMelStats
+from alignnet.errors import UserInputError
+
+STATS_FILE = "logmel_stats.npz"
+META_FILE = "meta.json"
+TRAIN_KEYPOINTS = "train_keypoints.npy"  # (clips, frames, K, 2): the training clip length
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """Model input settings: video fps, log-mel config and train statistics, training clip length (s)."""
+
+    fps: float
+    logmel: LogMelConfig
+    stats: LogMelStats
+    clip_seconds: float = 6.0
+
+    def to_json(self) -> dict[str, Any]:
+        """The checkpoint JSON's extra.preprocessing: plain numbers and lists."""
+        return {
+            "fps": self.fps,
+            "clip_seconds": self.clip_seconds,
+            "logmel": asdict(self.logmel),
+            "logmel_mean": [float(v) for v in self.stats.mean],
+            "logmel_std": [float(v) for v in self.stats.std],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], source: str) -> Preprocessing:
+        """Inverse of `to_json`; `source` names the file in errors."""
+        try:
+            known = {f.name for f in fields(LogMelConfig)}
+            logmel = LogMelConfig(**{k: v for k, v in data["logmel"].items() if k in known})
+            stats = LogMelStats(np.asarray(data["logmel_mean"], np.float32), np.asarray(data["logmel_std"], np.float32))
+            result = cls(float(data["fps"]), logmel, stats, float(data.get("clip_seconds", 6.0)))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UserInputError(f"{source}: malformed extra.preprocessing ({exc!r})") from exc
+        result.check()
+        return result
+
+    @classmethod
+    def from_dataset(cls, data_dir: str | Path) -> Preprocessing:
+        """From a packed dataset directory (`alignnet split`): logmel_stats.npz and meta.json.
+
+        meta.json gives fps, sample_rate, hop_length (and a full "logmel" config
+        when it records one; other fields take LogMelConfig's defaults); the clip
+        length is meta.json's clip_seconds or train_keypoints.npy's frames / fps.
+        """
+        data_dir = Path(data_dir)
+        try:
+            stats = LogMelStats.load(data_dir / STATS_FILE)
+            meta = json.loads((data_dir / META_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError) as exc:
+            raise UserInputError(f"{data_dir}: not a packed dataset with {STATS_FILE} and {META_FILE} ({exc})") from exc
+        fps = float(meta.get("fps", 30.0))
+        known = {f.name for f in fields(LogMelConfig)}
+        logmel = LogMelConfig(**{
+            "sample_rate": int(meta.get("sample_rate", LogMelConfig.sample_rate)),
+            "hop_length": int(meta.get("hop_length", LogMelConfig.hop_length)),
+            **{k: v for k, v in (meta.get("logmel") or {}).items() if k in known},
+            "n_mels": len(stats.mean),
+        })  # fmt: skip
+        clip_seconds = meta.get("clip_seconds")
+        if clip_seconds is None:
+            try:
+                clip_seconds = np.load(data_dir / TRAIN_KEYPOINTS, mmap_mode="r").shape[1] / fps
+            except (OSError, ValueError, IndexError):
+                clip_seconds = 6.0
+        result = cls(fps, logmel, stats, float(clip_seconds))
+        result.check()
+        return result
+
+    def check(self) -> None:
+        if self.stats.mean.shape != (self.logmel.n_mels,) or self.stats.std.shape != (self.logmel.n_mels,):
+            raise UserInputError(
+                f"log-mel statistics have {self.stats.mean.shape} bins, the log-mel config {self.logmel.n_mels}"
+            )
+
+
+def load_preprocessing(checkpoint_meta: dict[str, Any], checkpoint_name: str, dataset: Path | None) -> Preprocessing:
+    """The checkpoint's extra.preprocessing, else the packed dataset `dataset`; an error naming both otherwise.
+
+    A given `dataset` wins over the checkpoint (to re-run with other statistics on purpose).
+    """
+    if dataset is not None:
+        return Preprocessing.from_dataset(dataset)
+    stored = (checkpoint_meta.get("extra") or {}).get("preprocessing")
+    if stored is not None:
+        return Preprocessing.from_json(stored, checkpoint_name)
+    raise UserInputError(
+        f"{checkpoint_name} does not record the log-mel normalisation the model was trained with "
+        "(extra.preprocessing); pass --dataset DIR, the packed dataset of training (results/dataset/splits)"
+    )

@@ -1,0 +1,1 @@
+"""Evaluation: every alignment method on the same saved, seeded test distortions; the ablation ladder."""

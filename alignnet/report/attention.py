@@ -1,0 +1,123 @@
+"""Figures 7 and 8: the learned keypoint attention on a body skeleton, and the temporal attention
+over a mel-spectrogram with its onset envelope.
+"""
+
+from __future__ import annotations
+
+import librosa
+import librosa.display
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from alignnet.keypoints import BODY_25
+from alignnet.models.alignnet import AlignNet
+from alignnet.report.inputs import SplitData
+from alignnet.report.skeleton import draw_pose
+from alignnet.report.style import message_figure
+
+MAX_CLIPS = 200  # test clips behind the median pose and the mean attention-onset correlation
+
+
+def keypoint_attention_figure(model: AlignNet, split: SplitData) -> Figure:
+    """Left: the median test pose (first MAX_CLIPS clips), circle area and colour = attention; right: attention
+    per keypoint.
+
+    Attention is shown after the softmax (sums to 1; uniform = 1/K).
+    """
+    weights = model.keypoint_weights()
+    if weights is None:
+        return message_figure("Keypoint attention", "This model was trained without keypoint attention.")
+    share = weights.cpu().numpy() / len(weights)
+    k = len(share)
+    names = list(BODY_25[:k])
+    pose = np.median(np.asarray(split.keypoints[:MAX_CLIPS], np.float32).reshape(-1, k, 2), axis=0)
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 6), gridspec_kw={"width_ratios": [1, 1.2]})
+    draw_pose(left, pose, colour="#999999", linewidth=2.5)
+    dots = left.scatter(pose[:, 0], -pose[:, 1], s=2500 * share, c=share, cmap="viridis", edgecolor="black",
+                        alpha=0.85, zorder=5)  # fmt: skip
+    left.set_aspect("equal")
+    left.margins(0.15)
+    left.set_xlabel("x (pixels, body-centred)")
+    left.set_ylabel("y (pixels, body-centred, up)")
+    left.set_title("Attention on the median test pose\n(circle area = weight)")
+    fig.colorbar(dots, ax=left, shrink=0.7, label="attention weight (after softmax)")
+
+    y = np.arange(k)[::-1]
+    right.barh(y, share, color=dots.cmap(dots.norm(share)), edgecolor="black", linewidth=0.5)
+    right.axvline(1.0 / k, color="black", linestyle=":")
+    right.set_yticks(y, names)
+    right.set_xlabel("attention weight (after softmax, sums to 1)")
+    right.set_title(f"Attention per keypoint (mirror pairs tied; dotted: uniform 1/{k})")
+    right.grid(axis="x", alpha=0.3)
+    fig.suptitle("Learned keypoint attention", fontsize=13)
+    fig.tight_layout()
+    return fig
+
+
+@torch.no_grad()
+def temporal_weights(model: AlignNet, logmel: np.ndarray) -> np.ndarray:
+    """(m_stem,) temporal attention weights in (0, 2) for one normalised log-mel (n_mels, m), at the audio
+    stem's rate (one weight per `audio_stem_stride` log-mel frames)."""
+    assert model.temporal_attention is not None
+    audio = torch.from_numpy(np.asarray(logmel, np.float32))[None]
+    stem = model.audio_stem(audio)
+    return model.temporal_attention.weights(stem)[0, 0].cpu().numpy().astype(np.float64)
+
+
+def attention_on_frames(weights: np.ndarray, n_frames: int) -> np.ndarray:
+    """Stem-rate weights (m_stem,) spread over the log-mel's frames (n_frames,), linearly."""
+    stem_frames = np.arange(len(weights)) * (n_frames / len(weights))
+    return np.interp(np.arange(n_frames), stem_frames, weights)
+
+
+def onset_correlation(model: AlignNet, split: SplitData, row: int) -> tuple[float, np.ndarray, np.ndarray]:
+    """Pearson r between one clip's attention and its onset envelope; also (envelope, attention) per frame."""
+    db = split.logmel_db(row)
+    envelope = librosa.onset.onset_strength(S=db, sr=split.sample_rate, hop_length=split.hop_length)
+    attention = attention_on_frames(temporal_weights(model, split.logmel[row]), len(envelope))
+    if np.std(envelope) == 0 or np.std(attention) == 0:
+        return 0.0, envelope, attention
+    return float(np.corrcoef(envelope, attention)[0, 1]), envelope, attention
+
+
+def temporal_attention_figure(model: AlignNet, split: SplitData, clip_id: str) -> Figure:
+    """Mel-spectrogram (top), onset envelope (middle), temporal attention (bottom) of one test clip;
+    onsets marked under the spectrogram; the title gives the attention-onset correlation."""
+    if model.temporal_attention is None:
+        return message_figure("Temporal attention", "This model was trained without temporal attention.")
+    row = split.row(clip_id)
+    r, envelope, attention = onset_correlation(model, split, row)
+    n_clips = min(len(split.clip_ids), MAX_CLIPS)
+    mean_r = float(np.mean([onset_correlation(model, split, i)[0] for i in range(n_clips)]))
+    sr, hop = split.sample_rate, split.hop_length
+    times = librosa.times_like(envelope, sr=sr, hop_length=hop)
+    onsets = librosa.onset.onset_detect(onset_envelope=envelope, sr=sr, hop_length=hop, units="time")
+
+    fig, axes = plt.subplots(3, 1, figsize=(11, 7.5), sharex=True, layout="constrained",
+                             gridspec_kw={"height_ratios": [2.2, 1, 1]})  # fmt: skip
+    image = librosa.display.specshow(split.logmel_db(row), sr=sr, hop_length=hop, x_axis="time", y_axis="mel",
+                                     ax=axes[0], cmap="magma")  # fmt: skip
+    axes[0].set_ylabel("frequency (Hz, mel scale)")
+    axes[0].set_xlabel("")
+    axes[0].set_title("log-mel spectrogram (dB)" if split.stats is not None else "log-mel spectrogram (normalised)")
+    fig.colorbar(image, ax=axes[0], pad=0.01, label="dB" if split.stats is not None else "normalised")
+    axes[1].plot(times, envelope, color="#1f77b4")
+    axes[1].set_ylabel("onset strength")
+    axes[1].set_title("onset envelope (librosa.onset.onset_strength); dashed: detected onsets")
+    axes[2].plot(times, attention, color="#d62728")
+    axes[2].axhline(1.0, color="black", linestyle=":", linewidth=1, label="identity (weight 1)")
+    axes[2].set_ylabel("attention weight")
+    axes[2].set_title(f"temporal attention (r with onsets: {r:.2f} here, mean {mean_r:.2f} over "
+                      f"{n_clips} test clips)")  # fmt: skip
+    axes[2].legend(loc="lower right", fontsize=9)
+    axes[2].set_xlabel("time (s)")
+    for ax in axes[1:]:
+        ax.grid(alpha=0.3)
+    for ax in axes[1:]:
+        for t in onsets:
+            ax.axvline(t, color="#555555", linestyle="--", linewidth=0.6, alpha=0.5)
+    fig.suptitle(f"Temporal attention on test clip {clip_id}", fontsize=13)
+    return fig

@@ -1,0 +1,228 @@
+"""`alignnet align`: windows and inversion, bad inputs with real files, and a run on a warped demo video.
+
+The end-to-end run aligns a `alignnet synth --warp` video to its own music
+and checks the outputs (CSV, re-timed video, side-by-side) with an untrained
+model, or with $ALIGNNET_ALIGN_CHECKPOINT when set. Its accuracy against the
+sidecar's `source_frame` with a trained checkpoint is measured by
+benchmarks/align_accuracy.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import ffmpeg
+import numpy as np
+import pandas as pd
+import pytest
+
+from alignnet.align import EXIT_NO_PERSON, EXIT_NO_STREAM, EXIT_UNREADABLE
+from alignnet.align.media import is_normalised, probe_streams, video_at_fps
+from alignnet.align.retime import invert
+from alignnet.align.windows import (
+    Window,
+    WindowConfig,
+    align_in_windows,
+    linear_prior,
+    plan_windows,
+)
+from alignnet.checkpoint import save_checkpoint
+from alignnet.cli import main
+from alignnet.data.logmel import LogMelConfig, LogMelStats
+from alignnet.data.preprocessing import Preprocessing
+from alignnet.metrics import afe
+from alignnet.models.alignnet import AlignNet
+from alignnet.synth.timewarp import random_warp
+from alignnet.video_frames import iter_frames
+from tests.corpus_fixtures import make_video
+
+REPO = Path(__file__).resolve().parent.parent
+FPS = 30.0
+AUDIO_RATE = 44100 / 512
+
+
+def _silent_video(path: Path, seconds: float = 2.0) -> Path:
+    """A grey video without an audio stream (ffmpeg lavfi)."""
+    source = ffmpeg.input("color=c=gray:size=160x120:rate=30", f="lavfi", t=seconds)
+    ffmpeg.output(source, str(path), pix_fmt="yuv420p").global_args("-loglevel", "error").overwrite_output().run()
+    return path
+
+
+# --- windows, stitching, inversion (no model) ---------------------------------------------------
+
+
+def test_windows_with_exact_predictions_recover_a_long_warp():
+    """An oracle that knows the truth inside each window (clamped to it) is stitched back to the truth."""
+    n = 60 * 30  # one minute of video against one minute of audio
+    truth_frames = random_warp(np.random.default_rng(3), n, FPS)
+    n_audio = round(n / FPS * AUDIO_RATE)
+    truth = truth_frames / FPS * AUDIO_RATE  # log-mel frames
+    config = WindowConfig(window_seconds=6.0, hop_seconds=2.0, coverage=0.8)
+    seen: list[Window] = []
+
+    def oracle(window: Window) -> np.ndarray:
+        seen.append(window)
+        part = truth[window.video_start : window.video_stop]
+        return np.clip(part, window.audio_start, window.audio_stop - 1)
+
+    estimate = align_in_windows(oracle, n, n_audio, FPS, AUDIO_RATE, config)
+    assert all(w.audio_stop - w.audio_start == round(6 * AUDIO_RATE) for w in seen)
+    assert min(w.video_start for w in seen) == 0 and max(w.video_stop for w in seen) == n
+    assert np.all(np.diff(estimate) >= 0)
+    assert afe(estimate / AUDIO_RATE * FPS, truth_frames) < 0.05
+
+
+def test_stitching_makes_noisy_predictions_monotonic_and_keeps_the_trend():
+    n, n_audio = 900, round(900 / FPS * AUDIO_RATE)
+    rng = np.random.default_rng(0)
+    truth = linear_prior(n, n_audio)
+
+    def noisy(window: Window) -> np.ndarray:
+        return truth[window.video_start : window.video_stop] + rng.normal(0, 20, window.video_stop - window.video_start)
+
+    estimate = align_in_windows(noisy, n, n_audio, FPS, AUDIO_RATE, WindowConfig())
+    assert np.all(np.diff(estimate) >= 0) and estimate.min() >= 0 and estimate.max() <= n_audio - 1
+    assert np.abs(estimate - truth).mean() < 10  # well below the noise's mean |error| of 16
+
+
+def test_windows_follow_a_video_longer_than_its_audio():
+    n_video, n_audio = 600, round(10 * AUDIO_RATE)  # 20 s of video onto 10 s of audio
+    windows = plan_windows(linear_prior(n_video, n_audio), n_audio, FPS, AUDIO_RATE, WindowConfig(6.0, 2.0))
+    assert windows[0].video_start == 0 and windows[-1].video_stop == n_video
+    assert all(w.video_stop - w.video_start == 360 for w in windows)  # 6 s of audio = 12 s of this video
+    assert all(0 <= w.audio_start < w.audio_stop <= n_audio for w in windows)
+    assert [w.audio_start for w in windows] == sorted(w.audio_start for w in windows)
+
+
+def test_bad_window_settings_are_refused():
+    with pytest.raises(ValueError, match="gaps"):
+        WindowConfig(window_seconds=6.0, hop_seconds=5.0, coverage=0.8)
+
+
+def test_invert_places_input_frames_on_the_audio_timeline():
+    forward = np.array([0.0, 2.0, 4.0, 4.0, 5.0])  # input frame j plays at audio frame forward[j]
+    source = invert(forward, 8)
+    assert source[0] == 0 and source[1] == pytest.approx(0.5) and source[4] == pytest.approx(2.0, abs=1e-4)
+    assert source[5] == pytest.approx(4.0) and source[7] == 4  # after the last input frame: held
+    assert np.all(np.diff(source) >= 0)
+
+
+def test_video_at_fps_resamples_any_rate_to_30(tmp_path):
+    src = tmp_path / "pal.mp4"
+    make_video(src, 2.0, size="160x120", fps=25)
+    assert not is_normalised(probe_streams(src, "video", "VIDEO"), 30)
+    out = video_at_fps(src, tmp_path / "v30.mp4", 30)
+    frames = list(iter_frames(out))
+    assert len(frames) == 60 and frames[0].shape == (120, 160, 3)
+    assert is_normalised(probe_streams(out, "video", "VIDEO"), 30)  # so align uses such a video as it is
+
+
+# --- bad inputs through the CLI ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def random_checkpoint(tmp_path_factory) -> Path:
+    """An untrained AlignNet whose JSON records the log-mel settings and (made-up) statistics."""
+    stem = tmp_path_factory.mktemp("ckpt") / "random"
+    prep = Preprocessing(30.0, LogMelConfig(), LogMelStats(np.full(128, -40, np.float32), np.full(128, 20, np.float32)))
+    save_checkpoint(stem, AlignNet(), epoch=0, metrics={}, extra={"preprocessing": prep.to_json()})
+    return stem
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("media")
+    text = folder / "notes.mp4"
+    text.write_text("not a video\n")
+    make_video(folder / "pattern.mp4", 1.2, size="160x120", fps=30)  # a test pattern and a tone: nobody there
+    return {"silent_video": _silent_video(folder / "silent.mp4"), "empty_stage": folder / "pattern.mp4", "text": text}
+
+
+def _align(tmp_path: Path, video: Path, audio: Path, checkpoint: Path, *extra: str) -> int:
+    out = tmp_path / "out.mp4"
+    return main(["align", str(video), str(audio), "-o", str(out), "--checkpoint", str(checkpoint),
+                 "--no-progress", "--threads", "1", *extra])  # fmt: skip
+
+
+def test_missing_checkpoint_is_named(tmp_path, media, capsys):
+    code = _align(tmp_path, media["empty_stage"], media["empty_stage"], tmp_path / "nope" / "best")
+    assert code == EXIT_UNREADABLE
+    err = capsys.readouterr().err
+    assert "checkpoint not found" in err and str(tmp_path / "nope" / "best.safetensors") in err
+
+
+def test_text_file_as_video(tmp_path, media, random_checkpoint, capsys):
+    assert _align(tmp_path, media["text"], media["empty_stage"], random_checkpoint) == EXIT_UNREADABLE
+    err = capsys.readouterr().err
+    assert "notes.mp4" in err and "not a readable media file" in err
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_missing_audio_file(tmp_path, media, random_checkpoint, capsys):
+    assert _align(tmp_path, media["empty_stage"], tmp_path / "song.wav", random_checkpoint) == EXIT_UNREADABLE
+    assert "AUDIO not found" in capsys.readouterr().err
+
+
+def test_audio_without_sound(tmp_path, media, random_checkpoint, capsys):
+    assert _align(tmp_path, media["empty_stage"], media["silent_video"], random_checkpoint) == EXIT_NO_STREAM
+    assert "silent.mp4 has no audio stream" in capsys.readouterr().err
+
+
+def test_video_without_a_person(tmp_path, media, random_checkpoint, capsys):
+    assert _align(tmp_path, media["empty_stage"], media["empty_stage"], random_checkpoint) == EXIT_NO_PERSON
+    assert "no person found" in capsys.readouterr().err
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_checkpoint_without_normalisation_asks_for_the_dataset(tmp_path, media, capsys):
+    stem = tmp_path / "bare"
+    save_checkpoint(stem, AlignNet(), epoch=0, metrics={})
+    assert _align(tmp_path, media["empty_stage"], media["empty_stage"], stem) == EXIT_UNREADABLE
+    assert "--dataset" in capsys.readouterr().err
+
+
+# --- end to end on a warped demo video ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained(random_checkpoint) -> Path:
+    """$ALIGNNET_ALIGN_CHECKPOINT when set, else the untrained model (the outputs' form does not depend on it)."""
+    stem = os.environ.get("ALIGNNET_ALIGN_CHECKPOINT")
+    return Path(stem).with_suffix("") if stem else random_checkpoint
+
+
+@pytest.fixture(scope="module")
+def aligned(tmp_path_factory, trained) -> dict:
+    """`alignnet align` of a 10-second warped demo video onto its own music."""
+    folder = tmp_path_factory.mktemp("e2e")
+    subprocess.run(["alignnet", "synth", str(folder), "--videos", "1", "--seconds", "10", "--warp", "--seed", "5",
+                    "--negatives", "0", "--no-progress"], check=True)  # fmt: skip
+    video = folder / "demo-0000.mp4"
+    stem = trained
+    out, csv, cmp = folder / "out.mp4", folder / "out.csv", folder / "cmp.mp4"
+    code = main(["align", str(video), str(video), "-o", str(out), "--checkpoint", str(stem), "--correspondence",
+                 str(csv), "--side-by-side", str(cmp), "--no-progress", "--threads", "1"])  # fmt: skip
+    assert code == 0
+    sidecar = json.loads((folder / "demo-0000.json").read_text())
+    return {"out": out, "csv": csv, "cmp": cmp, "sidecar": sidecar}
+
+
+def _video_stream(path: Path) -> dict:
+    streams = ffmpeg.probe(str(path), count_frames=None)["streams"]
+    assert {s["codec_type"] for s in streams} == {"video", "audio"}
+    return next(s for s in streams if s["codec_type"] == "video")
+
+
+def test_align_writes_the_retimed_video_and_the_csv(aligned):
+    table = pd.read_csv(aligned["csv"])
+    n = aligned["sidecar"]["n_frames"]
+    assert list(table.columns) == ["frame", "source_frame"] and len(table) == n
+    assert np.all(np.diff(table["source_frame"]) >= 0)
+    assert table["source_frame"].between(0, n - 1).all()
+    video = _video_stream(aligned["out"])
+    assert video["avg_frame_rate"] == "30/1" and int(video["nb_read_frames"]) == n
+    compare = _video_stream(aligned["cmp"])
+    assert int(compare["width"]) == 2 * int(video["width"]) and int(compare["nb_read_frames"]) == n

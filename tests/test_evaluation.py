@@ -1,0 +1,197 @@
+"""Evaluation and ablation: files and numbers on a tiny packed dataset, the CLI, the workflow's new rules."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from alignnet.aligners import AlignNetAligner
+from alignnet.checkpoint import load_model, save_checkpoint
+from alignnet.cli import build_command_parser, main
+from alignnet.correspondence import Timebase
+from alignnet.distort import make_fixed_warps, save_fixed_warps
+from alignnet.errors import UserInputError
+from alignnet.evaluation.ablation import LADDER, ablation_table, variant_flags
+from alignnet.evaluation.clips import EvalClips
+from alignnet.evaluation.runner import MethodResult, run_methods
+from alignnet.evaluation.tables import keypoint_table, write_evaluation
+from alignnet.metrics import afe, itu_accuracy, keypoint_errors
+from alignnet.models import AlignNet
+from alignnet.training.data import PackedSplit
+from tests.synthetic_split import make_synthetic_split
+from tests.test_workflow import snakemake, write_manifest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class IdentityAligner:
+    """No alignment: distorted frame i plays source frame i."""
+
+    name = "Identity"
+
+    def align(self, keypoints: np.ndarray, logmel: np.ndarray, timebase: Timebase) -> np.ndarray:
+        return np.arange(len(keypoints), dtype=np.float64)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """5 test clips of 2 s with saved warps, like the split stage writes them."""
+    out = make_synthetic_split(tmp_path_factory.mktemp("data"), {"train": 2, "val": 2, "test": 5}, seconds=2.0)
+    split = PackedSplit.load(out, "test")
+    n = split.keypoints.shape[1]
+    save_fixed_warps(out / "test_warps.npz", split.clip_ids, make_fixed_warps(split.clip_ids, n, n, seed=3), seed=3)
+    return out
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A freshly initialised AlignNet."""
+    torch.manual_seed(0)
+    stem = tmp_path_factory.mktemp("ckpt") / "best"
+    save_checkpoint(stem, AlignNet(), epoch=0, metrics={})
+    return stem
+
+
+@pytest.fixture(scope="module")
+def evaluated(data_dir: Path, checkpoint: Path, tmp_path_factory: pytest.TempPathFactory):
+    clips = EvalClips.load(data_dir, "test")
+    aligners = [AlignNetAligner(load_model(checkpoint)[0]), IdentityAligner()]
+    results = run_methods(aligners, clips, progress=False)
+    out = tmp_path_factory.mktemp("evaluate")
+    write_evaluation(out, clips, results, n_bins=2)
+    return clips, results, out
+
+
+def test_results_match_metrics_computed_directly(evaluated) -> None:
+    clips, results, out = evaluated
+    table = pd.read_csv(out / "results.csv")
+    assert table["method"].tolist() == ["AlignNet", "Identity"]
+    predictions = np.load(out / "predictions.npz")
+    assert predictions["clip_ids"].tolist() == clips.clip_ids
+    assert np.array_equal(predictions["true"], clips.true)
+    for row, result in zip(table.itertuples(), results, strict=True):
+        pred = predictions[f"pred_{result.slug}"]
+        assert pred.shape == clips.true.shape == (5, 60)
+        assert row.afe == pytest.approx(afe(pred, clips.true), rel=1e-5)
+        assert row.accuracy == pytest.approx(100 * itu_accuracy(pred, clips.true, 30.0), rel=1e-5)
+        assert (row.clips, row.frames) == (5, 300)
+        assert row.seconds > 0 and row.cpu_seconds >= 0
+        assert row.ms_per_clip == pytest.approx(1000 * row.seconds / 5, rel=1e-4)
+    alignnet_row, identity_row = table.iloc[0], table.iloc[1]
+    assert (alignnet_row.paper_afe, alignnet_row.paper_accuracy) == (0.94, 89.60)
+    assert np.isnan(identity_row.paper_afe)
+    # Doing nothing is off by exactly the distortion's strength: mean |true - identity|.
+    assert identity_row.afe == pytest.approx(predictions["strength"].mean(), rel=1e-5)
+    assert predictions["strength"] == pytest.approx(np.abs(clips.true - np.arange(60)).mean(axis=1))
+    markdown = (out / "results.md").read_text()
+    assert "| AlignNet | 5 | 300 |" in markdown and "paper accuracy (%)" in markdown and "| - |" in markdown
+
+
+def test_strength_bins_partition_the_clips(evaluated) -> None:
+    clips, results, out = evaluated
+    strength = pd.read_csv(out / "strength.csv")
+    assert set(strength.columns) >= {"method", "strength_bin", "afe", "accuracy", "clips"}
+    for result in results:
+        rows = strength[strength["method"] == result.name]
+        assert rows["clips"].sum() == len(clips) and len(rows) == 2
+        # every clip has the same number of frames: the clip-weighted mean of the bins is the overall AFE
+        overall = afe(result.pred, clips.true)
+        assert (rows["afe"] * rows["clips"]).sum() / len(clips) == pytest.approx(overall, rel=1e-5)
+        assert rows["strength_lo"].is_monotonic_increasing
+
+
+def test_keypoint_errors_file(evaluated) -> None:
+    clips, results, out = evaluated
+    errors = pd.read_csv(out / "keypoint_errors.csv")
+    assert len(errors) == 2 * 19 and errors["keypoint"].iloc[0] == "Nose"
+    identity = errors[errors["method"] == "Identity"]
+    first = [keypoint_errors(clips.source[i], results[1].pred[i], clips.true[i]) for i in range(len(clips))]
+    assert identity["location_error"].to_numpy() == pytest.approx(np.mean([f[0] for f in first], axis=0), rel=1e-5)
+    assert (identity["velocity_error"] > 0).all()
+    oracle = keypoint_table(clips, [MethodResult("Oracle", clips.true.copy(), 0.0)])
+    assert np.allclose(oracle[["location_error", "velocity_error"]].to_numpy(), 0.0, atol=1e-6)
+
+
+def test_evaluate_cli(data_dir: Path, checkpoint: Path, evaluated, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["evaluate", "--data", str(data_dir), "--alignnet", str(checkpoint), "--out", str(out)]
+    assert main([*args, "--threads", "1", "--max-clips", "3", "--no-progress"]) == 0
+    predictions = np.load(out / "predictions.npz")
+    assert predictions["pred_alignnet"].shape == (3, 60)
+    assert np.allclose(predictions["pred_alignnet"], evaluated[1][0].pred[:3], atol=1e-4)  # same clips, same warps
+    assert pd.read_csv(out / "results.csv")["method"].tolist() == ["AlignNet"]
+
+
+def test_evaluate_cli_errors_name_the_missing_input(data_dir: Path, checkpoint: Path, tmp_path: Path, capsys) -> None:
+    out = str(tmp_path / "out")
+    data, model = ["--data", str(data_dir)], ["--alignnet", str(checkpoint)]
+    assert main(["evaluate", *data, "--out", out]) == 2
+    assert "no method" in capsys.readouterr().err
+    assert main(["evaluate", *data, "--alignnet", str(tmp_path / "none"), "--out", out]) == 2
+    assert "none.json" in capsys.readouterr().err
+    assert main(["evaluate", *data, "--split", "val", *model, "--out", out]) == 2
+    assert "val_warps.npz: missing" in capsys.readouterr().err
+    assert main(["evaluate", "--data", str(tmp_path), *model, "--out", out]) == 2
+    assert "meta.json" in capsys.readouterr().err
+    assert not Path(out).exists()
+
+
+def test_ladder_adds_one_part_per_step() -> None:
+    assert LADDER[0].name == "base" and LADDER[-1].name == "all"
+    assert variant_flags("all") == [] and "--no-flip" in variant_flags("base")
+    assert len(variant_flags("base")) == 6
+    for before, after in itertools.pairwise(LADDER):
+        assert set(after.train_flags) < set(before.train_flags)
+        assert len(before.train_flags) - len(after.train_flags) == 1
+        assert after.paper_accuracy > before.paper_accuracy
+
+
+def _fake_results(run_dir: Path, afe_value: float, accuracy: float) -> None:
+    (run_dir / "evaluate").mkdir(parents=True)
+    pd.DataFrame([{"method": "AlignNet", "clips": 5, "frames": 300, "afe": afe_value, "accuracy": accuracy}]).to_csv(
+        run_dir / "evaluate" / "results.csv", index=False
+    )
+
+
+def test_ablation_gathers_in_ladder_order(tmp_path: Path, capsys) -> None:
+    for name, error, accuracy in (("all", 1.5, 80.0), ("base", 6.0, 30.0), ("motion", 3.0, 55.0)):
+        _fake_results(tmp_path / "runs" / name, error, accuracy)
+    runs = [str(tmp_path / "runs" / name) for name in ("all", "base", "motion")]
+    assert main(["ablation", *runs, "--out", str(tmp_path / "out")]) == 0
+    table = pd.read_csv(tmp_path / "out" / "ablation.csv")
+    assert table["variant"].tolist() == ["base", "motion", "all"]
+    assert table["accuracy"].tolist() == [30.0, 55.0, 80.0]
+    assert table["paper_accuracy"].tolist() == [43.57, 67.49, 89.60]
+    assert "| +motion inputs | 3.00 | 55.00 | 5 | 67.49 |" in (tmp_path / "out" / "ablation.md").read_text()
+    _fake_results(tmp_path / "runs" / "bogus", 1.0, 1.0)
+    assert main(["ablation", str(tmp_path / "runs" / "bogus"), "--out", str(tmp_path / "out2")]) == 2
+    assert "'bogus'" in capsys.readouterr().err
+    with pytest.raises(UserInputError, match="missing.csv"):
+        ablation_table([("base", tmp_path / "missing.csv")])
+
+
+def test_workflow_plans_evaluation_and_ablation(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.tsv"
+    write_manifest(manifest, ["a1", "b2"])
+    config = ["--configfile", str(REPO / "config/demo.yaml"), "--config", f"manifest={manifest}"]
+    result = snakemake("-n", "-p", "evaluate", "ablation", *config, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for rule in ("train_syncnet", "train", "evaluate", "train_variant", "evaluate_variant", "ablation"):
+        assert f"rule {rule}:" in result.stdout, f"{rule} not planned"
+    assert result.stdout.count("rule train_variant:") == 7 and result.stdout.count("rule evaluate_variant:") == 7
+    base = next(line for line in result.stdout.splitlines() if "--out results/ablation/base " in line)
+    assert all(flag in base for flag in variant_flags("base")) and "--epochs 4" in base
+    full = next(line for line in result.stdout.splitlines() if "--out results/ablation/all " in line)
+    assert "--no-" not in full and "--raw-positions" not in full
+    assert "--syncnet results/train/syncnet/best" in result.stdout and "--onset-floor" in result.stdout
+
+
+def test_evaluate_help_documents_outputs() -> None:
+    text = build_command_parser("evaluate")[0].format_help()
+    for word in ("predictions.npz", "strength.csv", "keypoint_errors.csv", "--syncnet", "--onset-floor", "Example"):
+        assert word in text

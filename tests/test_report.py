@@ -1,0 +1,172 @@
+"""`alignnet figures` and the report rule: fixtures in the evaluation's formats, a fresh tiny AlignNet."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+
+from alignnet.aligners import AlignNetAligner
+from alignnet.checkpoint import load_model, save_checkpoint
+from alignnet.cli import main
+from alignnet.distort import make_fixed_warps, save_fixed_warps
+from alignnet.evaluation.ablation import LADDER, ablation_table
+from alignnet.evaluation.clips import EvalClips
+from alignnet.evaluation.runner import MethodResult
+from alignnet.evaluation.tables import write_evaluation as write_evaluation_files
+from alignnet.models.alignnet import AlignNet, AlignNetConfig
+from alignnet.report import attention, correspondence, tables
+from alignnet.report.command import FIGURES
+from alignnet.report.inputs import Predictions, SplitData
+from tests.synthetic_split import make_synthetic_split
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def tiny_checkpoint(stem: Path, seed: int = 0) -> Path:
+    """A fresh small AlignNet with random (not uniform) attention, saved as a checkpoint."""
+    torch.manual_seed(seed)
+    model = AlignNet(AlignNetConfig(channels=(16, 8, 8, 8), head_hidden=(8,), context_channels=8,
+                                    audio_stem_channels=16, attention_dim=4))  # fmt: skip
+    with torch.no_grad():
+        model.keypoint_attention.logits.normal_(0.0, 0.7)
+        model.temporal_attention.gate.weight.normal_(0.0, 1.0)
+    save_checkpoint(stem, model, epoch=0, metrics={})
+    return stem
+
+
+def write_evaluation(split_dir: Path, evaluate: Path, ablation: Path, model: AlignNet) -> None:
+    """The evaluation's and the ablation's files for a packed split, written by their own writers.
+
+    AlignNet's predictions are the given model's; the other methods are simple stand-ins
+    (a global offset, the truth with noise, no alignment); the ablation numbers are made up.
+    """
+    warps = split_dir / "test_warps.npz"
+    if not warps.exists():
+        split = SplitData.load(split_dir)
+        n = split.keypoints.shape[1]
+        save_fixed_warps(warps, split.clip_ids, make_fixed_warps(split.clip_ids, n, n, seed=0), seed=0)
+    clips = EvalClips.load(split_dir)
+    diag = np.arange(clips.true.shape[1], dtype=np.float64)
+    aligner = AlignNetAligner(model)
+    alignnet = np.stack([aligner.align(clips.distorted(i), clips.audio(i), clips.timebase) for i in range(len(clips))])
+    noisy = clips.true + np.random.default_rng(1).normal(0, 2, clips.true.shape)
+    results = [
+        MethodResult("AlignNet", alignnet, 0.3),
+        MethodResult("SyncNet", diag + np.median(clips.true - diag, axis=1, keepdims=True), 0.2),
+        MethodResult("SyncNet+DTW", np.maximum.accumulate(noisy, axis=1), 0.9),
+        MethodResult("Onset+DTW", np.tile(diag, (len(clips), 1)), 0.1),
+    ]
+    write_evaluation_files(evaluate, clips, results, n_bins=2)
+    runs = []
+    for i, rung in enumerate(LADDER):
+        path = ablation / rung.name / "results.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame([{"method": "AlignNet", "clips": len(clips), "afe": 3.0 - 0.3 * i, "accuracy": 40.0 + 7 * i}]
+                     ).to_csv(path, index=False)  # fmt: skip
+        runs.append((rung.name, path))
+    ablation_table(runs).to_csv(ablation / "ablation.csv", index=False)
+
+
+def write_summary(path: Path) -> Path:
+    summary = {"videos_found": 4, "download_failed": {}, "filter": {"clips_kept": 6, "clips_rejected": {"no_person": 1}},
+               "pose": {"detection_rate": 0.9876}, "dataset": {"clips": 6, "splits": {"train": 2, "val": 2, "test": 2}}}  # fmt: skip
+    path.write_text(json.dumps(summary))
+    return path
+
+
+@pytest.fixture(scope="module")
+def run_inputs(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("report")
+    split = make_synthetic_split(root / "splits", {"test": 5}, seconds=3.0, seed=3)
+    stem = tiny_checkpoint(root / "ckpt")
+    model, _ = load_model(stem)
+    write_evaluation(split, root / "evaluate", root / "ablation", model)
+    return {"data": split, "evaluate": root / "evaluate", "ablation": root / "ablation", "checkpoint": stem,
+            "summary": write_summary(root / "summary.json"), "root": root}  # fmt: skip
+
+
+def test_every_figure_is_written_and_not_blank(run_inputs, tmp_path):
+    out = tmp_path / "report"
+    code = main(["figures", "--data", str(run_inputs["data"]), "--evaluate", str(run_inputs["evaluate"]),
+                 "--ablation", str(run_inputs["ablation"]), "--checkpoint", str(run_inputs["checkpoint"]),
+                 "--summary", str(run_inputs["summary"]), "--out", str(out)])  # fmt: skip
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(FIGURES)
+    for name in FIGURES:
+        image = np.asarray(Image.open(out / name).convert("L"), np.float32)
+        assert image.shape[0] > 150 and image.shape[1] > 300, name
+        assert image.std() > 10, f"{name} is nearly blank"
+        assert (image < 128).mean() > 0.005, f"{name} has almost nothing drawn"
+
+
+def test_predictions_format_is_checked(run_inputs, tmp_path):
+    with np.load(run_inputs["evaluate"] / "predictions.npz") as npz:
+        data = dict(npz)
+    data["pred_syncnet"] = data["pred_syncnet"][:, :-1]
+    np.savez(tmp_path / "predictions.npz", **data)
+    with pytest.raises(Exception, match="pred_syncnet has shape"):
+        Predictions.load(tmp_path / "predictions.npz")
+
+
+def test_missing_column_and_unknown_clip_are_user_errors(run_inputs, tmp_path, capsys):
+    evaluate = tmp_path / "evaluate"
+    evaluate.mkdir()
+    for path in run_inputs["evaluate"].iterdir():
+        (evaluate / path.name).write_bytes(path.read_bytes())
+    pd.read_csv(evaluate / "strength.csv").drop(columns="afe").to_csv(evaluate / "strength.csv", index=False)
+    base = ["figures", "--data", str(run_inputs["data"]), "--ablation", str(run_inputs["ablation"]),
+            "--checkpoint", str(run_inputs["checkpoint"]), "--summary", str(run_inputs["summary"]),
+            "--out", str(tmp_path / "out")]  # fmt: skip
+    assert main([*base, "--evaluate", str(evaluate)]) == 2
+    assert "strength.csv: missing columns ['afe']" in capsys.readouterr().err
+    assert main([*base, "--evaluate", str(run_inputs["evaluate"]), "--clip", "nope"]) == 2
+    assert "--clip 'nope'" in capsys.readouterr().err
+
+
+def test_figures_rule_dry_runs(run_inputs, tmp_path):
+    """The rule plans `alignnet figures` from the evaluation's and the dataset's files."""
+    for target, source in (("results/dataset/splits", run_inputs["data"]), ("results/evaluate", run_inputs["evaluate"]),
+                           ("results/ablation", run_inputs["ablation"])):  # fmt: skip
+        (tmp_path / target).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / target).symlink_to(source, target_is_directory=True)
+    (tmp_path / "results/train/alignnet").mkdir(parents=True)
+    (tmp_path / "results/train/alignnet/best.safetensors").touch()
+    (tmp_path / "results/dataset/summary.json").touch()
+    snakefile = tmp_path / "Snakefile"
+    snakefile.write_text(
+        f'configfile: "{REPO}/config/demo.yaml"\n'
+        f'report: "{REPO}/workflow/report/workflow.rst"\n'
+        f'include: "{REPO}/workflow/rules/common.smk"\n'
+        f'include: "{REPO}/workflow/rules/report.smk"\n'
+    )
+    result = subprocess.run(["snakemake", "-n", "-p", "figures", "--snakefile", str(snakefile), "--directory",
+                             str(tmp_path), "--config", "manifest=none.tsv"],
+                            check=False, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "alignnet figures --data results/dataset/splits --evaluate results/evaluate" in result.stdout
+    assert "--checkpoint results/train/alignnet/best " in result.stdout
+    assert "results/report/fig8_temporal_attention.png" in result.stdout
+
+
+def test_attention_figures_without_attention_say_so(run_inputs):
+    """Ablation checkpoints may lack either attention: the figures then carry a note instead of failing."""
+    model = AlignNet(AlignNetConfig(channels=(16, 8, 8, 8), keypoint_attention=False, temporal_attention=False))
+    split = SplitData.load(run_inputs["data"])
+    for fig in (attention.keypoint_attention_figure(model, split),
+                attention.temporal_attention_figure(model, split, split.clip_ids[0])):  # fmt: skip
+        assert "without" in fig.axes[0].texts[0].get_text()
+
+
+def test_sample_clips_span_the_strengths():
+    strength = np.array([5.0, 1.0, 9.0, 3.0, 7.0])
+    predictions = Predictions([f"c{i}" for i in range(5)], np.zeros((5, 4)), strength, {"x": np.zeros((5, 4))})
+    assert correspondence.sample_clips(predictions, 3) == [1, 0, 2]  # weakest, median, strongest
+    assert tables.flatten({"a_b": {"c": 1, "d": {}}, "e": 0.12345}) == [("a b / c", "1"), ("a b / d", "none"),
+                                                                         ("e", "0.123")]  # fmt: skip

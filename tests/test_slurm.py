@@ -1,0 +1,188 @@
+"""The demo workflow's data stages through a real single-node SLURM, against a local run.
+
+A session fixture starts the test cluster of tests/slurm_cluster (munge,
+mariadb + slurmdbd, slurmctld, slurmd with a GPU gres on /dev/null) and stops
+it at the end. A tiny demo corpus (`alignnet synth`: 3 videos x 8 s, clipped at 15 fps) is
+served on loopback and run up to results/dataset/summary.json twice: locally, and with
+`--profile workflow/profiles/slurm` (account and partitions from the
+ALIGNNET_SLURM_* variables the profile reads). The outputs must be equal, and
+SLURM's accounting must show the GPU the profile asks for the pose jobs.
+Fails, not skips, where the Debian packages are missing: scripts/test.sh
+installs them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from alignnet.demo import start_server, stop_server
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from slurm_cluster.cluster import Cluster, missing_packages, start, stop
+
+REPO = Path(__file__).resolve().parent.parent
+TARGET = "results/dataset/summary.json"
+pytestmark = [pytest.mark.slow, pytest.mark.slurm]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory) -> Cluster:
+    missing = missing_packages()
+    assert not missing, f"install the SLURM test packages: bash scripts/setup.sh {' '.join(missing)}"
+    root = tmp_path_factory.mktemp("slurm")
+    try:
+        yield start(root)
+    finally:
+        stop(root)
+
+
+@pytest.fixture(scope="module")
+def demo_config(tmp_path_factory) -> Path:
+    """config/demo.yaml for a corpus of 3 good videos x 8 s (one 6-s clip each) at 15 fps."""
+    work = tmp_path_factory.mktemp("slurm-demo")
+    corpus = work / "corpus"
+    cmd = [sys.executable, "-m", "alignnet", "synth", str(corpus), "--videos", "3", "--seconds", "8",
+           "--negatives", "0", "--no-progress"]  # fmt: skip
+    subprocess.run(cmd, check=True, capture_output=True, timeout=300)
+    config = yaml.safe_load((REPO / "config/demo.yaml").read_text())
+    config["demo"].update(videos=3, seconds=8, negatives=0, corpus_dir=str(corpus))
+    config["media"] = {"fps": 15}
+    config["splits"].update(train=1, val=1, test=1)
+    path = work / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def start_workflow(config: Path, workdir: Path, extra: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """Start snakemake up to TARGET in `workdir` with `config`; output goes to workdir.parent/<name>.log."""
+    workdir.mkdir()
+    cmd = [sys.executable, "-m", "snakemake", "--configfile", str(config), "--snakefile",
+           str(REPO / "workflow/Snakefile"), "--directory", str(workdir), *extra, TARGET]  # fmt: skip
+    with open(workdir.parent / f"{workdir.name}.log", "wb") as log:
+        return subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def finish(run: subprocess.Popen, workdir: Path, timeout: float = 1500) -> None:
+    try:
+        run.wait(timeout=timeout)
+    finally:
+        if run.poll() is None:
+            run.terminate()
+            run.wait()
+    log = (workdir.parent / f"{workdir.name}.log").read_text(errors="replace")
+    assert run.returncode == 0, f"snakemake in {workdir} exited with {run.returncode}:\n{log[-8000:]}"
+
+
+@pytest.fixture(scope="module")
+def runs(cluster, demo_config) -> dict[str, Path]:
+    """Working directories of a local run and a SLURM run (side by side) of one corpus served on loopback."""
+    base = demo_config.parent
+    config = yaml.safe_load(demo_config.read_text())
+    server, url = start_server(Path(config["demo"]["corpus_dir"]), free_port(), timeout=30)
+    try:
+        config["sources"] = [f"{url.rstrip('/')}/feed.xml"]
+        demo_config.write_text(yaml.safe_dump(config))
+        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        env = {**os.environ, "PATH": path, "OMP_NUM_THREADS": "1"}
+        slurm_env = {**env, **cluster.env(), "PATH": path, "ALIGNNET_SLURM_ACCOUNT": cluster.account,
+                     "ALIGNNET_SLURM_PARTITION": cluster.partition,
+                     "ALIGNNET_SLURM_GPU_PARTITION": cluster.partition}  # fmt: skip
+        profile = ["--profile", str(REPO / "workflow/profiles/slurm"), "--slurm-init-seconds-before-status-checks", "1"]
+        slurm = start_workflow(demo_config, base / "slurm", profile, slurm_env)
+        local = start_workflow(demo_config, base / "local", ["--cores", "1"], env)
+        finish(local, base / "local")
+        finish(slurm, base / "slurm")
+    finally:
+        stop_server(server)
+    return {"local": base / "local", "slurm": base / "slurm"}
+
+
+def slurm_jobs(cluster: Cluster) -> pd.DataFrame:
+    """Every job the cluster accounted: id, the executor's comment, requested and allocated TRES."""
+    fields = ["JobID", "Comment", "State", "ReqTRES", "AllocTRES"]
+    out = cluster.run("sacct", "-X", "--parsable2", "--noheader", "--starttime", "2000-01-01",
+                      f"--format={','.join(fields)}").stdout  # fmt: skip
+    return pd.DataFrame([line.split("|") for line in out.splitlines()], columns=fields)
+
+
+def test_cluster_runs_a_gpu_job(cluster):
+    out = cluster.run("srun", "-A", cluster.account, "--gpus=1", "--mem=100",
+                      "sh", "-c", "echo $CUDA_VISIBLE_DEVICES").stdout  # fmt: skip
+    assert out.strip() == "0"
+
+
+def test_every_stage_ran_through_slurm(runs, cluster):
+    jobs = slurm_jobs(cluster)
+    rules = {comment.split("_wildcards_")[0] for comment in jobs["Comment"]}
+    assert {"rule_discover", "rule_pose_video", "rule_split", "rule_summary"} <= rules, rules
+    # A group job's comment is rule_<group>_<its rules>: one job each for the 3 videos' small jobs.
+    assert "rule_fetch_clip_video_download_video_logmel_video" in rules, rules
+    assert "rule_judge_clean_video_filter_video" in rules, rules
+    assert set(jobs["State"]) == {"COMPLETED"}, jobs.to_string()
+    assert (runs["slurm"] / TARGET).exists()
+
+
+def test_pose_jobs_got_a_gpu(runs, cluster):
+    jobs = slurm_jobs(cluster)
+    pose = jobs[jobs["Comment"].str.startswith("rule_pose_video_")]
+    assert len(pose) == 3, jobs.to_string()
+    assert pose["AllocTRES"].str.contains("gres/gpu=1").all(), pose.to_string()
+    others = jobs[jobs["Comment"].str.match(r"(rule|group)_") & ~jobs.index.isin(pose.index)]
+    assert not others["AllocTRES"].str.contains("gres/gpu").any(), others.to_string()
+    job_id = pose["JobID"].iloc[0]
+    shown = cluster.run("scontrol", "show", "job", job_id).stdout
+    assert "TresPerJob=gres:gpu:1" in shown, shown
+
+
+def test_keypoints_equal_local(runs):
+    local = sorted((runs["local"] / "results/keypoints").glob("*.parquet"))
+    assert len(local) == 3
+    for path in local:
+        other = runs["slurm"] / "results/keypoints" / path.name
+        pd.testing.assert_frame_equal(pd.read_parquet(path), pd.read_parquet(other), check_exact=True)
+
+
+def test_logmel_equal_local(runs):
+    local = sorted((runs["local"] / "results/logmel").glob("*.npz"))
+    assert len(local) == 3
+    for path in local:
+        with np.load(path) as a, np.load(runs["slurm"] / "results/logmel" / path.name) as b:
+            assert sorted(a.files) == sorted(b.files), path.name
+            for key in a.files:
+                np.testing.assert_array_equal(a[key], b[key], err_msg=f"{path.name}:{key}")
+
+
+def test_splits_equal_local(runs):
+    splits = Path("results/dataset/splits")
+    local = pd.read_csv(runs["local"] / splits / "splits.tsv", sep="\t")
+    assert set(local["split"]) >= {"train"}
+    pd.testing.assert_frame_equal(local, pd.read_csv(runs["slurm"] / splits / "splits.tsv", sep="\t"))
+    verdicts = Path("results/filter/verdicts.tsv")
+    assert (runs["local"] / verdicts).read_text() == (runs["slurm"] / verdicts).read_text()
+
+
+def test_second_start_is_clean(cluster):
+    """Stop ends every daemon by pid; a fresh start on the same directory works (last: it restarts)."""
+    pids = {p.stem: int(p.read_text()) for p in (cluster.root / "run").glob("*.started.pid")}
+    assert len(pids) == 5, pids
+    stop(cluster.root)
+    for name, pid in pids.items():
+        state = Path(f"/proc/{pid}/stat")
+        assert not state.exists() or state.read_text().rsplit(")", 1)[1].split()[0] == "Z", name
+    again = start(cluster.root)
+    assert again.run("srun", "-A", again.account, "--mem=100", "true").returncode == 0

@@ -1,0 +1,121 @@
+# Evaluation of every method on the saved test distortions, and the ablation ladder (paper, table 3).
+from alignnet.evaluation.ablation import VARIANTS, variant_flags
+
+# Keys of `train:` that the ablation sets itself (launch, sizes, threads, the ladder's switches).
+ABLATION_OWNED_TRAIN_KEYS = (
+    *TRAIN_LAUNCH_KEYS,
+    "epochs",
+    "steps_per_epoch",
+    "max_minutes",
+    "threads",
+    "no_pyramid",
+    "raw_positions",
+    "no_spec_augment",
+    "no_temporal_attention",
+    "no_keypoint_attention",
+    "no_flip",
+)
+
+
+wildcard_constraints:
+    variant="|".join(VARIANTS),
+
+
+rule evaluate:
+    input:
+        data="results/dataset/splits",
+        alignnet="results/train/alignnet/best.safetensors",
+        syncnet="results/train/syncnet/best.safetensors",
+    output:
+        results="results/evaluate/results.csv",
+        table="results/evaluate/results.md",
+        predictions="results/evaluate/predictions.npz",
+        strength="results/evaluate/strength.csv",
+        keypoints="results/evaluate/keypoint_errors.csv",
+    log:
+        "logs/evaluate/evaluate.log",
+    benchmark:
+        "results/benchmarks/evaluate/evaluate.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 2
+    params:
+        options=options("evaluate"),
+        alignnet=lambda wildcards, input: Path(input.alignnet).with_suffix(""),
+        syncnet=lambda wildcards, input: Path(input.syncnet).with_suffix(""),
+        out=lambda wildcards, output: Path(output.results).parent,
+    shell:
+        "alignnet evaluate --data {input.data} --split test --alignnet {params.alignnet}"
+        " --syncnet {params.syncnet} --out {params.out} --threads {threads} {params.options}"
+        " > {log} 2>&1"
+
+
+rule train_variant:
+    input:
+        "results/dataset/splits",
+    output:
+        best="results/ablation/{variant}/best.safetensors",
+        metrics="results/ablation/{variant}/metrics.csv",
+    log:
+        "logs/ablation/train_{variant}.log",
+    benchmark:
+        "results/benchmarks/ablation/train_{variant}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+    params:
+        train=options("train", skip=ABLATION_OWNED_TRAIN_KEYS),
+        sizes=options("ablation", skip=("variants",)),
+        flags=lambda wildcards: shlex.join(variant_flags(wildcards.variant)),
+        out=lambda wildcards, output: Path(output.best).parent,
+    shell:
+        "alignnet train --data {input} --out {params.out} --threads {threads}"
+        " {params.train} {params.sizes} {params.flags} > {log} 2>&1"
+
+
+rule evaluate_variant:
+    input:
+        data="results/dataset/splits",
+        model="results/ablation/{variant}/best.safetensors",
+    output:
+        "results/ablation/{variant}/evaluate/results.csv",
+    log:
+        "logs/ablation/evaluate_{variant}.log",
+    benchmark:
+        "results/benchmarks/ablation/evaluate_{variant}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    params:
+        options=options("evaluate", skip=("onset_floor", "band")),
+        model=lambda wildcards, input: Path(input.model).with_suffix(""),
+        out=lambda wildcards, output: Path(output[0]).parent,
+    shell:
+        "alignnet evaluate --data {input.data} --split test --alignnet {params.model}"
+        " --out {params.out} --threads {threads} {params.options} > {log} 2>&1"
+
+
+rule ablation:
+    input:
+        expand(
+            "results/ablation/{variant}/evaluate/results.csv",
+            variant=config["ablation"]["variants"],
+        ),
+    output:
+        table="results/ablation/ablation.csv",
+        markdown="results/ablation/ablation.md",
+    log:
+        "logs/ablation/ablation.log",
+    benchmark:
+        "results/benchmarks/ablation/ablation.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        runs=expand(
+            "results/ablation/{variant}", variant=config["ablation"]["variants"]
+        ),
+        out=lambda wildcards, output: Path(output.table).parent,
+    shell:
+        "alignnet ablation {params.runs} --out {params.out} > {log} 2>&1"
