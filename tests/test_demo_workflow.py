@@ -40,6 +40,9 @@ def demo_run(tmp_path_factory) -> Path:
     config["demo"].update(videos=10, seconds=13, negatives=0.5, corpus_dir=str(work / "corpus"), port=port)
     config["splits"].update(train=6, val=4, test=4)
     config["train"].update(epochs=2, steps_per_epoch=20, batch_size=4, workers=0, max_minutes=2)
+    config["syncnet"].update(epochs=1, steps_per_epoch=5, batch_size=4, max_minutes=1)
+    config["ablation"].update(variants=["base", "all"], epochs=1, steps_per_epoch=5, max_minutes=1)
+    config["retarget"]["pairs"] = [{"video": "demo-0000", "audio": "demo-0002"}]  # even ids are good videos
     (work / "config.yaml").write_text(yaml.safe_dump(config))
     cmd = [sys.executable, "-m", "alignnet", "demo", "--configfile", str(work / "config.yaml"), "--",
            "--snakefile", str(REPO / "workflow/Snakefile"), "--directory", str(work)]  # fmt: skip
@@ -51,11 +54,14 @@ def demo_run(tmp_path_factory) -> Path:
 def test_every_stage_ran(demo_run):
     for path in ("results/manifest.tsv", "results/download/failures.tsv", "results/filter/verdicts.tsv",
                  "results/dataset/summary.json", "results/train/alignnet/best.safetensors",
-                 "results/train/alignnet/metrics.csv"):  # fmt: skip
+                 "results/train/alignnet/metrics.csv", "results/train/syncnet/best.safetensors",
+                 "results/evaluate/results.csv", "results/evaluate/results.md", "results/ablation/ablation.csv",
+                 "results/report/fig3_skeletons.png", "results/report/results_table.png",
+                 "results/retarget/demo-0000/demo-0002.mp4", "results/retarget/demo-0000/demo-0002.csv"):  # fmt: skip
         assert (demo_run / path).exists(), path
-    for stage in ("download", "clip", "pose", "filter", "clean", "logmel"):
-        assert list((demo_run / "logs" / stage).glob("*.log")), stage
-        assert list((demo_run / "results/benchmarks" / stage).glob("*.tsv")), stage
+    for stage in ("download", "clip", "pose", "filter", "clean", "logmel", "evaluate", "retarget"):
+        assert list((demo_run / "logs" / stage).rglob("*.log")), stage
+        assert list((demo_run / "results/benchmarks" / stage).rglob("*.tsv")), stage
 
 
 def test_summary_counts(demo_run):
@@ -89,3 +95,9 @@ def test_rerun_has_nothing_to_do(demo_run):
     )
     assert result.returncode == 0, result.stderr
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_results_table_has_every_method(demo_run):
+    table = pd.read_csv(demo_run / "results/evaluate/results.csv")
+    assert {"AlignNet", "SyncNet", "SyncNet+DTW"} <= set(table["method"])
+    assert table["afe"].notna().all() and table["accuracy"].between(0, 100).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from alignnet.errors import UserInputError
 from alignnet.evaluation.ablation import LADDER, ablation_table, variant_flags
 from alignnet.evaluation.clips import EvalClips
 from alignnet.evaluation.runner import MethodResult, run_methods
-from alignnet.evaluation.tables import keypoint_table, write_evaluation
+from alignnet.evaluation.tables import keypoint_table, results_table, write_evaluation
 from alignnet.metrics import afe, itu_accuracy, keypoint_errors
 from alignnet.models import AlignNet
 from alignnet.training.data import PackedSplit
@@ -90,6 +91,13 @@ def test_results_match_metrics_computed_directly(evaluated) -> None:
     assert predictions["strength"] == pytest.approx(np.abs(clips.true - np.arange(60)).mean(axis=1))
     markdown = (out / "results.md").read_text()
     assert "| AlignNet | 5 | 300 |" in markdown and "paper accuracy (%)" in markdown and "| - |" in markdown
+
+
+def test_lips_results_sit_beside_the_papers_lip_numbers(evaluated) -> None:
+    clips, results, _ = evaluated
+    lips = dataclasses.replace(clips, task="lips")
+    row = results_table(lips, results).iloc[0]
+    assert (row.method, row.paper_afe, row.paper_accuracy) == ("AlignNet", 1.03, 81.05)
 
 
 def test_strength_bins_partition_the_clips(evaluated) -> None:

@@ -43,6 +43,7 @@ from alignnet.devices import resolve_device
 from alignnet.distort import SampleGenerator
 from alignnet.metrics import afe, itu_accuracy
 from alignnet.training.data import load_training_data
+from alignnet.training.run_settings import RunSettings
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +55,11 @@ VAL_SHIFT_SEED = 1359  # the validation pairs' shifts, fixed across runs
 
 
 @dataclass
-class SyncNetTrainConfig:
+class SyncNetTrainConfig(RunSettings):
     """Everything a SyncNet training run needs; `alignnet train-syncnet` fills it from its options."""
 
-    data: Path
-    out: Path
     epochs: int = 20
-    batch_size: int = 32
-    lr: float = 3e-4
-    seed: int = 0
-    device: str = "auto"
-    workers: int = 0
     steps_per_epoch: int | None = 100  # None = one pass over the train clips
-    threads: int | None = None
-    max_minutes: float | None = None
     margin: float = 1.0
     min_shift_seconds: float = 0.1
     max_shift_seconds: float = 2.0

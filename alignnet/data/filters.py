@@ -259,14 +259,39 @@ def audio_rms_db(samples: np.ndarray) -> float:
     return max(20.0 * math.log10(rms), SILENCE_DB) if rms > 0 else SILENCE_DB
 
 
-def _lips_checks(f: ClipFigures, t: Thresholds) -> list[tuple[bool, Reason, str]]:
-    return [
+Check = tuple[bool, Reason, str]  # (failed, reason, detail naming the figure and its threshold)
+
+
+def _subject_checks(f: ClipFigures, t: Thresholds, subject: str) -> tuple[list[Check], list[Check]]:
+    """The checks both tasks share, around the task's own: (first: audio, subject found; last: others, camera)."""
+    first = [
         (f.audio_rms_db < t.min_audio_db, Reason.SILENT_AUDIO, f"audio {f.audio_rms_db:.1f} dBFS < {t.min_audio_db}"),
         (
             f.detection_rate < t.min_detection_rate,
             Reason.NO_PERSON,
-            f"face in {f.detection_rate:.0%} of frames < {t.min_detection_rate:.0%}",
+            f"{subject} in {f.detection_rate:.0%} of frames < {t.min_detection_rate:.0%}",
         ),
+    ]
+    last = [
+        (
+            f.second_person_detected_rate > t.max_multi_person_rate,
+            Reason.MULTI_PERSON,
+            f"second {subject} detected in {f.second_person_detected_rate:.0%} of frames "
+            f"> {t.max_multi_person_rate:.0%}",
+        ),
+        (
+            f.camera_motion_px > t.max_camera_motion_px,
+            Reason.CAMERA_MOTION,
+            f"background moved {f.camera_motion_px:.1f} px > {t.max_camera_motion_px}",
+        ),
+        (f.camera_zoom > t.max_camera_zoom, Reason.CAMERA_MOTION, f"zoom {f.camera_zoom:.3f} > {t.max_camera_zoom}"),
+    ]
+    return first, last
+
+
+def _lips_checks(f: ClipFigures, t: Thresholds) -> list[Check]:
+    first, last = _subject_checks(f, t, "face")
+    own = [
         (
             f.mouth_visible_rate < t.min_mouth_visible_rate,
             Reason.MOUTH_HIDDEN,
@@ -282,28 +307,13 @@ def _lips_checks(f: ClipFigures, t: Thresholds) -> list[tuple[bool, Reason, str]
             Reason.NOT_FRONTAL,
             f"mouth asymmetry {f.mouth_asymmetry:.2f} > {t.max_mouth_asymmetry}",
         ),
-        (
-            f.second_person_detected_rate > t.max_multi_person_rate,
-            Reason.MULTI_PERSON,
-            f"second face in {f.second_person_detected_rate:.0%} of frames > {t.max_multi_person_rate:.0%}",
-        ),
-        (
-            f.camera_motion_px > t.max_camera_motion_px,
-            Reason.CAMERA_MOTION,
-            f"background moved {f.camera_motion_px:.1f} px > {t.max_camera_motion_px}",
-        ),
-        (f.camera_zoom > t.max_camera_zoom, Reason.CAMERA_MOTION, f"zoom {f.camera_zoom:.3f} > {t.max_camera_zoom}"),
     ]
+    return first + own + last
 
 
-def _dance_checks(f: ClipFigures, t: Thresholds) -> list[tuple[bool, Reason, str]]:
-    return [
-        (f.audio_rms_db < t.min_audio_db, Reason.SILENT_AUDIO, f"audio {f.audio_rms_db:.1f} dBFS < {t.min_audio_db}"),
-        (
-            f.detection_rate < t.min_detection_rate,
-            Reason.NO_PERSON,
-            f"person in {f.detection_rate:.0%} of frames < {t.min_detection_rate:.0%}",
-        ),
+def _dance_checks(f: ClipFigures, t: Thresholds) -> list[Check]:
+    first, last = _subject_checks(f, t, "person")
+    own = [
         (
             f.full_body_rate < t.min_full_body_rate,
             Reason.NOT_FULL_BODY,
@@ -314,23 +324,13 @@ def _dance_checks(f: ClipFigures, t: Thresholds) -> list[tuple[bool, Reason, str
             Reason.NOT_FULL_BODY,
             f"body spans {f.body_height_frac:.2f} of frame height < {t.min_body_height_frac}",
         ),
-        (
-            f.second_person_detected_rate > t.max_multi_person_rate,
-            Reason.MULTI_PERSON,
-            f"second person detected in {f.second_person_detected_rate:.0%} of frames > {t.max_multi_person_rate:.0%}",
-        ),
-        (
-            f.camera_motion_px > t.max_camera_motion_px,
-            Reason.CAMERA_MOTION,
-            f"background moved {f.camera_motion_px:.1f} px > {t.max_camera_motion_px}",
-        ),
-        (f.camera_zoom > t.max_camera_zoom, Reason.CAMERA_MOTION, f"zoom {f.camera_zoom:.3f} > {t.max_camera_zoom}"),
-        (
-            f.multi_person_rate > t.max_multi_person_rate,
-            Reason.MULTI_PERSON,
-            f"second person in {f.multi_person_rate:.0%} of frames > {t.max_multi_person_rate:.0%}",
-        ),
     ]
+    count = (
+        f.multi_person_rate > t.max_multi_person_rate,
+        Reason.MULTI_PERSON,
+        f"second person in {f.multi_person_rate:.0%} of frames > {t.max_multi_person_rate:.0%}",
+    )
+    return first + own + last + [count]
 
 
 def verdict(figures: ClipFigures, t: Thresholds, task: str = "dance") -> tuple[Reason | None, str]:

@@ -27,6 +27,8 @@ class EvalClips:
     logmel: np.ndarray
     true: np.ndarray
     timebase: Timebase
+    names: list[str] | None = None  # meta.json's keypoint_names, when it has them
+    task: str = "dance"  # "lips" for the mouth layout
 
     @classmethod
     def load(cls, data_dir: str | Path, split: str = "test", max_clips: int | None = None) -> EvalClips:
@@ -43,7 +45,9 @@ class EvalClips:
         n = len(packed) if max_clips is None else min(max_clips, len(packed))
         timebase = Timebase.from_meta(meta["fps"], meta["sample_rate"], meta["hop_length"], packed.logmel.shape[-1])
         true = np.asarray(true[:n], np.float64)
-        return cls(packed.clip_ids[:n], packed.keypoints[:n], packed.logmel[:n], true, timebase)
+        names = meta.get("keypoint_names")
+        task = "lips" if str(meta.get("layout", "")).startswith("MOUTH") else "dance"
+        return cls(packed.clip_ids[:n], packed.keypoints[:n], packed.logmel[:n], true, timebase, names, task)
 
     def __len__(self) -> int:
         return len(self.clip_ids)
@@ -66,7 +70,9 @@ class EvalClips:
         return np.abs(self.true - identity).mean(axis=1)
 
     def keypoint_names(self) -> list[str]:
-        """BODY_25 names of the 19 dance keypoints; point0.. for other layouts."""
+        """meta.json's names, else BODY_25 names of the 19 dance keypoints; point0.. for other layouts."""
+        if self.names is not None and len(self.names) == self.n_keypoints:
+            return list(self.names)
         if self.n_keypoints == len(DANCE_KEYPOINTS):
             return [BODY_25[i] for i in DANCE_KEYPOINTS]
         return [f"point{i}" for i in range(self.n_keypoints)]

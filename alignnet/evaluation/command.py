@@ -10,7 +10,7 @@ with every method in turn, after one untimed warm-up call per method.
 
 Writes to OUT:
   results.csv, results.md   per method: clips, frames, AFE (frames), accuracy (%), seconds total,
-                            CPU seconds, ms per clip, and the paper's Dance50 AFE and accuracy
+                            CPU seconds, ms per clip, and the paper's AFE and accuracy (Dance50, or VoxCeleb2 for lips)
   predictions.npz           clip_ids, true (n_clips, n) source frames, strength (n_clips,),
                             pred_<method> (n_clips, n) per method (alignnet, syncnet, syncnet_dtw, onset_dtw)
   strength.csv              AFE and accuracy per method and distortion-strength bin

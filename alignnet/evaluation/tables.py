@@ -28,6 +28,13 @@ PAPER_DANCE50: dict[str, tuple[float, float]] = {
     "SyncNet+DTW": (4.27, 38.29),
     "AlignNet": (0.94, 89.60),
 }
+# Paper, VoxCeleb2 lip-speech (table 2).
+PAPER_VOXCELEB2: dict[str, tuple[float, float]] = {
+    "SyncNet": (6.33, 27.41),
+    "SyncNet+DTW": (3.96, 35.94),
+    "AlignNet": (1.03, 81.05),
+}
+PAPER_RESULTS = {"dance": PAPER_DANCE50, "lips": PAPER_VOXCELEB2}
 
 
 def _scores(pred: np.ndarray, true: np.ndarray, fps: float) -> tuple[float, float]:
@@ -36,11 +43,11 @@ def _scores(pred: np.ndarray, true: np.ndarray, fps: float) -> tuple[float, floa
 
 
 def results_table(clips: EvalClips, results: Sequence[MethodResult]) -> pd.DataFrame:
-    """One row per method: AFE, accuracy (%), wall time, and the paper's numbers (NaN where it has none)."""
+    """One row per method: AFE, accuracy (%), wall time, and the paper's numbers for the task (NaN where none)."""
     rows = []
     for result in results:
         error, accuracy = _scores(result.pred, clips.true, clips.timebase.fps)
-        paper_afe, paper_accuracy = PAPER_DANCE50.get(result.name, (math.nan, math.nan))
+        paper_afe, paper_accuracy = PAPER_RESULTS[clips.task].get(result.name, (math.nan, math.nan))
         rows.append({
             "method": result.name, "clips": len(clips), "frames": int(result.pred.size), "afe": error,
             "accuracy": accuracy, "seconds": result.seconds, "cpu_seconds": result.cpu_seconds,

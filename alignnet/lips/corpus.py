@@ -24,7 +24,7 @@ from alignnet.lips.speech import Phoneme, Voice, synthesize
 from alignnet.lips.visemes import mouth_track
 from alignnet.stage_status import Reason
 from alignnet.synth import render
-from alignnet.synth.corpus import encode_video
+from alignnet.synth.corpus import corpus_entry, encode_video, write_sidecar
 from alignnet.synth.negatives import expected_verdict, negative_kind
 from alignnet.synth.timewarp import identity, random_warp
 
@@ -258,8 +258,7 @@ def generate_video(out_dir: Path, index: int, opts: Options) -> dict:
         "negative": kind,
         "expected_verdict": verdict,
     }
-    with atomic_output(out_dir / f"{vid}.json") as tmp:
-        tmp.write_text(json.dumps(sidecar, separators=(",", ":")) + "\n", encoding="utf-8")
+    write_sidecar(out_dir, sidecar)
     return sidecar
 
 
@@ -268,17 +267,7 @@ def generate_corpus(out_dir: Path, n_videos: int, opts: Options, progress: bool 
     entries = []
     for index in tqdm(range(n_videos), desc="lips videos", unit="video", disable=not progress):
         side = generate_video(out_dir, index, opts)
-        entries.append({
-            "video_id": side["video_id"],
-            "video": f"{side['video_id']}.mp4",
-            "sidecar": f"{side['video_id']}.json",
-            "title": side["title"],
-            "uploader": side["uploader"],
-            "duration": side["duration"],
-            "voice": side["voice"]["name"],
-            "negative": side["negative"],
-            "expected_verdict": side["expected_verdict"],
-        })  # fmt: skip
+        entries.append(corpus_entry(side, voice=side["voice"]["name"]))
     corpus = {"task": "lips", "fps": FPS, "videos": entries, **asdict(opts)}
     with atomic_output(out_dir / CORPUS_FILE) as tmp:
         tmp.write_text(json.dumps(corpus, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -231,9 +231,24 @@ def generate_video(out_dir: Path, index: int, opts: Options) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_output(out_dir / f"{vid}.mp4") as tmp:
         encode_video(frames(), audio, tmp, w, h)
-    with atomic_output(out_dir / f"{vid}.json") as tmp:
-        tmp.write_text(json.dumps(sidecar, separators=(",", ":")) + "\n", encoding="utf-8")
+    write_sidecar(out_dir, sidecar)
     return sidecar
+
+
+def write_sidecar(out_dir: Path, sidecar: dict) -> None:
+    """OUT/<video_id>.json, compact, written atomically."""
+    with atomic_output(out_dir / f"{sidecar['video_id']}.json") as tmp:
+        tmp.write_text(json.dumps(sidecar, separators=(",", ":")) + "\n", encoding="utf-8")
+
+
+def corpus_entry(sidecar: dict, **extra: object) -> dict:
+    """corpus.json's line for one video: files, title, uploader, duration, `extra`, negative kind, verdict."""
+    vid = sidecar["video_id"]
+    return {
+        "video_id": vid, "video": f"{vid}.mp4", "sidecar": f"{vid}.json", "title": sidecar["title"],
+        "uploader": sidecar["uploader"], "duration": sidecar["duration"], **extra,
+        "negative": sidecar["negative"], "expected_verdict": sidecar["expected_verdict"],
+    }  # fmt: skip
 
 
 def generate_corpus(out_dir: Path, n_videos: int, opts: Options, progress: bool = True) -> dict:
@@ -241,17 +256,7 @@ def generate_corpus(out_dir: Path, n_videos: int, opts: Options, progress: bool 
     entries = []
     for index in tqdm(range(n_videos), desc="synth videos", unit="video", disable=not progress):
         side = generate_video(out_dir, index, opts)
-        entries.append({
-            "video_id": side["video_id"],
-            "video": f"{side['video_id']}.mp4",
-            "sidecar": f"{side['video_id']}.json",
-            "title": side["title"],
-            "uploader": side["uploader"],
-            "duration": side["duration"],
-            "style": side["style"],
-            "negative": side["negative"],
-            "expected_verdict": side["expected_verdict"],
-        })  # fmt: skip
+        entries.append(corpus_entry(side, style=side["style"]))
     corpus = {
         "seed": opts.seed,
         "seconds": opts.seconds,

@@ -35,6 +35,7 @@ from alignnet.metrics import afe, itu_accuracy
 from alignnet.models.alignnet import AlignNet, AlignNetConfig, AlignNetOutput
 from alignnet.training import distributed
 from alignnet.training.data import load_training_data
+from alignnet.training.run_settings import RunSettings
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +43,9 @@ CSV_FIELDS = ("epoch", "train_loss", "val_loss", "val_afe", "val_itu_accuracy", 
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(RunSettings):
     """Everything a training run needs; `alignnet train` fills it from its options."""
 
-    data: Path
-    out: Path
-    epochs: int = 30
-    batch_size: int = 32
-    lr: float = 3e-4
-    seed: int = 0
-    device: str = "auto"
-    workers: int = 0
-    steps_per_epoch: int | None = None  # optimiser steps per epoch; None = one pass over the train clips
-    threads: int | None = None  # torch CPU threads; None = torch's default
-    max_minutes: float | None = None
     resume: bool = False
     model: AlignNetConfig = field(default_factory=AlignNetConfig)
     samples: SampleGenerator = field(default_factory=SampleGenerator)
