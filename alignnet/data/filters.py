@@ -36,8 +36,11 @@ and the person-detector / foreground evidence by face rules:
 3'. multi_person: the backend saw >= 2 faces in more than
    `max_multi_person_rate` of the frames (Face Mesh and OpenPose count faces;
    the rate is written as second_person_detected_rate).
-4'. camera_motion as in rule 4, with the head's column (HEAD_BOX, grown from
-   the mouth, then padded as the dancer's box) masked instead of the dancer.
+4'. camera_motion as in rule 4, with the head and shoulders (HEAD_BOX, grown
+   from the mouth, then padded as the dancer's box) masked instead of the
+   dancer: a speaker's shoulders move with the head and are not background.
+   In a close-up little background is left, so a slow pan can pass; the lips'
+   keypoints are centred on the mouth, which removes most of a pan anyway.
 
 The order puts the most direct evidence first: audio and pose figures, a
 detected second person (whose figures the camera-motion estimate could
@@ -107,9 +110,9 @@ FACE_LAYOUT = "FACE_70"
 # Mouth corners (48, 54) and midline points (51, 57, 62, 66) as indices of the 20 mouth points.
 _CORNERS = MOUTH_MIRROR_PAIRS[0]
 _MIDLINE = tuple(MOUTH_POINTS.index(p) for p in (51, 57, 62, 66))
-# The head's column around the mouth, in mouth widths from its centre: (left, top, right, bottom);
+# The head and shoulders around the mouth, in mouth widths from its centre: (left, top, right, bottom);
 # `padded_box` then grows it by FigureRule.box_pad of its height on every side (over the shoulders).
-HEAD_BOX = (2.2, 3.8, 2.2, 10.0)
+HEAD_BOX = (3.0, 3.8, 3.0, 10.0)  # shoulders: ~2 head widths, a head ~2 mouth widths, each side
 SILENCE_DB = -120.0  # RMS floor: digital silence reads as this, not -inf
 
 
