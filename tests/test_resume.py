@@ -23,6 +23,11 @@ def snakemake_cmd(work: Path, *args: str) -> list[str]:
             "--configfile", str(REPO / "config/demo.yaml"), "--config", f"manifest={work / 'manifest.tsv'}"]  # fmt: skip
 
 
+def default_sigint() -> None:
+    """Ctrl-C's default action in the child: a test run started in the background (`cmd &`) inherits SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def fingerprint(path: Path) -> tuple[int, str]:
     return path.stat().st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -40,7 +45,8 @@ def test_interrupted_pose_stage_resumes_without_redoing_finished_videos(tmp_path
 
     pose_dir = tmp_path / "results/pose"
     run = subprocess.Popen(snakemake_cmd(tmp_path, "--cores", "1", "pose"), stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, start_new_session=True)  # fmt: skip
+                           stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                           preexec_fn=default_sigint)  # fmt: skip
     started = tmp_path / "logs/pose"  # a job's log appears when it starts (--cores 1: one at a time)
     deadline = time.monotonic() + 300
     while len(list(started.glob("*.log"))) < 2 and time.monotonic() < deadline and run.poll() is None:
