@@ -7,6 +7,7 @@ a few KB each) and DIR/<id>.json sidecars, the layout `alignnet synth` makes.
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,3 +54,10 @@ def make_corpus(directory: Path, videos: tuple[FixtureVideo, ...] = DEFAULT_VIDE
         }
         (directory / f"{video.video_id}.json").write_text(json.dumps(sidecar), encoding="utf-8")
     return directory
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now (for a corpus server)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

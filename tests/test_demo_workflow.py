@@ -9,7 +9,6 @@ expected verdicts, the packed splits and the training outputs.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,15 +18,10 @@ import pytest
 import yaml
 
 from alignnet.data.filters import agreement
+from tests.corpus_fixtures import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ clip, pose (Face Mesh), filter, clean, log-mel, split and a short training.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +34,7 @@ from alignnet.lips.face_keypoints import MOUTH_MIRROR, MOUTH_POINTS
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import Reason, StageFailure
 from alignnet.training.command import audio_stem_stride, keypoint_layout
+from tests.corpus_fixtures import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -126,12 +126,6 @@ def test_demo_runs_lips_synth(tmp_path: Path) -> None:
     assert cmd[cmd.index("--clip-seconds") + 1] == "12" and cmd[cmd.index("--motion") + 1] == "1.0"
     dance = generator_command(Path("corpus"), demo_settings(REPO / "config/demo.yaml"))
     assert dance[3] == "synth" and "--motion" not in dance
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

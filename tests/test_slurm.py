@@ -14,7 +14,6 @@ installs them.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +24,7 @@ import pytest
 import yaml
 
 from alignnet.demo import start_server, stop_server
+from tests.corpus_fixtures import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from slurm_cluster.cluster import Cluster, missing_packages, start, stop
@@ -32,12 +32,6 @@ from slurm_cluster.cluster import Cluster, missing_packages, start, stop
 REPO = Path(__file__).resolve().parent.parent
 TARGET = "results/dataset/summary.json"
 pytestmark = [pytest.mark.slow, pytest.mark.slurm]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

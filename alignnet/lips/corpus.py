@@ -24,6 +24,7 @@ from alignnet.lips.speech import Phoneme, Voice, synthesize
 from alignnet.lips.visemes import mouth_track
 from alignnet.stage_status import Reason
 from alignnet.synth import render
+from alignnet.synth.corpus import Options as CorpusOptions
 from alignnet.synth.corpus import corpus_entry, encode_video, write_sidecar
 from alignnet.synth.negatives import expected_verdict, negative_kind
 from alignnet.synth.timewarp import identity, random_warp
@@ -67,15 +68,9 @@ _TEMPLATES = (
 
 
 @dataclass(frozen=True)
-class Options:
-    """Corpus-wide settings from the command line (clip_seconds: the shortest usable video)."""
+class Options(CorpusOptions):
+    """The dance corpus's settings plus clip_seconds (the shortest usable video) and head motion."""
 
-    seed: int
-    seconds: float
-    warp: bool
-    negatives: float
-    width: int
-    height: int
     clip_seconds: float = 12.0
     motion: float = 1.0
 
