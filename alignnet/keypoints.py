@@ -23,6 +23,7 @@ BODY_25_MIRROR_PAIRS: tuple[tuple[int, int], ...] = (
 
 # The paper's 19: BODY_25 without the 6 foot points (19-24).
 DANCE_KEYPOINTS: tuple[int, ...] = tuple(range(19))
+DANCE_NAMES: tuple[str, ...] = tuple(BODY_25[i] for i in DANCE_KEYPOINTS)
 MID_HIP = BODY_25_INDEX["MidHip"]
 
 

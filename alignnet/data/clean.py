@@ -39,7 +39,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import savgol_filter
 
-from alignnet.keypoints import BODY_25, DANCE_KEYPOINTS, MID_HIP
+from alignnet.keypoints import BODY_25, DANCE_KEYPOINTS, DANCE_NAMES, MID_HIP
 from alignnet.lips.face_keypoints import FACE_70_POINTS, MOUTH_NAMES, MOUTH_POINTS
 from alignnet.stage_status import Reason, StageFailure
 
@@ -159,7 +159,7 @@ def smooth(values: np.ndarray, window: int, order: int) -> np.ndarray:
 
 # task -> (points kept from the pose, their names, points in the pose layout)
 TASK_POINTS: dict[str, tuple[tuple[int, ...], tuple[str, ...], int]] = {
-    "dance": (DANCE_KEYPOINTS, tuple(BODY_25[i] for i in DANCE_KEYPOINTS), len(BODY_25)),
+    "dance": (DANCE_KEYPOINTS, DANCE_NAMES, len(BODY_25)),
     "lips": (MOUTH_POINTS, MOUTH_NAMES, FACE_70_POINTS),
 }
 

@@ -47,7 +47,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from alignnet.atomic import atomic_output
-from alignnet.keypoints import BODY_25, DANCE_KEYPOINTS, DANCE_MIRROR
+from alignnet.keypoints import DANCE_MIRROR, DANCE_NAMES
 from alignnet.lips.face_keypoints import MOUTH_MIRROR, MOUTH_NAMES
 
 
@@ -66,7 +66,7 @@ class KeypointLayout:
         return x, y, c
 
 
-DANCE_LAYOUT = KeypointLayout("DANCE_19", tuple(BODY_25[i] for i in DANCE_KEYPOINTS), tuple(DANCE_MIRROR.tolist()))
+DANCE_LAYOUT = KeypointLayout("DANCE_19", DANCE_NAMES, tuple(DANCE_MIRROR.tolist()))
 MOUTH_LAYOUT = KeypointLayout("MOUTH_20", MOUTH_NAMES, tuple(MOUTH_MIRROR.tolist()))
 TASK_LAYOUTS: dict[str, KeypointLayout] = {"dance": DANCE_LAYOUT, "lips": MOUTH_LAYOUT}
 

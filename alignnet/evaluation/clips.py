@@ -10,8 +10,8 @@ import numpy as np
 from alignnet.correspondence import Timebase
 from alignnet.distort import apply_warp, load_fixed_warps
 from alignnet.errors import UserInputError
-from alignnet.keypoints import BODY_25, DANCE_KEYPOINTS
-from alignnet.training.data import PackedSplit, read_data_meta
+from alignnet.keypoints import DANCE_NAMES
+from alignnet.training.data import PackedSplit, read_data_meta, timebase_of
 
 
 @dataclass
@@ -43,7 +43,7 @@ class EvalClips:
             raise UserInputError(f"{warps_path}: missing: the split stage saves the seeded {split} warps there")
         true = load_fixed_warps(warps_path, packed.clip_ids)
         n = len(packed) if max_clips is None else min(max_clips, len(packed))
-        timebase = Timebase.from_meta(meta["fps"], meta["sample_rate"], meta["hop_length"], packed.logmel.shape[-1])
+        timebase = timebase_of(meta, packed)
         true = np.asarray(true[:n], np.float64)
         names = meta.get("keypoint_names")
         task = "lips" if str(meta.get("layout", "")).startswith("MOUTH") else "dance"
@@ -73,6 +73,6 @@ class EvalClips:
         """meta.json's names, else BODY_25 names of the 19 dance keypoints; point0.. for other layouts."""
         if self.names is not None and len(self.names) == self.n_keypoints:
             return list(self.names)
-        if self.n_keypoints == len(DANCE_KEYPOINTS):
-            return [BODY_25[i] for i in DANCE_KEYPOINTS]
+        if self.n_keypoints == len(DANCE_NAMES):
+            return list(DANCE_NAMES)
         return [f"point{i}" for i in range(self.n_keypoints)]

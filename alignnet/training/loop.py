@@ -106,14 +106,12 @@ def _save_epoch(
     steps: int,
     epoch_start: float,
     best_afe: float,
+    preprocessing: dict[str, Any] | None,
 ) -> float:
     """Log one epoch (TensorBoard, metrics.csv, log line) and write its checkpoints; returns the best AFE so far.
 
-    Both checkpoints record the dataset's preprocessing (log-mel settings and statistics, when the dataset
-    has them) so that `alignnet align` needs no --dataset.
+    Both checkpoints record `preprocessing` (see `_preprocessing`) so that `alignnet align` needs no --dataset.
     """
-    has_stats = (cfg.data / STATS_FILE).exists()
-    preprocessing = Preprocessing.from_dataset(cfg.data).to_json() if has_stats else None
     for key, value in metrics.items():
         writer.add_scalar(key.replace("_", "/", 1), value, epoch)
     if model.keypoint_attention is not None:
@@ -134,6 +132,11 @@ def _save_epoch(
         epoch, metrics["train_loss"], metrics["val_afe"], 100 * metrics["val_itu_accuracy"],
     )  # fmt: skip
     return best_afe
+
+
+def _preprocessing(data_dir: Path) -> dict[str, Any] | None:
+    """The dataset's log-mel settings and train statistics as checkpoint JSON; None when it has no statistics."""
+    return Preprocessing.from_dataset(data_dir).to_json() if (data_dir / STATS_FILE).exists() else None
 
 
 def train(cfg: TrainConfig) -> dict[str, Any]:
@@ -161,6 +164,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
     samples_per_epoch = cfg.steps_per_epoch * cfg.batch_size if cfg.steps_per_epoch else None
     data = load_training_data(cfg.data, cfg.out, samples, cfg.seed, samples_per_epoch)
     train_set, val_set = data.train, data.val
+    preprocessing = _preprocessing(cfg.data)  # read once, written into every checkpoint
     if ctx.enabled and len(train_set) < cfg.batch_size:
         raise UserInputError(f"--batch-size {cfg.batch_size}: more than the {len(train_set)} samples of an epoch")
     if ctx.is_main:  # validation runs on rank 0 only
@@ -224,7 +228,9 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
         if ctx.is_main:
             val_metrics = evaluate(module, val_loader, val_set.timebase, device, cfg.mu)
             metrics = {"train_loss": total / max(steps, 1), **val_metrics}
-            best_afe = _save_epoch(cfg, module, optimizer, writer, rows, epoch, metrics, steps, epoch_start, best_afe)
+            best_afe = _save_epoch(
+                cfg, module, optimizer, writer, rows, epoch, metrics, steps, epoch_start, best_afe, preprocessing
+            )
         ctx.barrier()
         if stopped_early:
             if ctx.is_main:
