@@ -6,6 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +16,7 @@ from PIL import Image
 from alignnet.aligners import AlignNetAligner
 from alignnet.checkpoint import load_model, save_checkpoint
 from alignnet.cli import main
+from alignnet.data.keypoint_table import DANCE_LAYOUT, MOUTH_LAYOUT
 from alignnet.distort import make_fixed_warps, save_fixed_warps
 from alignnet.evaluation.ablation import LADDER, ablation_table
 from alignnet.evaluation.clips import EvalClips
@@ -170,3 +172,24 @@ def test_sample_clips_span_the_strengths():
     assert correspondence.sample_clips(predictions, 3) == [1, 0, 2]  # weakest, median, strongest
     assert tables.flatten({"a_b": {"c": 1, "d": {}}, "e": 0.12345}) == [("a b / c", "1"), ("a b / d", "none"),
                                                                          ("e", "0.123")]  # fmt: skip
+
+
+def test_lips_figures_draw_the_mouth(run_inputs, tmp_path):
+    """A MOUTH_20 split is named and drawn as a mouth (two lip rings), not as a body."""
+    meta = json.loads((run_inputs["data"] / "meta.json").read_text())
+    assert SplitData.load(run_inputs["data"]).layout is DANCE_LAYOUT  # meta.json without "layout"
+    lips_dir = tmp_path / "lips"
+    lips_dir.mkdir()
+    for path in run_inputs["data"].iterdir():
+        if path.is_file():
+            (lips_dir / path.name).write_bytes(path.read_bytes())
+    (lips_dir / "meta.json").write_text(json.dumps({**meta, "layout": MOUTH_LAYOUT.name}))
+    assert SplitData.load(lips_dir).layout is MOUTH_LAYOUT
+    split = SplitData(np.random.default_rng(0).normal(0, 10, (3, 30, 20, 2)).astype(np.float32),
+                      np.zeros((3, 128, 86), np.float32), ["a", "b", "c"], 25.0, 16000, 640, None, MOUTH_LAYOUT)  # fmt: skip
+    model = AlignNet(AlignNetConfig(n_keypoints=20, mirror=MOUTH_LAYOUT.mirror))
+    fig = attention.keypoint_attention_figure(model, split)
+    left, right = fig.axes[0], fig.axes[1]  # (the colour bar is the third)
+    assert [t.get_text() for t in right.get_yticklabels()] == list(MOUTH_LAYOUT.names)
+    assert len(left.lines) == len(MOUTH_LAYOUT.segments) == 20
+    plt.close(fig)

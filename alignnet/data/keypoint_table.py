@@ -47,17 +47,19 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from alignnet.atomic import atomic_output
-from alignnet.keypoints import DANCE_MIRROR, DANCE_NAMES
-from alignnet.lips.face_keypoints import MOUTH_MIRROR, MOUTH_NAMES
+from alignnet.keypoints import BODY_25_LIMBS, DANCE_MIRROR, DANCE_NAMES
+from alignnet.lips.face_keypoints import MOUTH_MIRROR, MOUTH_NAMES, MOUTH_SEGMENTS
 
 
 @dataclass(frozen=True)
 class KeypointLayout:
-    """The points a keypoint table stores: name, point names (column suffixes), left/right mirror permutation."""
+    """The points a keypoint table stores: name, point names (column suffixes), left/right mirror permutation,
+    and the segments (index pairs) that draw them."""
 
     name: str
     names: tuple[str, ...]
     mirror: tuple[int, ...]
+    segments: tuple[tuple[int, int], ...]
 
     @property
     def columns(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -66,9 +68,22 @@ class KeypointLayout:
         return x, y, c
 
 
-DANCE_LAYOUT = KeypointLayout("DANCE_19", DANCE_NAMES, tuple(DANCE_MIRROR.tolist()))
-MOUTH_LAYOUT = KeypointLayout("MOUTH_20", MOUTH_NAMES, tuple(MOUTH_MIRROR.tolist()))
+DANCE_LAYOUT = KeypointLayout(
+    "DANCE_19",
+    DANCE_NAMES,
+    tuple(DANCE_MIRROR.tolist()),
+    tuple((a, b) for a, b in BODY_25_LIMBS if a < len(DANCE_NAMES) and b < len(DANCE_NAMES)),
+)
+MOUTH_LAYOUT = KeypointLayout("MOUTH_20", MOUTH_NAMES, tuple(MOUTH_MIRROR.tolist()), MOUTH_SEGMENTS)
 TASK_LAYOUTS: dict[str, KeypointLayout] = {"dance": DANCE_LAYOUT, "lips": MOUTH_LAYOUT}
+
+
+def layout_named(name: str | None) -> KeypointLayout:
+    """The layout a packed dataset's meta.json names ("layout"); DANCE_19 when it names none."""
+    for layout in TASK_LAYOUTS.values():
+        if layout.name == (name or DANCE_LAYOUT.name):
+            return layout
+    raise ValueError(f"unknown keypoint layout {name!r}; known: {', '.join(l.name for l in TASK_LAYOUTS.values())}")
 
 KEYPOINT_NAMES: tuple[str, ...] = DANCE_LAYOUT.names
 X_COLUMNS, Y_COLUMNS, C_COLUMNS = DANCE_LAYOUT.columns

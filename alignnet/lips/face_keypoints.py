@@ -25,6 +25,10 @@ MOUTH_MIRROR_PAIRS_FACE70: tuple[tuple[int, int], ...] = (
 # The same pairs as indices into the 20 kept points (0 = point 48).
 MOUTH_MIRROR_PAIRS: tuple[tuple[int, int], ...] = tuple((a - 48, b - 48) for a, b in MOUTH_MIRROR_PAIRS_FACE70)
 MOUTH_MIRROR = mirror_permutation(len(MOUTH_POINTS), MOUTH_MIRROR_PAIRS)
+# Segments for drawing, as indices into the 20 kept points: the outer lip ring (48-59) and the inner one (60-67).
+MOUTH_SEGMENTS: tuple[tuple[int, int], ...] = tuple((i, (i + 1) % 12) for i in range(12)) + tuple(
+    (12 + i, 12 + (i + 1) % 8) for i in range(8)
+)
 
 # MediaPipe Face Mesh landmark for each of iBUG points 48-67, in order.
 FACE_MESH_MOUTH: tuple[int, ...] = (

@@ -11,7 +11,6 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from alignnet.keypoints import BODY_25
 from alignnet.models.alignnet import AlignNet
 from alignnet.report.inputs import SplitData
 from alignnet.report.skeleton import draw_pose
@@ -31,17 +30,17 @@ def keypoint_attention_figure(model: AlignNet, split: SplitData) -> Figure:
         return message_figure("Keypoint attention", "This model was trained without keypoint attention.")
     share = weights.cpu().numpy() / len(weights)
     k = len(share)
-    names = list(BODY_25[:k])
+    names = list(split.layout.names)
     pose = np.median(np.asarray(split.keypoints[:MAX_CLIPS], np.float32).reshape(-1, k, 2), axis=0)
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 6), gridspec_kw={"width_ratios": [1, 1.2]})
-    draw_pose(left, pose, colour="#999999", linewidth=2.5)
+    draw_pose(left, pose, split.layout.segments, colour="#999999", linewidth=2.5)
     dots = left.scatter(pose[:, 0], -pose[:, 1], s=2500 * share, c=share, cmap="viridis", edgecolor="black",
                         alpha=0.85, zorder=5)  # fmt: skip
     left.set_aspect("equal")
     left.margins(0.15)
-    left.set_xlabel("x (pixels, body-centred)")
-    left.set_ylabel("y (pixels, body-centred, up)")
+    left.set_xlabel("x (pixels, centred)")
+    left.set_ylabel("y (pixels, centred, up)")
     left.set_title("Attention on the median test pose\n(circle area = weight)")
     fig.colorbar(dots, ax=left, shrink=0.7, label="attention weight (after softmax)")
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from alignnet.data.keypoint_table import DANCE_LAYOUT, KeypointLayout, layout_named
 from alignnet.data.logmel import LogMelStats
 from alignnet.errors import UserInputError
 from alignnet.report.style import PathLike
@@ -84,6 +85,7 @@ class SplitData:
     sample_rate: int
     hop_length: int
     stats: LogMelStats | None
+    layout: KeypointLayout = DANCE_LAYOUT  # point names and the segments that draw them
 
     @classmethod
     def load(cls, data_dir: PathLike, split: str = "test") -> SplitData:
@@ -94,8 +96,12 @@ class SplitData:
             raise UserInputError(f"{root}: split {split!r} has no clips")
         stats_path = root / "logmel_stats.npz"
         stats = LogMelStats.load(stats_path) if stats_path.exists() else None
+        try:
+            layout = layout_named(meta.get("layout"))
+        except ValueError as exc:
+            raise UserInputError(f"{root}/meta.json: {exc}") from exc
         return cls(packed.keypoints, packed.logmel, packed.clip_ids, float(meta["fps"]), int(meta["sample_rate"]),
-                   int(meta["hop_length"]), stats)  # fmt: skip
+                   int(meta["hop_length"]), stats, layout)  # fmt: skip
 
     def row(self, clip_id: str) -> int:
         """Row of a clip in the split's arrays."""

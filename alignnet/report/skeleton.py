@@ -6,28 +6,24 @@ are drawn with y up, side by side along the audio's timeline.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from alignnet.distort import apply_warp
-from alignnet.keypoints import BODY_25_LIMBS
 from alignnet.metrics import afe, retime_to_source
 from alignnet.report.inputs import Predictions, SplitData
 from alignnet.report.style import TRUTH_COLOUR, method_colour, method_label
 
 
-def limbs(n_keypoints: int) -> list[tuple[int, int]]:
-    """BODY_25 limb segments between the first n_keypoints points."""
-    return [(a, b) for a, b in BODY_25_LIMBS if a < n_keypoints and b < n_keypoints]
-
-
-def draw_pose(ax: Axes, pose: np.ndarray, dx: float = 0.0, colour: str = "black", alpha: float = 1.0,
-              linewidth: float = 1.6, zorder: int = 2) -> None:  # fmt: skip
-    """One skeleton (K, 2) in image pixels (y down), shifted right by dx, drawn with y up."""
+def draw_pose(ax: Axes, pose: np.ndarray, segments: Sequence[tuple[int, int]], dx: float = 0.0,
+              colour: str = "black", alpha: float = 1.0, linewidth: float = 1.6, zorder: int = 2) -> None:  # fmt: skip
+    """One pose (K, 2) in image pixels (y down) with its layout's segments, shifted right by dx, drawn with y up."""
     x, y = pose[:, 0] + dx, -pose[:, 1]
-    for a, b in limbs(len(pose)):
+    for a, b in segments:
         ax.plot([x[a], x[b]], [y[a], y[b]], color=colour, alpha=alpha, linewidth=linewidth,
                 solid_capstyle="round", zorder=zorder)  # fmt: skip
     ax.scatter(x, y, s=6, color=colour, alpha=alpha, zorder=zorder + 1)
@@ -64,8 +60,9 @@ def skeleton_strips(split: SplitData, predictions: Predictions, clip_id: str, n_
     for ax, (label, poses, colour) in zip(axes, rows, strict=True):
         for column, t in enumerate(frames):
             if poses is not source:
-                draw_pose(ax, source[t], column * spacing, colour="#bbbbbb", linewidth=3.0, zorder=1)
-            draw_pose(ax, poses[min(t, len(poses) - 1)], column * spacing, colour=colour)
+                draw_pose(ax, source[t], split.layout.segments, column * spacing, colour="#bbbbbb", linewidth=3.0,
+                          zorder=1)  # fmt: skip
+            draw_pose(ax, poses[min(t, len(poses) - 1)], split.layout.segments, column * spacing, colour=colour)
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
         ax.set_aspect("equal")
         ax.set_yticks([])
