@@ -49,7 +49,7 @@ from alignnet.models.heads import ContextNetwork, CorrespondenceHead
 from alignnet.models.keypoint_attention import KeypointAttention
 from alignnet.models.pyramid import AudioStem, FeaturePyramid
 from alignnet.models.temporal_attention import TemporalAttention
-from alignnet.models.warp import straight_through_clamp, upsample, warp
+from alignnet.models.warp import inside, straight_through_clamp, upsample, warp
 
 
 @dataclass(frozen=True)
@@ -192,11 +192,10 @@ class AlignNet(nn.Module):
                 d_up = global_soft_argmax(v, a, self.log_temperature.exp())
             else:
                 d_up = upsample(d, v.shape[-1], self.video_strides[level + 1])
-            warped, valid = warp(a, d_up)
             corr = local_correlation(v, a, d_up, self.config.corr_radius)
-            head_in = [corr, (d_up - position)[:, None], valid]
-            if self.config.head_sees_features:
-                head_in = [v, warped, *head_in]
+            head_in = [corr, (d_up - position)[:, None], inside(d_up).to(v.dtype)[:, None]]
+            if self.config.head_sees_features:  # only then are the warped audio features needed
+                head_in = [v, warp(a, d_up)[0], *head_in]
             head_in = torch.cat(head_in, dim=1)
             residual, hidden = self.heads[level](head_in)
             z = d_up + residual

@@ -6,6 +6,11 @@ import torch
 import torch.nn.functional as F
 
 
+def inside(coords: torch.Tensor) -> torch.Tensor:
+    """Boolean mask of the coordinates that fall on the sequence, [-1, 1] (where `warp` samples real features)."""
+    return (coords >= -1.0) & (coords <= 1.0)
+
+
 def warp(features: torch.Tensor, coords: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Sample features (B, C, m) at coordinates in [-1, 1], linearly.
 
@@ -17,7 +22,7 @@ def warp(features: torch.Tensor, coords: torch.Tensor) -> tuple[torch.Tensor, to
     grid_x = coords[:, None] if squeeze else coords  # (B, K, n)
     grid = torch.stack([grid_x, torch.zeros_like(grid_x)], dim=-1).to(features.dtype)  # (B, K, n, 2)
     out = F.grid_sample(features[:, :, None], grid, mode="bilinear", padding_mode="zeros", align_corners=True)
-    valid = ((grid_x >= -1.0) & (grid_x <= 1.0)).to(features.dtype)[:, None]
+    valid = inside(grid_x).to(features.dtype)[:, None]
     if squeeze:
         return out[:, :, 0], valid[:, :, 0]
     return out, valid
