@@ -48,6 +48,8 @@ class AugmentConfig:
     freq_mask_width: tuple[int, int] = (3, 10)
     time_mask_probability: float = 0.5
     time_mask_width: tuple[int, int] = (5, 20)
+    tempo_probability: float = 0.5  # chance of a tempo change (`change_tempo`) before the warp
+    min_tempo_share: float = 0.75  # the slowest: the clip's middle 75 % stretched to its length (tempo x0.75)
 
 
 def local_warp(rng: np.random.Generator, n_anchors: int, amplitude: float, max_deviation: float) -> np.ndarray:
@@ -84,6 +86,33 @@ def apply_warp(keypoints: np.ndarray, positions: np.ndarray) -> np.ndarray:
     hi = np.minimum(lo + 1, n_src - 1)
     frac = (positions - lo)[:, None, None]
     return (keypoints[lo] * (1.0 - frac) + keypoints[hi] * frac).astype(keypoints.dtype)
+
+
+def change_tempo(
+    rng: np.random.Generator, keypoints: np.ndarray, logmel: np.ndarray, audio_per_video: float, min_share: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Slow music and dance down together: a window of both, a share f in [min_share, 1] of the clip, stretched.
+
+    The window starts at a random time and is resampled to the clip's length.
+
+    keypoints (n, K, 2) and logmel (n_bins, m) of the same time span, with
+    `audio_per_video` audio frames per video frame. Video frame q of the
+    result is source time (o + f q) / fps, audio frame j is (o ratio + f j) /
+    audio rate: one affine map of time, so the two stay in sync and the warp
+    drawn afterwards has its usual meaning. A tempo augmentation: a clip with
+    its song's tempo becomes one at f times that tempo.
+    """
+    n, m = keypoints.shape[0], logmel.shape[1]
+    share = float(rng.uniform(min_share, 1.0))
+    latest = max(0.0, min((n - 1) * (1.0 - share), (m - 1) * (1.0 - share) / audio_per_video))
+    start = float(rng.uniform(0.0, latest))
+    kp = apply_warp(keypoints, start + share * np.arange(n, dtype=np.float64))
+    at = np.clip(start * audio_per_video + share * np.arange(m, dtype=np.float64), 0.0, m - 1)
+    lo = np.minimum(np.floor(at).astype(np.int64), m - 1)
+    hi = np.minimum(lo + 1, m - 1)
+    frac = (at - lo).astype(np.float32)
+    audio = np.asarray(logmel, np.float32)
+    return kp, audio[:, lo] * (1.0 - frac) + audio[:, hi] * frac
 
 
 def flip_keypoints(keypoints: np.ndarray, mirror: np.ndarray = DANCE_MIRROR) -> np.ndarray:
@@ -193,9 +222,14 @@ class SampleGenerator:
     mirror: tuple[int, ...] = tuple(DANCE_MIRROR.tolist())
     flip: bool = True
     spec_augment: bool = True
+    audio_per_video: float | None = None  # audio frames per video frame; None: no tempo changes
 
     def __call__(self, rng: np.random.Generator, keypoints: np.ndarray, logmel: np.ndarray) -> Sample:
         """A fresh random sample from keypoints (n_src, K, 2) and logmel (n_bins, m)."""
+        if self.audio_per_video is not None and rng.random() < self.augment.tempo_probability:
+            keypoints, logmel = change_tempo(
+                rng, np.asarray(keypoints, np.float32), logmel, self.audio_per_video, self.augment.min_tempo_share
+            )
         n_src = keypoints.shape[0]
         positions = random_warp(rng, self.n_out or n_src, n_src, self.warp)
         kp = apply_warp(np.asarray(keypoints, np.float32), positions)

@@ -353,3 +353,22 @@ def test_clip_table_whole_clips_hop_and_shorter_audio() -> None:
     assert isinstance(table, pd.DataFrame)
     with pytest.raises(UserInputError, match="clip_seconds"):
         ClipConfig(clip_seconds=0.01)
+
+
+def test_clip_table_inside_spans_only() -> None:
+    cfg = ClipConfig(fps=25, sample_rate=16000, clip_seconds=4)  # 100 frames, 64000 samples
+    spans = [(13.0, 21.5), (1.02, 6.0), (2.0, 4.0), (30.0, 33.0)]  # unsorted; one inside another; one too short
+    table = clip_table(n_frames=1000, n_samples=40 * 16000, cfg=cfg, spans=spans)
+    # (1.02, 6.0): frames 26..150 hold one clip from frame 26 (next would end at 226 > 150);
+    # (2.0, 4.0) overlaps it and holds none; (13, 21.5): frames 325..537 hold 325 and 425.
+    assert table["start_frame"].tolist() == [26, 325, 425]
+    assert table["start_sample"].tolist() == [26 * 640, 325 * 640, 425 * 640]
+    assert table["clip_index"].tolist() == [0, 1, 2]
+    # Overlapping spans never give overlapping clips; the audio's end bounds them too.
+    overlapping = clip_table(n_frames=1000, n_samples=40 * 16000, cfg=cfg, spans=[(0.0, 10.0), (2.0, 12.0)])
+    assert overlapping["start_frame"].tolist() == [0, 100, 200]  # the second span starts after the first's last clip
+    short_audio = clip_table(n_frames=1000, n_samples=int(14.5 * 16000), cfg=cfg, spans=[(8.0, 30.0)])
+    assert short_audio["start_frame"].tolist() == [200]  # 300 + 100 frames would need audio to 16 s
+    # No spans: the whole video, as before.
+    assert clip_table(1000, 40 * 16000, cfg, spans=None).equals(clip_table(1000, 40 * 16000, cfg))
+    assert clip_table(1000, 40 * 16000, cfg, spans=[]).empty

@@ -14,6 +14,7 @@ from alignnet.distort import (
     WarpConfig,
     apply_masks,
     apply_warp,
+    change_tempo,
     draw_masks,
     flip_keypoints,
     load_fixed_warps,
@@ -125,6 +126,37 @@ def test_sample_generator_truth_follows_the_warp() -> None:
     assert sample.audio.dtype == np.float32 and sample.audio.shape == (128, 259)
     again = generator(np.random.default_rng(5), keypoints, logmel)
     assert np.array_equal(again.video, sample.video)
+
+
+@given(seed=seeds, min_share=st.floats(0.3, 1.0), n=st.integers(2, 300), ratio=st.floats(1.0, 4.0))
+def test_tempo_change_keeps_music_and_dance_in_sync(seed: int, min_share: float, n: int, ratio: float) -> None:
+    """Both streams carry their own clock (seconds); after the change, frames of equal time still agree."""
+    fps, m = 30.0, int(np.floor((n - 1) * ratio)) + 1
+    keypoints = np.repeat((np.arange(n) / fps)[:, None, None], 2, axis=2).repeat(3, axis=1)  # x = y = time
+    logmel = np.tile(np.arange(m) / (fps * ratio), (4, 1))  # every bin = time
+    kp, audio = change_tempo(np.random.default_rng(seed), keypoints, logmel, ratio, min_share)
+    assert kp.shape == keypoints.shape and audio.shape == logmel.shape
+    times = kp[:, 0, 0]
+    share = (times[-1] - times[0]) / ((n - 1) / fps) if n > 1 else 1.0
+    assert min_share - 1e-6 <= share <= 1.0 + 1e-6 and times[0] >= 0 and times[-1] <= (n - 1) / fps + 1e-9
+    assert np.allclose(np.diff(times), share / fps)  # one steady new tempo
+    video_frames = np.arange(n)
+    audio_at_video = np.interp(video_frames * ratio, np.arange(m), audio[0])
+    inside = video_frames * ratio <= m - 1
+    assert np.allclose(audio_at_video[inside], times[inside], atol=1e-9 + 1e-6 * n)
+
+
+def test_tempo_change_identity_at_full_share_and_in_the_generator() -> None:
+    rng = np.random.default_rng(0)
+    keypoints = rng.normal(size=(60, 19, 2)).astype(np.float32)
+    logmel = rng.normal(size=(8, 172)).astype(np.float32)
+    kp, audio = change_tempo(np.random.default_rng(1), keypoints, logmel, 172 / 60, 1.0)
+    assert np.allclose(kp, keypoints) and np.allclose(audio, logmel)
+    always = AugmentConfig(tempo_probability=1.0, min_tempo_share=0.5)
+    changed = SampleGenerator(augment=always, flip=False, spec_augment=False, audio_per_video=172 / 60)
+    plain = SampleGenerator(augment=always, flip=False, spec_augment=False)  # no audio_per_video: no tempo change
+    assert not np.allclose(changed(np.random.default_rng(2), keypoints, logmel).audio, logmel)
+    assert np.array_equal(plain(np.random.default_rng(2), keypoints, logmel).audio, logmel)
 
 
 def test_fixed_warps_round_trip(tmp_path) -> None:

@@ -150,10 +150,11 @@ def test_evaluate_cli_errors_name_the_missing_input(data_dir: Path, checkpoint: 
 
 
 def test_ladder_adds_one_part_per_step() -> None:
-    assert LADDER[0].name == "base" and LADDER[-1].name == "all"
+    assert [rung.name for rung in LADDER][::6] == ["base", "all"] and LADDER[-1].name == "paper_affinity"
     assert variant_flags("all") == [] and "--no-flip" in variant_flags("base")
     assert len(variant_flags("base")) == 6
-    for before, after in itertools.pairwise(LADDER):
+    assert variant_flags("paper_affinity") == ["--correlation", "local", "--matching-weight", "0", "--no-tempo-change"]
+    for before, after in itertools.pairwise(LADDER[:-1]):
         assert set(after.train_flags) < set(before.train_flags)
         assert len(before.train_flags) - len(after.train_flags) == 1
         assert after.paper_accuracy > before.paper_accuracy
@@ -191,11 +192,13 @@ def test_workflow_plans_evaluation_and_ablation(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     for rule in ("train_syncnet", "train", "evaluate", "train_variant", "evaluate_variant", "ablation"):
         assert f"rule {rule}:" in result.stdout, f"{rule} not planned"
-    assert result.stdout.count("rule train_variant:") == 7 and result.stdout.count("rule evaluate_variant:") == 7
+    assert result.stdout.count("rule train_variant:") == 8 and result.stdout.count("rule evaluate_variant:") == 8
     base = next(line for line in result.stdout.splitlines() if "--out results/ablation/base " in line)
     assert all(flag in base for flag in variant_flags("base")) and "--epochs 4" in base
     full = next(line for line in result.stdout.splitlines() if "--out results/ablation/all " in line)
     assert "--no-" not in full and "--raw-positions" not in full
+    paper = next(line for line in result.stdout.splitlines() if "--out results/ablation/paper_affinity " in line)
+    assert "--correlation local --matching-weight 0 --no-tempo-change" in paper
     assert "--syncnet results/train/syncnet/best" in result.stdout and "--onset-floor" in result.stdout
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import ffmpeg
 import pandas as pd
 import pytest
 import yaml
 
 from alignnet.cli import main
+from alignnet.data.clips import load_clip_table
 from alignnet.data.manifest import read_manifest
 from alignnet.errors import UserInputError
 from alignnet.lips.voxceleb import parse_segment
+from alignnet.stage_status import StageStatus
 
 
 def write_segment(root: Path, identity: str, ref: str, seg: int, first: int, n: int, offset: int = 2) -> Path:
@@ -100,3 +103,43 @@ def test_lips_workflow_discovers_from_voxceleb_metadata(tmp_path: Path) -> None:
     segments = pd.read_csv(tmp_path / "results/discover/voxceleb_segments.tsv", sep="\t")
     assert list(segments["video_id"]) == ["_raOc3-IRsw"]
     assert (tmp_path / "results/discover/rejects.tsv").read_text().startswith("source\turl\treason")
+    planned = subprocess.run(
+        ["snakemake", "--snakefile", str(repo / "workflow/Snakefile"), "--directory", str(tmp_path),
+         "--configfile", str(tmp_path / "config.yaml"), "--cores", "1", "--until", "clip", "--dry-run",
+         "--printshellcmds"],  # fmt: skip
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert planned.returncode == 0, planned.stderr[-3000:]
+    assert "--segments results/discover/voxceleb_segments.tsv" in planned.stdout  # clips inside the segments
+
+
+def test_clips_are_cut_inside_the_speaking_segments(tmp_path: Path) -> None:
+    """`alignnet clip --segments` on a real 40-s video: 12-s clips only inside the video's segments."""
+    txt = tmp_path / "txt"
+    write_segment(txt, "id00012", "_raOc3-IRsw", 1, 80, 350)  # 3.2-17.2 s: one clip
+    write_segment(txt, "id00012", "_raOc3-IRsw", 2, 500, 100)  # 20-24 s: too short, dropped on import
+    write_segment(txt, "id00012", "_raOc3-IRsw", 3, 610, 390)  # 24.4-40 s: the video ends at 40 s, one clip
+    write_segment(txt, "id00017", "7t6lfzvVaTM", 1, 0, 400)  # another video
+    segments = tmp_path / "segments.tsv"
+    assert main(["voxceleb", str(txt), "-o", str(tmp_path / "m.tsv"), "--segments", str(segments)]) == 0
+    video = tmp_path / "videos" / "_raOc3-IRsw" / "video.mp4"
+    video.parent.mkdir(parents=True)
+    (
+        ffmpeg.output(
+            ffmpeg.input("testsrc=size=96x64:rate=25:duration=40", f="lavfi"),
+            ffmpeg.input("sine=frequency=440:sample_rate=16000:duration=40", f="lavfi"),
+            str(video), vcodec="libx264", pix_fmt="yuv420p", acodec="aac",
+        )
+        .global_args("-loglevel", "error")
+        .run()
+    )  # fmt: skip
+    options = ["--fps", "25", "--sample-rate", "16000", "--clip-seconds", "12", "--segments", str(segments)]
+    assert main(["clip", str(video), "-o", str(tmp_path / "clips"), *options]) == 0
+    table = load_clip_table(tmp_path / "clips")
+    assert table["start_frame"].tolist() == [80, 610]  # each from its segment's start; 610 + 300 <= 1000 frames
+    assert table["start_sample"].tolist() == [80 * 640, 610 * 640]
+    # A video the table does not list leaves the pipeline with a reason, not an error.
+    assert main(["clip", str(video), "-o", str(tmp_path / "other"), *options, "--video-id", "notlisted"]) == 0
+    status = StageStatus.read(tmp_path / "other")
+    assert status is not None and (status.ok, status.reason) == (False, "too_short")
+    assert "none of its 0 segments" in status.detail

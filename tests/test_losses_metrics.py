@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
 
 from alignnet.correspondence import Timebase, audio_frame_to_coord, coord_to_audio_frame
-from alignnet.losses import alignment_loss, level_target, monotonic_loss
+from alignnet.losses import MATCH_TEMPERATURE, alignment_loss, level_target, matching_loss, monotonic_loss
 from alignnet.metrics import afe, itu_accuracy, keypoint_errors, retime_to_source
 from alignnet.models import AlignNetOutput
 
@@ -73,6 +75,31 @@ def test_alignment_loss_hand_case() -> None:
     assert parts["l1_level0"] == pytest.approx(0.1) and parts["mono_level0"] == pytest.approx(0.2)
     with pytest.raises(ValueError, match="weights"):
         alignment_loss(output, target, lambdas=(1.0,))
+
+
+def test_matching_loss_rewards_the_true_audio_frame() -> None:
+    # 2 video frames (stride 3 over 6 input frames) against 5 audio frames; truth at audio frames 1 and 2.5
+    target = torch.tensor([[-0.5, -0.5, -0.5, 0.25, 0.25, 0.25]])
+    flat = torch.zeros(1, 2, 5)
+    assert matching_loss(flat, target, 3).item() == pytest.approx(math.log(5))
+    peaked = torch.zeros(1, 2, 5)
+    peaked[0, 0, 1] = peaked[0, 1, 2] = peaked[0, 1, 3] = 1.0
+    wrong = torch.zeros(1, 2, 5)
+    wrong[0, 0, 4] = wrong[0, 1, 0] = 1.0
+    assert matching_loss(peaked, target, 3) < math.log(5) < matching_loss(wrong, target, 3)
+    # frame 0: -log softmax at frame 1; frame 1: half at frame 2, half at frame 3
+    logits = peaked * MATCH_TEMPERATURE
+    logp = torch.log_softmax(logits, -1)
+    expected = -(logp[0, 0, 1] + 0.5 * logp[0, 1, 2] + 0.5 * logp[0, 1, 3]) / 2
+    assert matching_loss(peaked, target, 3).item() == pytest.approx(expected.item(), rel=1e-5)
+    off = torch.tensor([[-0.5, -0.5, -0.5, 1.5, 1.5, 1.5]])  # frame 1's truth is off the audio: left out
+    assert matching_loss(peaked, off, 3).item() == pytest.approx(-logp[0, 0, 1].item(), rel=1e-5)
+    output = AlignNetOutput(torch.full((1, 6), -0.5), [], [3], affinity=peaked)
+    with_match, parts = alignment_loss(output, target, lambdas=(1.0,), matching=0.5)
+    assert parts["matching"] == pytest.approx(expected.item(), rel=1e-5)
+    assert with_match.item() == pytest.approx(0.375 + 0.5 * expected.item(), rel=1e-5)  # L1 mean |-0.5 - t|
+    with pytest.raises(ValueError, match="affinity"):
+        alignment_loss(output._replace(affinity=None), target, lambdas=(1.0,), matching=0.5)
 
 
 def test_true_correspondence_through_the_metric_path_is_exact() -> None:

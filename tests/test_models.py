@@ -8,7 +8,7 @@ import torch
 from alignnet.keypoints import DANCE_MIRROR
 from alignnet.losses import alignment_loss
 from alignnet.models import AlignNet, AlignNetConfig, AlignNetOutput
-from alignnet.models.correlation import global_soft_argmax, local_correlation
+from alignnet.models.correlation import CorrelationPyramid, global_soft_argmax, local_correlation, pool_frames
 from alignnet.models.keypoint_attention import KeypointAttention
 from alignnet.models.temporal_attention import TemporalAttention
 from alignnet.models.warp import straight_through_clamp, upsample, warp
@@ -51,24 +51,27 @@ def test_training_mode_returns_levels() -> None:
     assert [d.shape[-1] for d in out.levels] == [60, 30, 15, 8]
 
 
-def test_every_parameter_gets_a_gradient() -> None:
+@pytest.mark.parametrize("correlation", ["local", "both"])
+def test_every_parameter_gets_a_gradient(correlation: str) -> None:
     torch.manual_seed(0)
-    net = AlignNet().train()
+    net = AlignNet(correlation=correlation).train()
     video, audio = torch.randn(3, 76, 60), torch.randn(3, 128, 172)
     target = torch.linspace(-0.8, 0.9, 60).expand(3, 60)
     optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
     for _ in range(2):  # the temporal attention's gate starts at zero: its inputs get gradients from step 2
         optimizer.zero_grad()
-        loss, _ = alignment_loss(net(video, audio), target)
+        loss, _ = alignment_loss(net(video, audio), target, matching=0.1)
         loss.backward()
         optimizer.step()
     missing = [name for name, p in net.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
     assert missing == []
 
 
-@pytest.mark.parametrize("switch", ["pyramid", "motion_inputs", "temporal_attention", "keypoint_attention"])
+@pytest.mark.parametrize(
+    "switch", ["pyramid", "motion_inputs", "temporal_attention", "keypoint_attention", "correlation"]
+)
 def test_ablation_switches(switch: str) -> None:
-    net = AlignNet(**{switch: False}).train()
+    net = AlignNet(**{switch: "pooled" if switch == "correlation" else False}).train()
     out = net(torch.randn(2, 76, 45), torch.randn(2, 128, 130))
     loss, _ = alignment_loss(out, torch.zeros(2, 45))
     loss.backward()
@@ -152,3 +155,28 @@ def test_upsample_and_straight_through_clamp() -> None:
     y = straight_through_clamp(x)
     y.sum().backward()
     assert y.tolist() == [1.0, -0.5] and x.grad.tolist() == [1.0, 1.0]
+
+
+def test_correlation_pyramid_lookup_matches_the_affinity_it_pools() -> None:
+    torch.manual_seed(0)
+    video, audio = torch.randn(2, 8, 5), torch.randn(2, 8, 37)
+    pyramid = CorrelationPyramid(video, audio, [2, 2])
+    direct = local_correlation(video, audio, torch.zeros(2, 5), radius=0)[:, 0]  # every frame at audio frame 18
+    assert torch.allclose(pyramid.affinity[:, :, 18], direct, atol=1e-5)
+    coords = torch.full((2, 5), 2 * 18 / 36 - 1)
+    finest = pyramid.lookup(coords, 0, radius=2)  # frames 16 .. 20
+    assert torch.allclose(finest, pyramid.affinity[:, :, 16:21].permute(0, 2, 1), atol=1e-5)
+    # level 2 pools 4 audio frames: cell 4 averages frames 16..19, centred on 17.5
+    pooled = pyramid.lookup(torch.full((2, 5), 2 * 17.5 / 36 - 1), 2, radius=1)
+    assert torch.allclose(pooled[:, 1], pyramid.affinity[:, :, 16:20].mean(-1), atol=1e-5)
+    assert torch.allclose(pooled[:, 0], pyramid.affinity[:, :, 12:16].mean(-1), atol=1e-5)
+    assert pyramid.step(2) == pytest.approx(4 * 2 / 36)
+    off = pyramid.lookup(torch.full((2, 5), 1.0), 0, radius=2)  # past the last frame: zeros
+    assert torch.all(off[:, 3:] == 0) and torch.allclose(off[:, 2], pyramid.affinity[:, :, 36], atol=1e-5)
+
+
+def test_pool_frames_centres_on_every_stride() -> None:
+    values = torch.arange(9.0)[None, None]
+    assert pool_frames(values, 2, 5).flatten().tolist() == [0.5, 2.0, 4.0, 6.0, 7.5]  # windows j*2-1 .. j*2+1
+    assert pool_frames(values, 1, 9).flatten().tolist() == values.flatten().tolist()
+    assert pool_frames(values, 4, 4).shape == (1, 1, 4)  # ceil(9 / 4) = 3 windows, padded to the level's 4

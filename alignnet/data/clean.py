@@ -39,8 +39,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import savgol_filter
 
-from alignnet.keypoints import BODY_25, DANCE_KEYPOINTS, DANCE_NAMES, MID_HIP
-from alignnet.lips.face_keypoints import FACE_70_POINTS, MOUTH_NAMES, MOUTH_POINTS
+from alignnet.keypoints import DANCE_KEYPOINTS, DANCE_NAMES, MID_HIP
+from alignnet.lips.face_keypoints import MOUTH_NAMES, MOUTH_POINTS
+from alignnet.pose.extract import LAYOUT_POINTS
 from alignnet.stage_status import Reason, StageFailure
 
 
@@ -157,10 +158,10 @@ def smooth(values: np.ndarray, window: int, order: int) -> np.ndarray:
     return savgol_filter(values, window, order, axis=0, mode="interp")
 
 
-# task -> (points kept from the pose, their names, points in the pose layout)
-TASK_POINTS: dict[str, tuple[tuple[int, ...], tuple[str, ...], int]] = {
-    "dance": (DANCE_KEYPOINTS, DANCE_NAMES, len(BODY_25)),
-    "lips": (MOUTH_POINTS, MOUTH_NAMES, FACE_70_POINTS),
+# task -> (points kept from the pose, their names, the pose layout they come from)
+TASK_POINTS: dict[str, tuple[tuple[int, ...], tuple[str, ...], str]] = {
+    "dance": (DANCE_KEYPOINTS, DANCE_NAMES, "BODY_25"),
+    "lips": (MOUTH_POINTS, MOUTH_NAMES, "FACE_70"),
 }
 
 
@@ -180,7 +181,8 @@ def clean_clip(keypoints: np.ndarray, params: CleanParams, task: str = "dance") 
     Raises StageFailure(GAP_TOO_LONG) when a gap cannot be filled.
     """
     points = kept_points(task)
-    _, names, n_layout = TASK_POINTS[task]
+    _, names, layout = TASK_POINTS[task]
+    n_layout = LAYOUT_POINTS[layout]
     if keypoints.ndim != 3 or keypoints.shape[1] < n_layout or keypoints.shape[2] != 3:
         raise ValueError(f"keypoints must be (frames, {n_layout}, 3), got {keypoints.shape}")
     kept = keypoints[:, list(points), :]

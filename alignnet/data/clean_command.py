@@ -42,7 +42,6 @@ from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import Reason, StageFailure, StageStatus, upstream_failure
 
 REJECTION_COLUMNS = ["video_id", "clip_index", "reason", "detail"]
-TASK_POSE_LAYOUT = {"dance": "BODY_25", "lips": "FACE_70"}
 log = logging.getLogger(__name__)
 
 
@@ -159,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     if status.ok and pose_failed is None:
         pose = PoseSequence.load(args.pose)
         backend, fps = pose.backend, pose.fps
-        expected = TASK_POSE_LAYOUT[args.task]
+        expected = TASK_POINTS[args.task][2]
         if pose.n_frames > 0 and pose.layout != expected:
             raise UserInputError(f"{args.pose}: layout {pose.layout}, --task {args.task} needs {expected}")
         if pose.n_frames > 0 and not pose.meta.get("failed"):

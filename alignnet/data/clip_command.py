@@ -15,8 +15,13 @@ than one clip, or an earlier stage failed and left only its status.json beside
 the missing INPUT) is not an error: OUTDIR gets a failed status.json and the
 command exits 0. A missing INPUT with no failed status beside it is an error.
 
-Example:
-  alignnet clip resources/videos/abc123.mp4 -o results/clips/abc123 --clip-seconds 6
+With --segments (the lips task's VoxCeleb2 speaking segments), clips are cut
+only inside the video's segments, each from its segment's start.
+
+Examples:
+  alignnet clip resources/videos/abc123/video.mp4 -o results/clips/abc123 --clip-seconds 6
+  alignnet clip resources/videos/_raOc3-IRsw/video.mp4 -o results/clips/_raOc3-IRsw --fps 25 \\
+      --sample-rate 16000 --clip-seconds 12 --segments results/discover/voxceleb_segments.tsv
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import argparse
 from pathlib import Path
 
 from alignnet.data.clips import ClipConfig, clip_video
+from alignnet.lips.voxceleb import video_spans
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +46,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-height", type=int, default=defaults.max_height, help="downscale taller videos to this height (pixels)"
     )
+    parser.add_argument(
+        "--segments",
+        type=Path,
+        default=None,
+        help="cut clips only inside this video's rows of a segments table (TSV with video_id, start_time,"
+        " end_time in seconds, as `alignnet voxceleb` writes); a video without rows leaves the pipeline",
+    )
+    parser.add_argument(
+        "--video-id",
+        default=None,
+        help="this video's id in --segments (default: the name of INPUT's folder, resources/videos/<id>/video.mp4)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
         hop_seconds=args.hop_seconds,
         max_height=args.max_height,
     )
-    status = clip_video(args.input, args.outdir, cfg)
+    spans = None
+    if args.segments is not None:
+        spans = video_spans(args.segments, args.video_id or args.input.parent.name)
+    status = clip_video(args.input, args.outdir, cfg, spans)
     print(f"{args.outdir}: {'ok' if status.ok else status.reason}: {status.detail}")
     return 0

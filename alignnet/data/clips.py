@@ -11,7 +11,8 @@ A clip directory holds
 
 Clips are whole: clip k covers normalised frames k * hop_frames + i for
 i < clip_frames and the audio samples of the same time span; a trailing part
-shorter than a clip is dropped. Clips are not cut into files: later stages
+shorter than a clip is dropped. Given spans (VoxCeleb's speaking segments),
+clips are cut the same way inside each span and nowhere else. Clips are not cut into files: later stages
 read their span from video.mp4 / audio.wav with the helpers below.
 """
 
@@ -19,7 +20,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,20 +85,35 @@ class ClipConfig:
             )
 
 
-def clip_table(n_frames: int, n_samples: int, cfg: ClipConfig) -> pd.DataFrame:
-    """Every whole clip that fits in `n_frames` video frames and `n_samples` audio samples."""
-    hop_samples = cfg.hop_frames * cfg.sample_rate // cfg.fps
-    by_video = (n_frames - cfg.clip_frames) // cfg.hop_frames + 1 if n_frames >= cfg.clip_frames else 0
-    by_audio = (n_samples - cfg.clip_samples) // hop_samples + 1 if n_samples >= cfg.clip_samples else 0
-    index = np.arange(min(by_video, by_audio), dtype=np.int64)
-    start_frame = index * cfg.hop_frames
+def clip_table(
+    n_frames: int, n_samples: int, cfg: ClipConfig, spans: Sequence[tuple[float, float]] | None = None
+) -> pd.DataFrame:
+    """Every whole clip that fits in `n_frames` video frames and `n_samples` audio samples.
+
+    With `spans` ((start, end) in seconds, e.g. VoxCeleb's speaking segments),
+    only clips lying inside one span, cut every hop from the span's start; no
+    two clips overlap, also where spans do. Without, the whole video is one span.
+    """
+    hop_samples = cfg.hop_frames * cfg.sample_rate / cfg.fps
+    last_by_audio = (n_samples - cfg.clip_samples) / hop_samples * cfg.hop_frames  # latest start frame the audio allows
+    starts: list[int] = []
+    free = 0  # first frame not yet inside a clip
+    for start, end in sorted(spans) if spans is not None else [(0.0, n_frames / cfg.fps)]:
+        first = max(math.ceil(start * cfg.fps - 1e-6), free)
+        last = min(math.floor(end * cfg.fps + 1e-6), n_frames) - cfg.clip_frames
+        last = min(last, math.floor(last_by_audio + 1e-9))
+        span_starts = list(range(first, last + 1, cfg.hop_frames))
+        starts += span_starts
+        if span_starts:
+            free = span_starts[-1] + cfg.clip_frames
+    start_frame = np.asarray(starts, dtype=np.int64)
     return pd.DataFrame(
         {
-            "clip_index": index,
+            "clip_index": np.arange(start_frame.size, dtype=np.int64),
             "start_frame": start_frame,
-            "n_frames": np.full_like(index, cfg.clip_frames),
-            "start_sample": index * hop_samples,
-            "n_samples": np.full_like(index, cfg.clip_samples),
+            "n_frames": np.full_like(start_frame, cfg.clip_frames),
+            "start_sample": np.round(start_frame * cfg.sample_rate / cfg.fps).astype(np.int64),
+            "n_samples": np.full_like(start_frame, cfg.clip_samples),
             "start_time": start_frame / cfg.fps,
         }
     )
@@ -152,13 +170,25 @@ def read_clip_audio(clipdir: str | os.PathLike[str], clip_index: int) -> np.ndar
     return audio
 
 
+def _describe(spans: Sequence[tuple[float, float]], most: int = 3) -> str:
+    shown = ", ".join(f"{a:.2f}-{b:.2f} s" for a, b in list(spans)[:most])
+    return shown + (f" and {len(spans) - most} more" if len(spans) > most else "") if spans else "none"
+
+
 def _remove_outputs(outdir: Path) -> None:
     for name in (VIDEO_FILE, AUDIO_FILE, CLIPS_FILE, MEDIA_FILE):
         (outdir / name).unlink(missing_ok=True)
 
 
-def clip_video(src: str | os.PathLike[str], outdir: str | os.PathLike[str], cfg: ClipConfig) -> StageStatus:
+def clip_video(
+    src: str | os.PathLike[str],
+    outdir: str | os.PathLike[str],
+    cfg: ClipConfig,
+    spans: Sequence[tuple[float, float]] | None = None,
+) -> StageStatus:
     """Normalise `src` into `outdir` and write its clip table; returns the status written there.
+
+    With `spans` (seconds), clips are cut only inside them (see `clip_table`).
 
     A failed item (see alignnet.stage_status) leaves only status.json in `outdir`.
     Raises UserInputError when `src` is missing and no failed status explains why.
@@ -176,7 +206,13 @@ def clip_video(src: str | os.PathLike[str], outdir: str | os.PathLike[str], cfg:
             raise StageFailure(Reason.UPSTREAM, f"{upstream.stage}: {upstream.reason}: {upstream.detail}")
         with atomic_output(outdir / VIDEO_FILE) as video_tmp, atomic_output(outdir / AUDIO_FILE) as audio_tmp:
             media = normalise(src, video_tmp, audio_tmp, cfg.fps, cfg.sample_rate, cfg.max_height)
-            table = clip_table(media.n_frames, media.n_samples, cfg)
+            table = clip_table(media.n_frames, media.n_samples, cfg, spans)
+            if table.empty and spans is not None:
+                raise StageFailure(
+                    Reason.TOO_SHORT,
+                    f"{src}: none of its {len(spans)} segments ({_describe(spans)}) holds a whole"
+                    f" {cfg.clip_seconds:g} s clip inside {media.n_frames / cfg.fps:.2f} s of video",
+                )
             if table.empty:
                 raise StageFailure(
                     Reason.TOO_SHORT,

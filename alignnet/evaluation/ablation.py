@@ -4,11 +4,15 @@ Each step adds one part to the one before: base (no feature pyramid, raw
 positions, no SpecAugment, no temporal attention, no keypoint attention, no
 flips), +feature pyramid, +motion inputs, +SpecAugment, +temporal attention,
 +keypoint attention; "all" is the full model with every augmentation (the
-`alignnet train` defaults), which adds the horizontal flips.
+`alignnet train` defaults), which adds the horizontal flips. One rung past
+the paper's ladder, "paper_affinity", is "all" as the paper designed it:
+each level's local correlation alone, the paper's loss (no matching term)
+and no tempo changes, which measures what this implementation's additions bring.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +24,7 @@ from alignnet.errors import UserInputError
 
 @dataclass(frozen=True)
 class Variant:
-    """One rung: its key (a path component), its table label and the paper's Dance50 accuracy (%)."""
+    """One rung: its key (a path component), its table label and the paper's Dance50 accuracy (%, NaN: none)."""
 
     name: str
     label: str
@@ -45,6 +49,14 @@ def _ladder() -> tuple[Variant, ...]:
     for i, (name, label, _, accuracy) in enumerate(_STEPS, start=1):
         rungs.append(Variant(name, label, accuracy, (*removed[i:], _NO_FLIP)))
     rungs.append(Variant("all", "all", 89.60, ()))
+    rungs.append(
+        Variant(
+            "paper_affinity",
+            "all, the paper's affinity, loss and augmentation",
+            math.nan,
+            ("--correlation", "local", "--matching-weight", "0", "--no-tempo-change"),
+        )
+    )
     return tuple(rungs)
 
 
@@ -53,7 +65,8 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in LADDER}
 
 
 def variant(name: str) -> Variant:
-    """The rung called `name` (base, pyramid, motion, spec_augment, temporal_attention, keypoint_attention, all)."""
+    """The rung called `name` (base, pyramid, motion, spec_augment, temporal_attention, keypoint_attention, all,
+    paper_affinity)."""
     try:
         return VARIANTS[name]
     except KeyError:

@@ -208,3 +208,19 @@ def import_voxceleb(
     with atomic_output(segments) as tmp:
         table.to_csv(tmp, sep="\t", index=False)
     return int(table["video_id"].nunique()), len(table)
+
+
+def video_spans(segments: str | os.PathLike[str], video_id: str) -> list[tuple[float, float]]:
+    """(start_time, end_time) in seconds of every segment of `video_id` in a segments table, by start.
+
+    An empty list when the video has none; a missing or malformed table is a UserInputError.
+    """
+    path = Path(segments)
+    if not path.is_file():
+        raise UserInputError(f"segments table not found: {path}")
+    table = pd.read_csv(path, sep="\t", dtype={"video_id": str})
+    missing = {"video_id", "start_time", "end_time"} - set(table.columns)
+    if missing:
+        raise UserInputError(f"{path}: not a segments table, missing columns {sorted(missing)}")
+    rows = table[table["video_id"] == video_id].sort_values("start_time")
+    return [(float(a), float(b)) for a, b in zip(rows["start_time"], rows["end_time"], strict=True)]

@@ -23,10 +23,21 @@ Per level, coarsest first: start from the upsampled coarser correspondence
 starts from zero flow; coarse_init="soft_argmax" starts from a soft-argmax over
 all audio positions instead, which at init averages to the clip's middle and
 trains far slower), warp the audio features to it, correlate them locally, and
-let a small head predict a residual from [video features, warped audio,
-correlation (2r+1), current correspondence, validity mask, the frame's
-relative position in the clip (a prior: alignments are roughly diagonal)].
-The finest level is refined by a dilated context network, then upsampled.
+let a small head predict a residual from the affinity (2r+1 per kind), the
+current correspondence's offset from the diagonal and the validity mask (and,
+with head_sees_features, the video and warped audio features). The finest
+level is refined by a dilated context network, then upsampled.
+
+Affinity (`correlation`): "local" is the paper's, each level's own features
+correlated around the warped position; "pooled" is RAFT's correlation
+pyramid in 1D, the all-pairs affinity of the finest features averaged over
+2, 4, 8 audio frames for the coarser levels and looked up around the
+estimate; "both" (default) gives the heads the two side by side. The pooled
+kind lets the coarse levels, which must find the large shifts and stretches,
+match with features of a short receptive field
+instead of features that see the whole clip and memorise the training songs;
+in training mode the finest all-pairs affinity is also returned for the
+matching loss (`alignnet.losses.matching_loss`).
 """
 
 from __future__ import annotations
@@ -41,15 +52,20 @@ from torch import nn
 
 from alignnet.keypoints import DANCE_MIRROR
 from alignnet.models.correlation import (
+    CorrelationPyramid,
+    frame_step,
     global_soft_argmax,
     local_correlation,
     local_soft_argmax,
+    pool_frames,
 )
 from alignnet.models.heads import ContextNetwork, CorrespondenceHead
 from alignnet.models.keypoint_attention import KeypointAttention
 from alignnet.models.pyramid import AudioStem, FeaturePyramid
 from alignnet.models.temporal_attention import TemporalAttention
 from alignnet.models.warp import inside, straight_through_clamp, upsample, warp
+
+CORRELATIONS = ("local", "pooled", "both")
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,9 @@ class AlignNetConfig:
     audio_strides: tuple[int, ...] = (2, 2, 2, 2)
     pyramid_depths: tuple[int, ...] = (1, 2, 2, 2)
     corr_radius: int = 4
+    # affinity each head reads: "local" (that level's features, the paper's), "pooled" (RAFT-style pyramid of the
+    # finest features' all-pairs affinity) or "both" (the two side by side)
+    correlation: str = "both"
     coarse_init: str = "diagonal"  # coarsest level starts from: "diagonal" (no distortion) or "soft_argmax" (global)
     head_hidden: tuple[int, ...] = (64, 32)
     context_channels: int = 32
@@ -89,6 +108,8 @@ class AlignNetConfig:
             raise ValueError("channels, video_strides, audio_strides and pyramid_depths need one entry per level")
         if self.coarse_init not in ("soft_argmax", "diagonal"):
             raise ValueError(f"coarse_init {self.coarse_init!r}: choose soft_argmax or diagonal")
+        if self.correlation not in CORRELATIONS:
+            raise ValueError(f"correlation {self.correlation!r}: choose one of {', '.join(CORRELATIONS)}")
 
     @property
     def n_levels(self) -> int:
@@ -109,12 +130,20 @@ class AlignNetConfig:
 class AlignNetOutput(NamedTuple):
     """Training-mode output: the final correspondence and every level's, finest level first.
 
-    correspondence (B, n); levels[l] (B, n_l); strides[l] = input frames per level-l frame.
+    correspondence (B, n); levels[l] (B, n_l); strides[l] = input frames per level-l frame;
+    affinity (B, n_0, m_0): all-pairs Pearson affinity of the finest video and audio
+    features (for the matching loss, `alignnet.losses.matching_loss`).
     """
 
     correspondence: torch.Tensor
     levels: list[torch.Tensor]
     strides: list[int]
+    affinity: torch.Tensor | None = None
+
+    def float(self) -> AlignNetOutput:
+        """The same output in float32 (after bf16 autocast)."""
+        affinity = None if self.affinity is None else self.affinity.float()
+        return AlignNetOutput(self.correspondence.float(), [d.float() for d in self.levels], self.strides, affinity)
 
 
 def diagonal(n_level: int, stride: int, n: int, like: torch.Tensor) -> torch.Tensor:
@@ -144,9 +173,9 @@ class AlignNet(nn.Module):
         self.audio_pyramid = FeaturePyramid(
             cfg.audio_stem_channels, channels, cfg.audio_strides[:levels], depths, first_kernel=3
         )
-        n_disp = 2 * cfg.corr_radius + 1
+        n_corr = (2 * cfg.corr_radius + 1) * (2 if cfg.correlation == "both" else 1)
         self.heads = nn.ModuleList(
-            CorrespondenceHead((2 * c if cfg.head_sees_features else 0) + n_disp + 2, cfg.head_hidden) for c in channels
+            CorrespondenceHead((2 * c if cfg.head_sees_features else 0) + n_corr + 2, cfg.head_hidden) for c in channels
         )
         self.context = ContextNetwork(self.heads[0].hidden_channels + 1, cfg.context_channels, cfg.context_dilations)
         if cfg.match_prior:
@@ -181,6 +210,7 @@ class AlignNet(nn.Module):
         video_feats = self.video_pyramid(video)  # finest first
         audio_feats = self.audio_pyramid(audio)
 
+        pyramid = CorrelationPyramid(video_feats[0], audio_feats[0], self.config.audio_strides[1 : len(video_feats)])
         levels: list[torch.Tensor] = []
         d: torch.Tensor | None = None
         for level in reversed(range(len(video_feats))):
@@ -192,15 +222,16 @@ class AlignNet(nn.Module):
                 d_up = global_soft_argmax(v, a, self.log_temperature.exp())
             else:
                 d_up = upsample(d, v.shape[-1], self.video_strides[level + 1])
-            corr = local_correlation(v, a, d_up, self.config.corr_radius)
+            corr, step = self._affinity(level, v, a, d_up, pyramid)
             head_in = [corr, (d_up - position)[:, None], inside(d_up).to(v.dtype)[:, None]]
             if self.config.head_sees_features:  # only then are the warped audio features needed
                 head_in = [v, warp(a, d_up)[0], *head_in]
             head_in = torch.cat(head_in, dim=1)
             residual, hidden = self.heads[level](head_in)
             z = d_up + residual
-            if self.config.match_prior:
-                z = z + local_soft_argmax(corr, a.shape[-1], self.match_log_temperature[level].exp())
+            if self.config.match_prior:  # from the last (widest-range) affinity
+                n_disp = 2 * self.config.corr_radius + 1
+                z = z + local_soft_argmax(corr[:, -n_disp:], step, self.match_log_temperature[level].exp())
             if level == 0:
                 z = z + self.context(torch.cat([hidden, z[:, None]], dim=1))
             d = straight_through_clamp(z)
@@ -208,8 +239,30 @@ class AlignNet(nn.Module):
         assert d is not None
         correspondence = upsample(d, n, self.video_strides[0])
         if return_levels if return_levels is not None else self.training:
-            return AlignNetOutput(correspondence, levels[::-1], self.level_strides)
+            return AlignNetOutput(correspondence, levels[::-1], self.level_strides, pyramid.affinity)
         return correspondence
+
+    def _affinity(
+        self, level: int, video: torch.Tensor, audio: torch.Tensor, coords: torch.Tensor, pyramid: CorrelationPyramid
+    ) -> tuple[torch.Tensor, float]:
+        """The affinity the level's head reads, (B, channels, n_l), and its displacement step in coordinate units.
+
+        "local": this level's features around coords; "pooled": the pyramid's level
+        looked up at every finest video frame around the upsampled coords, then
+        averaged back to this level's frames; "both": the two stacked.
+        """
+        radius, mode = self.config.corr_radius, self.config.correlation
+        parts: list[torch.Tensor] = []
+        step = frame_step(audio.shape[-1])
+        if mode in ("local", "both"):
+            parts.append(local_correlation(video, audio, coords, radius))
+        if mode in ("pooled", "both"):
+            ratio = self.level_strides[level] // self.level_strides[0]  # finest frames per frame of this level
+            n_fine = pyramid.affinity.shape[1]
+            fine = upsample(coords, n_fine, ratio) if ratio > 1 else coords[..., :n_fine]
+            parts.append(pool_frames(pyramid.lookup(fine, level, radius), ratio, video.shape[-1]))
+            step = pyramid.step(level)
+        return torch.cat(parts, dim=1), step
 
     def keypoint_weights(self) -> torch.Tensor | None:
         """(K,) learned keypoint attention (sums to K), or None when switched off."""

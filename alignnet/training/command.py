@@ -39,7 +39,7 @@ from typing import Any
 
 from alignnet.distort import AugmentConfig, SampleGenerator, WarpConfig
 from alignnet.errors import UserInputError
-from alignnet.models.alignnet import AlignNetConfig
+from alignnet.models.alignnet import CORRELATIONS, AlignNetConfig
 from alignnet.training.data import keypoint_layout, read_data_meta
 from alignnet.training.loop import TrainConfig, train
 
@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--max-minutes", type=float, default=None, help="stop cleanly after this much time")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.*")
-    model = parser.add_argument_group("model ablations")
+    model = parser.add_argument_group("model (ablations and variants)")
     model.add_argument("--no-pyramid", action="store_true", help="single level instead of 4")
     model.add_argument("--raw-positions", action="store_true", help="positions instead of velocity/acceleration")
     model.add_argument("--no-temporal-attention", action="store_true")
@@ -74,9 +74,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="start of the coarsest level: the undistorted diagonal, or a global soft-argmax over the audio",
     )  # fmt: skip
     model.add_argument("--no-keypoint-attention", action="store_true")
+    model.add_argument(
+        "--correlation", choices=CORRELATIONS, default=AlignNetConfig.correlation,
+        help="affinity the heads read: each level's own features (local, the paper's), a pyramid pooled from the"
+        " finest features' all-pairs affinity (pooled), or both",
+    )  # fmt: skip
+    parser.add_argument(
+        "--matching-weight", type=float, default=TrainConfig.matching,
+        help="weight of the matching loss (cross-entropy of the finest all-pairs affinity against the true audio"
+        " position; 0 = the paper's loss alone)",
+    )  # fmt: skip
     aug = parser.add_argument_group("augmentation")
     aug.add_argument("--no-flip", action="store_true", help="no horizontal flips")
     aug.add_argument("--no-spec-augment", action="store_true", help="no SpecAugment masks")
+    aug.add_argument(
+        "--no-tempo-change", action="store_true",
+        help="no tempo changes (by default half the samples slow music and dance down together, to 75-100 %%)",
+    )  # fmt: skip
     aug.add_argument(
         "--min-span", type=float, default=WarpConfig.min_span, help="smallest share of the source a warp covers"
     )
@@ -88,9 +102,13 @@ def audio_stem_stride(meta: Mapping[str, Any], model: AlignNetConfig = AlignNetC
 
     Level rates: video fps / video_strides[0], audio (sample_rate / hop_length) / stem / audio_strides[0].
     """
-    audio_fps = float(meta["sample_rate"]) / float(meta["hop_length"])
-    ratio = audio_fps / float(meta["fps"]) * model.video_strides[0] / model.audio_strides[0]
+    ratio = audio_frames_per_video_frame(meta) * model.video_strides[0] / model.audio_strides[0]
     return max(1, math.floor(ratio + 1e-9))
+
+
+def audio_frames_per_video_frame(meta: Mapping[str, Any]) -> float:
+    """Log-mel frames per video frame of a packed dataset (`meta.json`: fps, sample_rate, hop_length)."""
+    return float(meta["sample_rate"]) / float(meta["hop_length"]) / float(meta["fps"])
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -99,6 +117,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             raise UserInputError(f"--{name.replace('_', '-')} {getattr(args, name)}: out of range")
     if args.threads is not None and args.threads < 1:
         raise UserInputError(f"--threads {args.threads}: must be at least 1")
+    if args.matching_weight < 0:
+        raise UserInputError(f"--matching-weight {args.matching_weight}: must be >= 0")
     if not 0 < args.min_span <= 1:
         raise UserInputError(f"--min-span {args.min_span}: must be in (0, 1]")
     meta = read_data_meta(args.data)
@@ -112,6 +132,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         temporal_attention=not args.no_temporal_attention,
         keypoint_attention=not args.no_keypoint_attention,
         coarse_init=args.coarse_init,
+        correlation=args.correlation,
     )
     samples = SampleGenerator(
         warp=WarpConfig(min_span=args.min_span, max_deviation=args.max_deviation),
@@ -120,12 +141,13 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         mirror=mirror,
         flip=not args.no_flip,
         spec_augment=not args.no_spec_augment,
+        audio_per_video=None if args.no_tempo_change else audio_frames_per_video_frame(meta),
     )
     return TrainConfig(
         data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         seed=args.seed, device=args.device, workers=args.workers, steps_per_epoch=args.steps_per_epoch or None,
         threads=args.threads, max_minutes=args.max_minutes,
-        resume=args.resume, model=model, samples=samples,
+        resume=args.resume, model=model, samples=samples, matching=args.matching_weight,
     )  # fmt: skip
 
 

@@ -51,6 +51,7 @@ class TrainConfig(RunSettings):
     samples: SampleGenerator = field(default_factory=SampleGenerator)
     lambdas: tuple[float, ...] = DEFAULT_LAMBDAS
     mu: float = 1.0
+    matching: float = 0.1  # weight of the matching loss (`alignnet.losses.matching_loss`); 0 = the paper's loss
 
 
 def _autocast(device: torch.device) -> torch.autocast:
@@ -68,8 +69,7 @@ def evaluate(
         with _autocast(device):
             output = model(batch["video"].to(device), batch["audio"].to(device), return_levels=True)
         assert isinstance(output, AlignNetOutput)
-        output = AlignNetOutput(output.correspondence.float(), [d.float() for d in output.levels], output.strides)
-        loss, _ = alignment_loss(output, batch["target"].to(device), mu=mu)
+        loss, _ = alignment_loss(output.float(), batch["target"].to(device), mu=mu)
         losses.append(float(loss) * len(batch["video"]))
         preds.append(timebase.coord_to_source_frame(output.correspondence.cpu().numpy().astype(np.float64)))
         truths.append(batch["source"].numpy().astype(np.float64))
@@ -213,8 +213,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
             with _autocast(device):
                 output = model(batch["video"].to(device), batch["audio"].to(device), return_levels=True)
             assert isinstance(output, AlignNetOutput)
-            output = AlignNetOutput(output.correspondence.float(), [d.float() for d in output.levels], output.strides)
-            loss, parts = alignment_loss(output, batch["target"].to(device), cfg.lambdas, cfg.mu)
+            loss, parts = alignment_loss(output.float(), batch["target"].to(device), cfg.lambdas, cfg.mu, cfg.matching)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -1,4 +1,5 @@
-# Stage 3: normalise to constant fps and mono audio, cut whole clips.
+# Stage 3: normalise to constant fps and mono audio, cut whole clips
+# (inside VoxCeleb2's speaking segments when they are the sources).
 
 
 rule clip_video:
@@ -14,7 +15,7 @@ rule clip_video:
         "../../envs/data.yaml"
     threads: 2
     params:
-        options=options("media"),
+        options=clip_options(),
     shell:
         "alignnet clip {input}/video.mp4 {params.options} -o {output} > {log} 2>&1"
 

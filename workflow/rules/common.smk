@@ -15,6 +15,8 @@ wildcard_constraints:
 
 
 MANIFEST = config["manifest"] or "results/manifest.tsv"
+# VoxCeleb2's speaking segments, written beside the manifest by the discover stage (task lips).
+VOXCELEB_SEGMENTS = "results/discover/voxceleb_segments.tsv"
 
 
 @functools.cache
@@ -61,10 +63,7 @@ def discover_command(wildcards, output):
     voxceleb = config.get("voxceleb") or {}
     if voxceleb.get("txt_dir"):
         args = ["alignnet", "voxceleb", voxceleb["txt_dir"], "-o", output.manifest]
-        args += [
-            "--segments",
-            str(Path(output.rejects).with_name("voxceleb_segments.tsv")),
-        ]
+        args += ["--segments", VOXCELEB_SEGMENTS]
         args += ["--min-seconds", str(voxceleb.get("min_seconds", 12))]
         if voxceleb.get("max_videos"):
             args += ["--max-videos", str(voxceleb["max_videos"])]
@@ -83,6 +82,14 @@ def discover_command(wildcards, output):
             shlex.join(["-o", output.manifest, "--rejects", output.rejects]),
         ]
     )
+
+
+def clip_options():
+    """Options of `alignnet clip`: the media settings, and VoxCeleb2's segments when they are the sources."""
+    parts = [options("media")]
+    if (config.get("voxceleb") or {}).get("txt_dir"):
+        parts.append(shlex.join(["--segments", VOXCELEB_SEGMENTS]))
+    return " ".join(parts)
 
 
 def pose_options():

@@ -1,6 +1,7 @@
 # Retargeting (paper, section 4.5): the dance of one video re-timed to the music of another with
 # `alignnet align`, plus a side-by-side of the dance as filmed and re-timed, both with the new music.
-# Pairs come from config `retarget: pairs:` ({video: ID, audio: ID}); none by default.
+# Pairs come from config `retarget: pairs:` ({video: ID, audio: ID}); none by default. The checkpoint
+# carries the dataset's log-mel normalisation, so no dataset is needed.
 
 
 rule align_pair:
@@ -8,7 +9,6 @@ rule align_pair:
         video="results/clips/{video}",
         audio="results/clips/{audio}",
         checkpoint="results/train/alignnet/best.safetensors",
-        dataset="results/dataset/splits",
     output:
         video="results/retarget/{video}/{audio}.mp4",
         csv="results/retarget/{video}/{audio}.csv",
@@ -29,7 +29,7 @@ rule align_pair:
         ),
     shell:
         "alignnet align {input.video}/video.mp4 {input.audio}/audio.wav -o {output.video}"
-        " --checkpoint {params.checkpoint} --dataset {input.dataset} --correspondence {output.csv}"
+        " --checkpoint {params.checkpoint} --correspondence {output.csv}"
         " --side-by-side {output.comparison} --threads {threads} --no-progress {params.options} > {log} 2>&1"
 
 
