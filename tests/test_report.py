@@ -193,3 +193,16 @@ def test_lips_figures_draw_the_mouth(run_inputs, tmp_path):
     assert [t.get_text() for t in right.get_yticklabels()] == list(MOUTH_LAYOUT.names)
     assert len(left.lines) == len(MOUTH_LAYOUT.segments) == 20
     plt.close(fig)
+
+
+def test_keypoint_error_bars_leave_out_the_reference_point():
+    from alignnet.report.keypoint_errors import keypoint_error_bars
+
+    rows = [{"method": m, "keypoint": k, "velocity_error": 0.0 if k == "MidHip" else e}
+            for m, e in (("AlignNet", 0.1), ("SyncNet", 0.3)) for k in ("Nose", "MidHip", "RWrist")]  # fmt: skip
+    fig = keypoint_error_bars(pd.DataFrame(rows), "velocity_error")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Nose", "RWrist"]
+    assert "MidHip: the reference point" in ax.get_xlabel()
+    zeros = pd.DataFrame([{**r, "velocity_error": 0.0} for r in rows])
+    assert len(keypoint_error_bars(zeros, "velocity_error").axes[0].get_xticklabels()) == 3  # all zero: all drawn

@@ -2,6 +2,7 @@
 # Rule files define no functions; everything they need is here.
 import csv
 import functools
+import os
 import shlex
 from pathlib import Path
 
@@ -20,16 +21,29 @@ VOXCELEB_SEGMENTS = "results/discover/voxceleb_segments.tsv"
 
 
 @functools.cache
-def _read_video_ids(manifest_path):
+def _read_manifest(manifest_path, stamp):
+    """video_id -> url of a manifest; `stamp` (mtime, size) makes a rewritten manifest a new cache entry."""
     with open(manifest_path, newline="", encoding="utf-8") as fh:
-        return tuple(row["video_id"] for row in csv.DictReader(fh, delimiter="\t"))
+        return {
+            row["video_id"]: row["url"] for row in csv.DictReader(fh, delimiter="\t")
+        }
+
+
+def _manifest():
+    """The manifest's video_id -> url: a given manifest directly, else after discovery."""
+    path = config["manifest"] or checkpoints.discover.get().output.manifest
+    stat = os.stat(path)
+    return _read_manifest(path, (stat.st_mtime_ns, stat.st_size))
 
 
 def video_ids():
-    """Ids of the manifest: a given manifest directly, else after discovery."""
-    if config["manifest"]:
-        return _read_video_ids(config["manifest"])
-    return _read_video_ids(checkpoints.discover.get().output.manifest)
+    """Ids of the manifest, in its order."""
+    return tuple(_manifest())
+
+
+def video_url(wildcards):
+    """The URL of one video of the manifest (a param: a changed URL re-downloads that video alone)."""
+    return _manifest()[wildcards.video]
 
 
 def per_video(pattern):

@@ -1,9 +1,11 @@
 # Stage 2: one download job per video; a failure is recorded, never fatal.
+# The manifest is `ancient`: a rediscovery that adds videos downloads the new ones only;
+# a video whose URL changed is downloaded again (the URL is a param).
 
 
 rule download_video:
     input:
-        manifest=MANIFEST,
+        manifest=ancient(MANIFEST),
     output:
         directory("resources/videos/{video}"),
     log:
@@ -17,6 +19,7 @@ rule download_video:
     params:
         options=options("download"),
         archive="resources/videos/archive.txt",
+        url=video_url,
     shell:
         "alignnet download --manifest {input.manifest} --video-id {wildcards.video}"
         " --archive {params.archive} {params.options} -o {output} > {log} 2>&1"
