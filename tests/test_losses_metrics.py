@@ -9,7 +9,13 @@ import pytest
 import torch
 
 from alignnet.correspondence import Timebase, audio_frame_to_coord, coord_to_audio_frame
-from alignnet.losses import MATCH_TEMPERATURE, alignment_loss, level_target, matching_loss, monotonic_loss
+from alignnet.losses import (
+    MATCH_TEMPERATURE,
+    alignment_loss,
+    level_target,
+    matching_loss,
+    monotonic_loss,
+)
 from alignnet.metrics import afe, itu_accuracy, keypoint_errors, retime_to_source
 from alignnet.models import AlignNetOutput
 

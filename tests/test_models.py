@@ -8,7 +8,12 @@ import torch
 from alignnet.keypoints import DANCE_MIRROR
 from alignnet.losses import alignment_loss
 from alignnet.models import AlignNet, AlignNetConfig, AlignNetOutput
-from alignnet.models.correlation import CorrelationPyramid, global_soft_argmax, local_correlation, pool_frames
+from alignnet.models.correlation import (
+    CorrelationPyramid,
+    global_soft_argmax,
+    local_correlation,
+    pool_frames,
+)
 from alignnet.models.keypoint_attention import KeypointAttention
 from alignnet.models.temporal_attention import TemporalAttention
 from alignnet.models.warp import straight_through_clamp, upsample, warp
