@@ -34,10 +34,10 @@ pyramid in 1D, the all-pairs affinity of the finest features averaged over
 2, 4, 8 audio frames for the coarser levels and looked up around the
 estimate; "both" (default) gives the heads the two side by side. The pooled
 kind lets the coarse levels, which must find the large shifts and stretches,
-match with features of a short receptive field
-instead of features that see the whole clip and memorise the training songs;
-in training mode the finest all-pairs affinity is also returned for the
-matching loss (`alignnet.losses.matching_loss`).
+match with features of a short receptive field instead of features that see
+the whole clip and memorise the training songs. In training mode the finest
+all-pairs affinity is also returned, for the matching loss
+(`alignnet.losses.matching_loss`).
 """
 
 from __future__ import annotations
