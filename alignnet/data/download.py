@@ -16,6 +16,7 @@ video.mp4 and a status with its `Reason`; the job still succeeds.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import logging
 import os
@@ -239,13 +240,15 @@ def download_video(entry: ManifestEntry, outdir: str | os.PathLike[str], setting
     tmpdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.download.", dir=out.parent))
     try:
         path, info = _fetch(entry, tmpdir, settings)
+        if path is None and not target.exists():
+            # A stale archive line (the video was downloaded once, its file is gone, e.g. a forced rerun):
+            # download it again, without the archive, which already lists it.
+            log.info("%s is in the archive %s but %s is missing: downloading it again", entry.url, settings.archive,
+                     target)  # fmt: skip
+            path, info = _fetch(entry, tmpdir, dataclasses.replace(settings, archive=None))
+            if path is None:
+                raise StageFailure(Reason.UNAVAILABLE, f"yt-dlp downloaded nothing for {entry.url}")
         if path is None:
-            if not target.exists():
-                raise StageFailure(
-                    Reason.UNAVAILABLE,
-                    f"{entry.url} is recorded in the download archive {settings.archive} but {target} is missing; "
-                    "remove its line from the archive to download it again",
-                )
             check_video_file(target)
             status = StageStatus(STAGE, True, detail=f"already downloaded (in archive {settings.archive})")
         else:
