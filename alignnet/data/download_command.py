@@ -30,7 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--manifest", type=Path, required=True, help="manifest TSV (from `alignnet discover`)")
     parser.add_argument("--video-id", required=True, help="the manifest row to download")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output directory of the video")
-    parser.add_argument("--archive", type=Path, help="yt-dlp download archive: a listed video whose file is in OUTDIR is not downloaded again")
+    parser.add_argument(
+        "--archive", type=Path,
+        help="yt-dlp download archive: a listed video whose file is in OUTDIR is not downloaded again",
+    )  # fmt: skip
     parser.add_argument("--max-height", type=int, default=720, help="highest video resolution (pixels)")
     parser.add_argument("--retries", type=int, default=3, help="retries for HTTP, fragments and extraction")
     parser.add_argument(
