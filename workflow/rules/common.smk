@@ -41,11 +41,6 @@ def video_ids():
     return tuple(_manifest())
 
 
-def video_url(wildcards):
-    """The URL of one video of the manifest (a param: a changed URL re-downloads that video alone)."""
-    return _manifest()[wildcards.video]
-
-
 def per_video(pattern):
     """An input function: `pattern` expanded over every video of the manifest."""
 

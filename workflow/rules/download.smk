@@ -1,6 +1,6 @@
 # Stage 2: one download job per video; a failure is recorded, never fatal.
-# The manifest is `ancient`: a rediscovery that adds videos downloads the new ones only;
-# a video whose URL changed is downloaded again (the URL is a param).
+# The manifest is `ancient`: a rediscovery that adds videos downloads the new ones only
+# (to fetch a video again, e.g. after its URL changed: --forcerun resources/videos/<id>).
 
 
 rule download_video:
@@ -19,7 +19,6 @@ rule download_video:
     params:
         options=options("download"),
         archive="resources/videos/archive.txt",
-        url=video_url,
     shell:
         "alignnet download --manifest {input.manifest} --video-id {wildcards.video}"
         " --archive {params.archive} {params.options} -o {output} > {log} 2>&1"
