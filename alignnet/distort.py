@@ -80,11 +80,14 @@ def random_warp(rng: np.random.Generator, n_out: int, n_src: int, config: WarpCo
 
 
 def apply_warp(keypoints: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """Keypoints (n_src, K, 2) sampled at float source positions (n_out,) -> (n_out, K, 2), linear."""
+    """A sequence (n_src, ...) sampled at float source positions (n_out,) -> (n_out, ...), linear.
+
+    Keypoints (n_src, K, 2) in the pipeline; any per-frame shape works (e.g. log-mel columns).
+    """
     n_src = keypoints.shape[0]
     lo = np.clip(np.floor(positions).astype(np.int64), 0, n_src - 1)
     hi = np.minimum(lo + 1, n_src - 1)
-    frac = (positions - lo)[:, None, None]
+    frac = (positions - lo).reshape(-1, *([1] * (keypoints.ndim - 1)))
     return (keypoints[lo] * (1.0 - frac) + keypoints[hi] * frac).astype(keypoints.dtype)
 
 
@@ -108,11 +111,7 @@ def change_tempo(
     start = float(rng.uniform(0.0, latest))
     kp = apply_warp(keypoints, start + share * np.arange(n, dtype=np.float64))
     at = np.clip(start * audio_per_video + share * np.arange(m, dtype=np.float64), 0.0, m - 1)
-    lo = np.minimum(np.floor(at).astype(np.int64), m - 1)
-    hi = np.minimum(lo + 1, m - 1)
-    frac = (at - lo).astype(np.float32)
-    audio = np.asarray(logmel, np.float32)
-    return kp, audio[:, lo] * (1.0 - frac) + audio[:, hi] * frac
+    return kp, np.ascontiguousarray(apply_warp(np.asarray(logmel, np.float32).T, at).T)
 
 
 def flip_keypoints(keypoints: np.ndarray, mirror: np.ndarray = DANCE_MIRROR) -> np.ndarray:
