@@ -185,3 +185,19 @@ def test_pool_frames_centres_on_every_stride() -> None:
     assert pool_frames(values, 2, 5).flatten().tolist() == [0.5, 2.0, 4.0, 6.0, 7.5]  # windows j*2-1 .. j*2+1
     assert pool_frames(values, 1, 9).flatten().tolist() == values.flatten().tolist()
     assert pool_frames(values, 4, 4).shape == (1, 1, 4)  # ceil(9 / 4) = 3 windows, padded to the level's 4
+
+
+@pytest.mark.parametrize("correlation", ["local", "pooled", "both"])
+def test_finest_affinity_is_read_once_and_inference_matches_training_mode(correlation: str) -> None:
+    """The finest level's pooled lookup is its local correlation: "both" reads it once (2r+1 channels), and a
+    "local" model, which builds the all-pairs affinity only when asked for it, predicts the same either way."""
+    torch.manual_seed(0)
+    net = AlignNet(correlation=correlation, corr_radius=3).eval()
+    width = 7 * (2 if correlation == "both" else 1)
+    assert [h.body[0].in_channels for h in net.heads] == [7 + 2] + [width + 2] * 3
+    video, audio = torch.randn(2, 76, 97), torch.randn(2, 128, 300)
+    with torch.no_grad():
+        plain = net(video, audio)
+        with_levels = net(video, audio, return_levels=True)
+    assert isinstance(with_levels, AlignNetOutput) and with_levels.affinity is not None
+    assert torch.allclose(plain, with_levels.correspondence, atol=1e-5)

@@ -32,11 +32,13 @@ Affinity (`correlation`): "local" is the paper's, each level's own features
 correlated around the warped position; "pooled" is RAFT's correlation
 pyramid in 1D, the all-pairs affinity of the finest features averaged over
 2, 4, 8 audio frames for the coarser levels and looked up around the
-estimate; "both" (default) gives the heads the two side by side. The pooled
+estimate; "both" (default) gives the heads the two side by side (at the finest
+level the two are one and the same, the local correlation, read once). The pooled
 kind lets the coarse levels, which must find the large shifts and stretches,
 match with features of a short receptive field instead of features that see
 the whole clip and memorise the training songs. In training mode the finest
-all-pairs affinity is also returned, for the matching loss
+all-pairs affinity is also returned, for the matching loss (a "local" model
+builds it only then)
 (`alignnet.losses.matching_loss`).
 """
 
@@ -173,9 +175,9 @@ class AlignNet(nn.Module):
         self.audio_pyramid = FeaturePyramid(
             cfg.audio_stem_channels, channels, cfg.audio_strides[:levels], depths, first_kernel=3
         )
-        n_corr = (2 * cfg.corr_radius + 1) * (2 if cfg.correlation == "both" else 1)
         self.heads = nn.ModuleList(
-            CorrespondenceHead((2 * c if cfg.head_sees_features else 0) + n_corr + 2, cfg.head_hidden) for c in channels
+            CorrespondenceHead((2 * c if cfg.head_sees_features else 0) + self._n_affinity(level) + 2, cfg.head_hidden)
+            for level, c in enumerate(channels)
         )
         self.context = ContextNetwork(self.heads[0].hidden_channels + 1, cfg.context_channels, cfg.context_dilations)
         if cfg.match_prior:
@@ -210,7 +212,12 @@ class AlignNet(nn.Module):
         video_feats = self.video_pyramid(video)  # finest first
         audio_feats = self.audio_pyramid(audio)
 
-        pyramid = CorrelationPyramid(video_feats[0], audio_feats[0], self.config.audio_strides[1 : len(video_feats)])
+        want_affinity = return_levels if return_levels is not None else self.training
+        pyramid = (  # the all-pairs affinity: for the pooled lookups, and in training for the matching loss
+            CorrelationPyramid(video_feats[0], audio_feats[0], self.config.audio_strides[1 : len(video_feats)])
+            if self.config.correlation != "local" or want_affinity
+            else None
+        )
         levels: list[torch.Tensor] = []
         d: torch.Tensor | None = None
         for level in reversed(range(len(video_feats))):
@@ -238,25 +245,45 @@ class AlignNet(nn.Module):
             levels.append(d)
         assert d is not None
         correspondence = upsample(d, n, self.video_strides[0])
-        if return_levels if return_levels is not None else self.training:
+        if want_affinity:
+            assert pyramid is not None
             return AlignNetOutput(correspondence, levels[::-1], self.level_strides, pyramid.affinity)
         return correspondence
 
+    def _n_affinity(self, level: int) -> int:
+        """Affinity channels the head of `level` reads: 2r+1 per kind; one kind at the finest level.
+
+        At the finest level the pooled lookup is the local correlation itself (the
+        pyramid's unpooled volume around the same coordinates), so it is read once.
+        """
+        kinds = 2 if self.config.correlation == "both" and level > 0 else 1
+        return kinds * (2 * self.config.corr_radius + 1)
+
     def _affinity(
-        self, level: int, video: torch.Tensor, audio: torch.Tensor, coords: torch.Tensor, pyramid: CorrelationPyramid
+        self,
+        level: int,
+        video: torch.Tensor,
+        audio: torch.Tensor,
+        coords: torch.Tensor,
+        pyramid: CorrelationPyramid | None,
     ) -> tuple[torch.Tensor, float]:
         """The affinity the level's head reads, (B, channels, n_l), and its displacement step in coordinate units.
 
         "local": this level's features around coords; "pooled": the pyramid's level
         looked up at every finest video frame around the upsampled coords, then
-        averaged back to this level's frames; "both": the two stacked.
+        averaged back to this level's frames; "both": the two stacked. At the
+        finest level every kind is the same local correlation, taken from the
+        pyramid where there is one.
         """
         radius, mode = self.config.corr_radius, self.config.correlation
         parts: list[torch.Tensor] = []
         step = frame_step(audio.shape[-1])
+        if level == 0 and pyramid is not None:
+            return pyramid.lookup(coords, 0, radius), pyramid.step(0)
         if mode in ("local", "both"):
             parts.append(local_correlation(video, audio, coords, radius))
         if mode in ("pooled", "both"):
+            assert pyramid is not None
             ratio = self.level_strides[level] // self.level_strides[0]  # finest frames per frame of this level
             n_fine = pyramid.affinity.shape[1]
             fine = upsample(coords, n_fine, ratio) if ratio > 1 else coords[..., :n_fine]
