@@ -21,24 +21,17 @@ VOXCELEB_SEGMENTS = "results/discover/voxceleb_segments.tsv"
 
 
 @functools.cache
-def _read_manifest(manifest_path, stamp):
-    """video_id -> url of a manifest; `stamp` (mtime, size) makes a rewritten manifest a new cache entry."""
+def _read_video_ids(manifest_path, stamp):
+    """A manifest's video ids, in its order; `stamp` (mtime, size) makes a rewritten manifest a new cache entry."""
     with open(manifest_path, newline="", encoding="utf-8") as fh:
-        return {
-            row["video_id"]: row["url"] for row in csv.DictReader(fh, delimiter="\t")
-        }
-
-
-def _manifest():
-    """The manifest's video_id -> url: a given manifest directly, else after discovery."""
-    path = config["manifest"] or checkpoints.discover.get().output.manifest
-    stat = os.stat(path)
-    return _read_manifest(path, (stat.st_mtime_ns, stat.st_size))
+        return tuple(row["video_id"] for row in csv.DictReader(fh, delimiter="\t"))
 
 
 def video_ids():
-    """Ids of the manifest, in its order."""
-    return tuple(_manifest())
+    """Ids of the manifest, in its order: a given manifest directly, else after discovery."""
+    path = config["manifest"] or checkpoints.discover.get().output.manifest
+    stat = os.stat(path)
+    return _read_video_ids(path, (stat.st_mtime_ns, stat.st_size))
 
 
 def per_video(pattern):
