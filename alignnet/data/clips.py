@@ -12,8 +12,9 @@ A clip directory holds
 Clips are whole: clip k covers normalised frames k * hop_frames + i for
 i < clip_frames and the audio samples of the same time span; a trailing part
 shorter than a clip is dropped. Given spans (VoxCeleb's speaking segments),
-clips are cut the same way inside each span and nowhere else. Clips are not cut into files: later stages
-read their span from video.mp4 / audio.wav with the helpers below.
+clips are cut the same way inside each span and nowhere else. Clips are not
+cut into files: later stages read their span from video.mp4 / audio.wav with
+the helpers below.
 """
 
 from __future__ import annotations
@@ -171,8 +172,13 @@ def read_clip_audio(clipdir: str | os.PathLike[str], clip_index: int) -> np.ndar
 
 
 def _describe(spans: Sequence[tuple[float, float]], most: int = 3) -> str:
+    """'0.00-4.20 s, 9.00-15.00 s and 2 more' for an error message; 'none' for no spans."""
+    if not spans:
+        return "none"
     shown = ", ".join(f"{a:.2f}-{b:.2f} s" for a, b in list(spans)[:most])
-    return shown + (f" and {len(spans) - most} more" if len(spans) > most else "") if spans else "none"
+    if len(spans) > most:
+        shown += f" and {len(spans) - most} more"
+    return shown
 
 
 def _remove_outputs(outdir: Path) -> None:
