@@ -177,6 +177,7 @@ def test_ablation_gathers_in_ladder_order(tmp_path: Path, capsys) -> None:
     assert table["accuracy"].tolist() == [30.0, 55.0, 80.0]
     assert table["paper_accuracy"].tolist() == [43.57, 67.49, 89.60]
     assert "| +motion inputs | 3.00 | 55.00 | 5 | 67.49 |" in (tmp_path / "out" / "ablation.md").read_text()
+    assert "paper accuracy, Dance50 (%)" in (tmp_path / "out" / "ablation.md").read_text()
     _fake_results(tmp_path / "runs" / "bogus", 1.0, 1.0)
     assert main(["ablation", str(tmp_path / "runs" / "bogus"), "--out", str(tmp_path / "out2")]) == 2
     assert "'bogus'" in capsys.readouterr().err
