@@ -41,7 +41,8 @@ class AlignNetAligner:
     @torch.no_grad()
     def coords(self, keypoints: np.ndarray, logmel: np.ndarray) -> np.ndarray:
         """(n,) predicted audio coordinates in [-1, 1] for one clip."""
-        video = torch.from_numpy(motion_features(keypoints, self.model.config.motion_inputs))[None]
+        config = self.model.config
+        video = torch.from_numpy(motion_features(keypoints, config.motion_inputs, config.input_scaling))[None]
         audio = torch.from_numpy(np.asarray(logmel, np.float32))[None]
         out = self.model(video.to(self.device), audio.to(self.device))
         return out[0].float().cpu().numpy().astype(np.float64)

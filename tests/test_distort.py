@@ -110,8 +110,29 @@ def test_motion_features_layout_and_scale() -> None:
     assert np.all(feats[19 + 4] >= 0) and np.all(feats[7] < 0)  # vel_y of kp 4, vel_x of kp 7
     assert np.allclose(feats[38 + 19 + 4, 2:-2], feats[38 + 19 + 4, 2])  # constant acc_y
     assert np.allclose(feats[0], 0) and np.allclose(feats[38 + 7, 2:-2], 0, atol=1e-4)
-    raw = motion_features(keypoints, motion=False)
-    assert raw[19 + 4].min() == -1 and raw[19 + 4].max() == 1 and np.all(raw[38:] == 0)
+    raw = motion_features(keypoints, motion=False)  # one scale for the body: the largest |coordinate| is 1
+    assert raw[19 + 4].max() == pytest.approx(1.0) and raw[19 + 4].min() == pytest.approx(100 / 2623)
+    assert raw[7].min() == pytest.approx(-145 / 2623) and np.all(raw[38:] == 0)
+    per_keypoint = motion_features(keypoints, motion=False, scaling="per_keypoint")
+    assert per_keypoint[19 + 4].min() == -1 and per_keypoint[7].max() == 1 and per_keypoint[7].min() == -1
+
+
+def test_body_scaling_keeps_relative_motion_where_per_keypoint_scaling_stretches_noise() -> None:
+    """A swinging wrist and a hip that only jitters by a pixel: with one scale for the body the hip's
+    velocity stays small; min-max scaled per keypoint, its noise fills the same range as the wrist."""
+    rng = np.random.default_rng(0)
+    t = np.arange(60, dtype=np.float32)
+    keypoints = np.zeros((60, 19, 2), np.float32)
+    keypoints[:, 4] = np.stack([80 * np.sin(t / 4), 80 * np.cos(t / 4)], axis=1)  # wrist
+    keypoints[:, 9] = rng.normal(0, 0.5, (60, 2))  # hip: detector jitter only
+    body = motion_features(keypoints)
+    per_keypoint = motion_features(keypoints, scaling="per_keypoint")
+    hip_vel = [9, 19 + 9]
+    assert np.abs(body[hip_vel]).max() < 0.1 and np.abs(body[[4, 19 + 4]]).max() == pytest.approx(1.0, abs=0.05)
+    assert np.abs(per_keypoint[hip_vel]).max() > 0.5
+    assert np.allclose(body, motion_features(keypoints * 3.7), atol=1e-6)  # any body size, distance to the camera
+    with pytest.raises(ValueError, match="scaling 'bogus'"):
+        motion_features(keypoints, scaling="bogus")
 
 
 def test_sample_generator_truth_follows_the_warp() -> None:

@@ -101,3 +101,24 @@ def test_max_minutes_stops_cleanly(data_dir, tmp_path) -> None:
 def test_bad_data_dir_is_named(tmp_path, capsys) -> None:
     assert main(["train", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "o"), "--device", "cpu"]) == 2
     assert "meta.json" in capsys.readouterr().err
+
+
+def test_input_scaling_is_trained_saved_and_used_by_the_aligner(data_dir, tmp_path) -> None:
+    from alignnet.aligners import AlignNetAligner
+    from alignnet.checkpoint import load_model
+    from alignnet.distort import motion_features
+
+    out = tmp_path / "per_keypoint"
+    argv = ["train", "--data", str(data_dir), "--out", str(out), "--epochs", "1", "--batch-size", "4",
+            "--steps-per-epoch", "1", "--device", "cpu", "--per-keypoint-scaling"]  # fmt: skip
+    assert main(argv) == 0
+    model, _ = load_model(out / "best")
+    assert model.config.input_scaling == "per_keypoint"
+    split = PackedSplit.load(data_dir, "val")
+    keypoints, logmel = np.asarray(split.keypoints[0], np.float32), np.asarray(split.logmel[0], np.float32)
+    coords = AlignNetAligner(model).coords(keypoints, logmel)
+    for scaling, same in (("per_keypoint", True), ("body", False)):
+        video = torch.from_numpy(motion_features(keypoints, scaling=scaling))[None]
+        with torch.no_grad():
+            direct = model.eval()(video, torch.from_numpy(logmel)[None])[0].numpy()
+        assert np.allclose(coords, direct, atol=1e-6) == same, scaling

@@ -6,8 +6,9 @@ flips), +feature pyramid, +motion inputs, +SpecAugment, +temporal attention,
 +keypoint attention; "all" is the full model with every augmentation (the
 `alignnet train` defaults), which adds the horizontal flips. One rung past
 the paper's ladder, "paper_affinity", is "all" as the paper designed it:
-each level's local correlation alone, the paper's loss (no matching term)
-and no tempo changes, which measures what this implementation's additions bring.
+each level's local correlation alone, the paper's loss (no matching term),
+no tempo changes and the authors' per-keypoint input scaling, which measures
+what this implementation's departures bring.
 """
 
 from __future__ import annotations
@@ -52,9 +53,9 @@ def _ladder() -> tuple[Variant, ...]:
     rungs.append(
         Variant(
             "paper_affinity",
-            "all, the paper's affinity, loss and augmentation",
+            "all, the paper's affinity, loss, augmentation and input scaling",
             math.nan,
-            ("--correlation", "local", "--matching-weight", "0", "--no-tempo-change"),
+            ("--correlation", "local", "--matching-weight", "0", "--no-tempo-change", "--per-keypoint-scaling"),
         )
     )
     return tuple(rungs)

@@ -52,6 +52,7 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
+from alignnet.distort import INPUT_SCALINGS
 from alignnet.keypoints import DANCE_MIRROR
 from alignnet.models.correlation import (
     CorrelationPyramid,
@@ -100,6 +101,8 @@ class AlignNetConfig:
     head_sees_features: bool = False  # heads also read the video and warped audio features (not just the affinity)
     pyramid: bool = True
     motion_inputs: bool = True
+    # keypoint scaling of the inputs (alignnet.distort.motion_features): "body" or the authors' "per_keypoint"
+    input_scaling: str = "body"
     temporal_attention: bool = True
     keypoint_attention: bool = True
 
@@ -110,6 +113,8 @@ class AlignNetConfig:
             raise ValueError("channels, video_strides, audio_strides and pyramid_depths need one entry per level")
         if self.coarse_init not in ("soft_argmax", "diagonal"):
             raise ValueError(f"coarse_init {self.coarse_init!r}: choose soft_argmax or diagonal")
+        if self.input_scaling not in INPUT_SCALINGS:
+            raise ValueError(f"input_scaling {self.input_scaling!r}: choose one of {', '.join(INPUT_SCALINGS)}")
         if self.correlation not in CORRELATIONS:
             raise ValueError(f"correlation {self.correlation!r}: choose one of {', '.join(CORRELATIONS)}")
 

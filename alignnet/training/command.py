@@ -68,6 +68,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model = parser.add_argument_group("model (ablations and variants)")
     model.add_argument("--no-pyramid", action="store_true", help="single level instead of 4")
     model.add_argument("--raw-positions", action="store_true", help="positions instead of velocity/acceleration")
+    model.add_argument(
+        "--per-keypoint-scaling",
+        action="store_true",
+        help="min-max scale every keypoint's x and y to [-1, 1] over the clip before velocities (the authors' "
+        "input) instead of one scale for the whole body",
+    )
     model.add_argument("--no-temporal-attention", action="store_true")
     model.add_argument(
         "--coarse-init", choices=("diagonal", "soft_argmax"), default=AlignNetConfig.coarse_init,
@@ -129,6 +135,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         audio_stem_stride=audio_stem_stride(meta),
         pyramid=not args.no_pyramid,
         motion_inputs=not args.raw_positions,
+        input_scaling="per_keypoint" if args.per_keypoint_scaling else "body",
         temporal_attention=not args.no_temporal_attention,
         keypoint_attention=not args.no_keypoint_attention,
         coarse_init=args.coarse_init,
@@ -138,6 +145,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         warp=WarpConfig(min_span=args.min_span, max_deviation=args.max_deviation),
         augment=AugmentConfig(),
         motion=model.motion_inputs,
+        scaling=model.input_scaling,
         mirror=mirror,
         flip=not args.no_flip,
         spec_augment=not args.no_spec_augment,

@@ -160,7 +160,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
     if cfg.threads is not None:
         torch.set_num_threads(cfg.threads)
 
-    samples = dataclasses.replace(cfg.samples, motion=cfg.model.motion_inputs)
+    samples = dataclasses.replace(cfg.samples, motion=cfg.model.motion_inputs, scaling=cfg.model.input_scaling)
     samples_per_epoch = cfg.steps_per_epoch * cfg.batch_size if cfg.steps_per_epoch else None
     data = load_training_data(cfg.data, cfg.out, samples, cfg.seed, samples_per_epoch)
     train_set, val_set = data.train, data.val
