@@ -217,10 +217,10 @@ class AlignNet(nn.Module):
         video_feats = self.video_pyramid(video)  # finest first
         audio_feats = self.audio_pyramid(audio)
 
-        want_affinity = return_levels if return_levels is not None else self.training
+        with_levels = return_levels if return_levels is not None else self.training
         pyramid = (  # the all-pairs affinity: for the pooled lookups, and in training for the matching loss
             CorrelationPyramid(video_feats[0], audio_feats[0], self.config.audio_strides[1 : len(video_feats)])
-            if self.config.correlation != "local" or want_affinity
+            if self.config.correlation != "local" or with_levels
             else None
         )
         levels: list[torch.Tensor] = []
@@ -250,7 +250,7 @@ class AlignNet(nn.Module):
             levels.append(d)
         assert d is not None
         correspondence = upsample(d, n, self.video_strides[0])
-        if want_affinity:
+        if with_levels:
             assert pyramid is not None
             return AlignNetOutput(correspondence, levels[::-1], self.level_strides, pyramid.affinity)
         return correspondence
