@@ -186,7 +186,7 @@ def scale_body(keypoints: np.ndarray) -> np.ndarray:
     point that barely moves (a hip, relative to the mid-hip) stays small
     instead of being stretched, with its detector noise, to the full range.
     """
-    return _unit_max(np.asarray(keypoints, np.float32)).astype(np.float32)
+    return _unit_max(np.asarray(keypoints, np.float32))
 
 
 def motion_features(keypoints: np.ndarray, motion: bool = True, scaling: str = "body") -> np.ndarray:

@@ -144,8 +144,6 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     samples = SampleGenerator(
         warp=WarpConfig(min_span=args.min_span, max_deviation=args.max_deviation),
         augment=AugmentConfig(),
-        motion=model.motion_inputs,
-        scaling=model.input_scaling,
         mirror=mirror,
         flip=not args.no_flip,
         spec_augment=not args.no_spec_augment,

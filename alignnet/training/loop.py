@@ -48,7 +48,7 @@ class TrainConfig(RunSettings):
 
     resume: bool = False
     model: AlignNetConfig = field(default_factory=AlignNetConfig)
-    samples: SampleGenerator = field(default_factory=SampleGenerator)
+    samples: SampleGenerator = field(default_factory=SampleGenerator)  # its motion and scaling follow `model`
     lambdas: tuple[float, ...] = DEFAULT_LAMBDAS
     mu: float = 1.0
     matching: float = 0.1  # weight of the matching loss (`alignnet.losses.matching_loss`); 0 = the paper's loss
