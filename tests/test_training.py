@@ -16,6 +16,7 @@ from alignnet.distort import SampleGenerator
 from alignnet.losses import alignment_loss
 from alignnet.models import AlignNet
 from alignnet.training.data import DistortedDataset, PackedSplit
+from alignnet.training.schedule import RunPlan, lr_factor
 from tests.synthetic_split import make_synthetic_split
 
 
@@ -86,6 +87,29 @@ def test_cli_trains_saves_and_resumes(data_dir, tmp_path) -> None:
     assert json.loads((out / "last.json").read_text())["epoch"] == 2
 
     assert main([*args, "--epochs", "4", "--resume", "--no-pyramid"]) == 2  # other model options
+
+
+def test_learning_rate_schedule_follows_steps_or_time_budget() -> None:
+    assert [lr_factor("cosine", p) for p in (0.0, 0.5, 1.0)] == pytest.approx([1.0, 0.5, 0.0])
+    assert lr_factor("cosine", -0.5) == 1.0 and lr_factor("cosine", 1.5) == pytest.approx(0.0)
+    assert lr_factor("constant", 0.7) == 1.0
+    with pytest.raises(ValueError, match="linear"):
+        lr_factor("linear", 0.5)
+    steps_only = RunPlan(total_steps=10)
+    assert steps_only.progress(5) == 0.5 and steps_only.time_share(1e6) == 0.0 and steps_only.progress(30) == 1.0
+    timed = RunPlan(total_steps=10, budget_seconds=100.0)
+    assert timed.progress(2, timed.time_share(50.0)) == 0.5  # the budget is further along than the steps
+    assert timed.progress(8, timed.time_share(50.0)) == 0.8
+
+
+@pytest.mark.parametrize(("schedule", "final_lr"), [("constant", 0.01), ("cosine", 0.0)])
+def test_cli_sets_the_learning_rate_of_its_schedule(data_dir, tmp_path, schedule, final_lr) -> None:
+    out = tmp_path / schedule
+    argv = ["train", "--data", str(data_dir), "--out", str(out), "--epochs", "2", "--batch-size", "4",
+            "--steps-per-epoch", "2", "--device", "cpu", "--lr", "0.01", "--lr-schedule", schedule]  # fmt: skip
+    assert main(argv) == 0
+    groups = json.loads((out / "last.json").read_text())["optimizer"]["param_groups"]
+    assert groups[0]["lr"] == pytest.approx(final_lr, abs=1e-12)
 
 
 def test_max_minutes_stops_cleanly(data_dir, tmp_path) -> None:

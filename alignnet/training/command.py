@@ -42,6 +42,7 @@ from alignnet.errors import UserInputError
 from alignnet.models.alignnet import CORRELATIONS, AlignNetConfig
 from alignnet.training.data import keypoint_layout, read_data_meta
 from alignnet.training.loop import TrainConfig, train
+from alignnet.training.schedule import LR_SCHEDULES
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output directory (checkpoints, logs)")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=32, help="global batch (over all torchrun processes)")
-    parser.add_argument("--lr", type=float, default=3e-4, help="Adam learning rate")
+    parser.add_argument("--lr", type=float, default=3e-4, help="Adam learning rate (the peak, with --lr-schedule cosine)")
+    parser.add_argument(
+        "--lr-schedule", choices=LR_SCHEDULES, default=TrainConfig.lr_schedule,
+        help="cosine: decay the learning rate from --lr to 0 over the run (its epochs x steps, or --max-minutes"
+        " if that ends it first); constant: --lr throughout (the paper's)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
@@ -123,6 +129,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             raise UserInputError(f"--{name.replace('_', '-')} {getattr(args, name)}: out of range")
     if args.threads is not None and args.threads < 1:
         raise UserInputError(f"--threads {args.threads}: must be at least 1")
+    if args.lr <= 0:
+        raise UserInputError(f"--lr {args.lr}: must be > 0")
     if args.matching_weight < 0:
         raise UserInputError(f"--matching-weight {args.matching_weight}: must be >= 0")
     if not 0 < args.min_span <= 1:
@@ -153,7 +161,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         seed=args.seed, device=args.device, workers=args.workers, steps_per_epoch=args.steps_per_epoch or None,
         threads=args.threads, max_minutes=args.max_minutes,
-        resume=args.resume, model=model, samples=samples, matching=args.matching_weight,
+        resume=args.resume, model=model, samples=samples, matching=args.matching_weight, lr_schedule=args.lr_schedule,
     )  # fmt: skip
 
 

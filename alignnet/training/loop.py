@@ -36,6 +36,7 @@ from alignnet.models.alignnet import AlignNet, AlignNetConfig, AlignNetOutput
 from alignnet.training import distributed
 from alignnet.training.data import load_training_data
 from alignnet.training.run_settings import RunSettings
+from alignnet.training.schedule import RunPlan, lr_factor
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class TrainConfig(RunSettings):
     lambdas: tuple[float, ...] = DEFAULT_LAMBDAS
     mu: float = 1.0
     matching: float = 0.1  # weight of the matching loss (`alignnet.losses.matching_loss`); 0 = the paper's loss
+    lr_schedule: str = "cosine"  # `alignnet.training.schedule`: cosine decay from `lr` to 0, or "constant" (paper)
 
 
 def _autocast(device: torch.device) -> torch.autocast:
@@ -79,6 +81,11 @@ def evaluate(
         "val_afe": afe(pred, true),
         "val_itu_accuracy": itu_accuracy(pred, true, timebase.fps),
     }
+
+
+def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -196,6 +203,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
         )  # fmt: skip
     stopped_early = False
     epoch = start_epoch - 1
+    plan: RunPlan | None = None  # made with the first epoch's loader, which knows the steps per epoch
+    steps_done = 0
     for epoch in range(start_epoch, cfg.epochs):
         epoch_start = time.monotonic()
         train_set.set_epoch(epoch)
@@ -204,6 +213,10 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
             drop_last=ctx.enabled or len(train_set) > cfg.batch_size,
         )  # fmt: skip
         loader = DataLoader(train_set, batch_size=batch_size, sampler=sampler, num_workers=cfg.workers)
+        if plan is None:  # a resumed run picks the schedule up at its first new epoch
+            plan = RunPlan(cfg.epochs * len(loader), cfg.max_minutes * 60 if cfg.max_minutes else None)
+            steps_done = start_epoch * len(loader)
+            _set_lr(optimizer, cfg.lr * lr_factor(cfg.lr_schedule, plan.progress(steps_done)))
         model.train()
         total, steps = 0.0, 0
         progress = tqdm(
@@ -217,10 +230,16 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            step_loss, stop = ctx.reduce_step(float(loss.detach()), time.monotonic() > deadline)
-            total, steps = total + step_loss, steps + 1
+            now = time.monotonic()
+            step_loss, stop, time_share = ctx.reduce_step(
+                float(loss.detach()), now > deadline, plan.time_share(now - started)
+            )
+            total, steps, steps_done = total + step_loss, steps + 1, steps_done + 1
+            lr = cfg.lr * lr_factor(cfg.lr_schedule, plan.progress(steps_done, time_share))
+            _set_lr(optimizer, lr)
             if writer is not None:
                 writer.add_scalar("train/loss_step", step_loss, epoch * len(loader) + steps)
+                writer.add_scalar("train/lr", lr, epoch * len(loader) + steps)
             if stop:  # the same decision on every process
                 stopped_early = True
                 break
