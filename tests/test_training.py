@@ -13,9 +13,10 @@ from torch.utils.data import DataLoader
 from alignnet.cli import main
 from alignnet.correspondence import Timebase
 from alignnet.distort import SampleGenerator
+from alignnet.errors import UserInputError
 from alignnet.losses import alignment_loss
 from alignnet.models import AlignNet
-from alignnet.training.data import DistortedDataset, PackedSplit
+from alignnet.training.data import DistortedDataset, PackedSplit, load_training_data
 from alignnet.training.schedule import RunPlan, lr_factor
 from tests.synthetic_split import make_synthetic_split
 
@@ -110,6 +111,23 @@ def test_cli_sets_the_learning_rate_of_its_schedule(data_dir, tmp_path, schedule
     assert main(argv) == 0
     groups = json.loads((out / "last.json").read_text())["optimizer"]["param_groups"]
     assert groups[0]["lr"] == pytest.approx(final_lr, abs=1e-12)
+
+
+def test_validation_takes_the_saved_warp_then_more_from_fixed_seeds(data_dir, tmp_path) -> None:
+    n = len(PackedSplit.load(data_dir, "val"))
+    one = load_training_data(data_dir, tmp_path, SampleGenerator(), seed=0).val
+    three = load_training_data(data_dir, tmp_path, SampleGenerator(), seed=5, val_warps_per_clip=3).val
+    assert len(one) == n and len(three) == 3 * n
+    assert np.array_equal(three.clips, np.tile(np.arange(n), 3))
+    assert np.array_equal(three.positions[:n], one.positions)  # the saved warps come first
+    assert not np.allclose(three.positions[n : 2 * n], one.positions)  # then new ones
+    again = load_training_data(data_dir, tmp_path / "other", SampleGenerator(), seed=9, val_warps_per_clip=3).val
+    assert np.array_equal(again.positions, three.positions)  # the same in every run
+    item = three[n + 1]  # clip 1 under its second warp
+    assert np.allclose(item["source"].numpy(), three.positions[n + 1])
+    assert torch.equal(item["audio"], one[1]["audio"]) and not torch.equal(item["video"], one[1]["video"])
+    with pytest.raises(UserInputError, match="--val-warps-per-clip 0"):
+        load_training_data(data_dir, tmp_path, SampleGenerator(), seed=0, val_warps_per_clip=0)
 
 
 def test_max_minutes_stops_cleanly(data_dir, tmp_path) -> None:

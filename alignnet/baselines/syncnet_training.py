@@ -178,7 +178,7 @@ def train_syncnet(cfg: SyncNetTrainConfig) -> dict[str, Any]:
 
     samples = dataclasses.replace(cfg.samples, motion=True)
     samples_per_epoch = cfg.steps_per_epoch * cfg.batch_size if cfg.steps_per_epoch else None
-    data = load_training_data(cfg.data, cfg.out, samples, cfg.seed, samples_per_epoch)
+    data = load_training_data(cfg.data, cfg.out, samples, cfg.seed, samples_per_epoch, cfg.val_warps_per_clip)
     train_set, val_set = data.train, data.val
     val_loader = DataLoader(val_set, batch_size=cfg.batch_size, num_workers=cfg.workers)
 
@@ -186,7 +186,7 @@ def train_syncnet(cfg: SyncNetTrainConfig) -> dict[str, Any]:
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     shifts = torch.Generator().manual_seed(cfg.seed)
     extra = {CONFIG_KEY: cfg.model.to_dict(), "seed": cfg.seed, "margin": cfg.margin}
-    log.info("training SyncNet on %s: %d train samples / %d val clips per epoch", device, len(train_set), len(val_set))
+    log.info("training SyncNet on %s: %d train / %d val samples per epoch", device, len(train_set), len(val_set))
     rows: list[dict[str, Any]] = []
     best: dict[str, float] = {"val_loss": math.inf}
     stopped_early = False

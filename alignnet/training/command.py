@@ -3,7 +3,9 @@
 Reads DIR/{train,val}_keypoints.npy, DIR/{train,val}_logmel.npy, DIR/{train,val}_index.tsv
 and DIR/meta.json. Every training sample gets a fresh random monotonic time warp,
 a horizontal flip and SpecAugment masks; validation uses fixed warps
-(DIR/val_warps.npz if present, else OUT/val_warps.npz, written once).
+(DIR/val_warps.npz if present, else OUT/val_warps.npz, written once; with
+--val-warps-per-clip K, K - 1 more per clip from fixed seeds). The learning rate
+falls from --lr to 0 by a cosine over the run (--lr-schedule constant: fixed).
 
 The model follows the data: meta.json's n_keypoints and mirror (19 body points,
 or the lips task's 20 mouth points) set the keypoint inputs, the tied mirror
@@ -42,6 +44,7 @@ from alignnet.errors import UserInputError
 from alignnet.models.alignnet import CORRELATIONS, AlignNetConfig
 from alignnet.training.data import keypoint_layout, read_data_meta
 from alignnet.training.loop import TrainConfig, train
+from alignnet.training.run_settings import add_val_warps_argument
 from alignnet.training.schedule import LR_SCHEDULES
 
 log = logging.getLogger(__name__)
@@ -52,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output directory (checkpoints, logs)")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=32, help="global batch (over all torchrun processes)")
-    parser.add_argument("--lr", type=float, default=3e-4, help="Adam learning rate (the peak, with --lr-schedule cosine)")
+    parser.add_argument("--lr", type=float, default=3e-4, help="Adam learning rate (the peak, when cosine)")
     parser.add_argument(
         "--lr-schedule", choices=LR_SCHEDULES, default=TrainConfig.lr_schedule,
         help="cosine: decay the learning rate from --lr to 0 over the run (its epochs x steps, or --max-minutes"
@@ -71,6 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--max-minutes", type=float, default=None, help="stop cleanly after this much time")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.*")
+    add_val_warps_argument(parser)
     model = parser.add_argument_group("model (ablations and variants)")
     model.add_argument("--no-pyramid", action="store_true", help="single level instead of 4")
     model.add_argument("--raw-positions", action="store_true", help="positions instead of velocity/acceleration")
@@ -160,7 +164,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(
         data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         seed=args.seed, device=args.device, workers=args.workers, steps_per_epoch=args.steps_per_epoch or None,
-        threads=args.threads, max_minutes=args.max_minutes,
+        threads=args.threads, max_minutes=args.max_minutes, val_warps_per_clip=args.val_warps_per_clip,
         resume=args.resume, model=model, samples=samples, matching=args.matching_weight, lr_schedule=args.lr_schedule,
     )  # fmt: skip
 

@@ -137,20 +137,35 @@ class DistortedDataset(Dataset):
 
 
 class FixedDataset(Dataset):
-    """Saved distortions (positions (n_clips, n_out)), no flip or masks: validation and test."""
+    """Saved distortions, no flip or masks: validation and test.
+
+    positions (n_samples, n_out): sample i is clip clips[i] under warp positions[i];
+    clips=None: one warp per clip, sample i is clip i.
+    """
 
     def __init__(
-        self, split: PackedSplit, timebase: Timebase, generator: SampleGenerator, positions: np.ndarray
+        self,
+        split: PackedSplit,
+        timebase: Timebase,
+        generator: SampleGenerator,
+        positions: np.ndarray,
+        clips: np.ndarray | None = None,
     ) -> None:
-        if len(positions) != len(split):
-            raise ValueError(f"{len(positions)} saved warps for {len(split)} clips of split {split.name!r}")
-        self.split, self.timebase, self.generator, self.positions = split, timebase, generator, positions
+        if clips is None:
+            if len(positions) != len(split):
+                raise ValueError(f"{len(positions)} saved warps for {len(split)} clips of split {split.name!r}")
+            clips = np.arange(len(split))
+        elif len(clips) != len(positions) or not np.all((clips >= 0) & (clips < len(split))):
+            raise ValueError(f"{len(positions)} warps for clip indices {clips!r} of split {split.name!r}")
+        self.split, self.timebase, self.generator = split, timebase, generator
+        self.positions, self.clips = positions, np.asarray(clips, np.int64)
 
     def __len__(self) -> int:
-        return len(self.split)
+        return len(self.positions)
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        sample = self.generator.fixed(self.split.keypoints[index], self.split.logmel[index], self.positions[index])
+        clip = int(self.clips[index])
+        sample = self.generator.fixed(self.split.keypoints[clip], self.split.logmel[clip], self.positions[index])
         return _to_item(sample, self.timebase)
 
 
@@ -173,6 +188,24 @@ def validation_warps(data_dir: Path, out: Path, split: PackedSplit, generator: S
     return positions
 
 
+def validation_samples(
+    saved: np.ndarray, split: PackedSplit, generator: SampleGenerator, per_clip: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Warps (n_clips * per_clip, n_out) and their clip indices: the saved warp of every clip, then per_clip - 1
+    more per clip drawn from seeds VAL_WARP_SEED + 1, + 2, ... (the same in every run).
+
+    A small val split gives a noisy score with one warp per clip (the choice of the best epoch with it);
+    several warps per clip steady it at a proportional cost in validation time.
+    """
+    if per_clip < 1:
+        raise UserInputError(f"--val-warps-per-clip {per_clip}: must be at least 1")
+    n_src, n_out = split.keypoints.shape[1], saved.shape[1]
+    extra = [
+        make_fixed_warps(split.clip_ids, n_out, n_src, VAL_WARP_SEED + k, generator.warp) for k in range(1, per_clip)
+    ]
+    return np.concatenate([saved, *extra]), np.tile(np.arange(len(split)), per_clip)
+
+
 @dataclass
 class TrainingData:
     """What every trainer reads: the dataset's meta, fresh distortions of train, saved ones of val."""
@@ -183,15 +216,22 @@ class TrainingData:
 
 
 def load_training_data(
-    data_dir: Path, out: Path, generator: SampleGenerator, seed: int, samples_per_epoch: int | None = None
+    data_dir: Path,
+    out: Path,
+    generator: SampleGenerator,
+    seed: int,
+    samples_per_epoch: int | None = None,
+    val_warps_per_clip: int = 1,
 ) -> TrainingData:
-    """Load DATA's train and val splits for a trainer writing to OUT (see `validation_warps`)."""
+    """Load DATA's train and val splits for a trainer writing to OUT (see `validation_warps`, `validation_samples`)."""
     meta = read_data_meta(data_dir)
     train, val = PackedSplit.load(data_dir, "train"), PackedSplit.load(data_dir, "val")
     if len(train) == 0 or len(val) == 0:
         raise UserInputError(f"{data_dir}: the train and val splits need at least one clip each")
+    saved = validation_warps(data_dir, out, val, generator)
+    positions, clips = validation_samples(saved, val, generator, val_warps_per_clip)
     return TrainingData(
         meta,
         DistortedDataset(train, timebase_of(meta, train), generator, seed, samples_per_epoch),
-        FixedDataset(val, timebase_of(meta, val), generator, validation_warps(data_dir, out, val, generator)),
+        FixedDataset(val, timebase_of(meta, val), generator, positions, clips),
     )

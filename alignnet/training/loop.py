@@ -169,7 +169,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
 
     samples = dataclasses.replace(cfg.samples, motion=cfg.model.motion_inputs, scaling=cfg.model.input_scaling)
     samples_per_epoch = cfg.steps_per_epoch * cfg.batch_size if cfg.steps_per_epoch else None
-    data = load_training_data(cfg.data, cfg.out, samples, cfg.seed, samples_per_epoch)
+    data = load_training_data(cfg.data, cfg.out, samples, cfg.seed, samples_per_epoch, cfg.val_warps_per_clip)
     train_set, val_set = data.train, data.val
     preprocessing = _preprocessing(cfg.data)  # read once, written into every checkpoint
     if ctx.enabled and len(train_set) < cfg.batch_size:
@@ -198,7 +198,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
     n_params = sum(p.numel() for p in module.parameters())
     if ctx.is_main:
         log.info(
-            "training on %s x %d: %d train / %d val clips, %d parameters",
+            "training on %s x %d: %d train / %d val samples per epoch, %d parameters",
             device, ctx.world_size, len(train_set), len(val_set), n_params,
         )  # fmt: skip
     stopped_early = False

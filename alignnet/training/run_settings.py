@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,3 +22,13 @@ class RunSettings:
     steps_per_epoch: int | None = None  # optimiser steps per epoch; None = one pass over the train clips
     threads: int | None = None  # torch CPU threads; None = torch's default
     max_minutes: float | None = None
+    val_warps_per_clip: int = 1  # validation samples per val clip (`alignnet.training.data.validation_samples`)
+
+
+def add_val_warps_argument(parser: argparse.ArgumentParser) -> None:
+    """Every trainer's --val-warps-per-clip (RunSettings.val_warps_per_clip)."""
+    parser.add_argument(
+        "--val-warps-per-clip", type=int, default=RunSettings.val_warps_per_clip,
+        help="validate every val clip under this many fixed warps (its saved one, then more from fixed seeds):"
+        " a steadier score, and choice of the best epoch, on a small val split",
+    )  # fmt: skip
