@@ -137,10 +137,10 @@ class DistortedDataset(Dataset):
 
 
 class FixedDataset(Dataset):
-    """Saved distortions, no flip or masks: validation and test.
+    """Saved distortions, no flip or masks: validation.
 
-    positions (n_samples, n_out): sample i is clip clips[i] under warp positions[i];
-    clips=None: one warp per clip, sample i is clip i.
+    positions (n_samples, n_out) and clips (n_samples,): sample i is clip clips[i] under warp positions[i]
+    (`validation_samples` makes both).
     """
 
     def __init__(
@@ -149,13 +149,9 @@ class FixedDataset(Dataset):
         timebase: Timebase,
         generator: SampleGenerator,
         positions: np.ndarray,
-        clips: np.ndarray | None = None,
+        clips: np.ndarray,
     ) -> None:
-        if clips is None:
-            if len(positions) != len(split):
-                raise ValueError(f"{len(positions)} saved warps for {len(split)} clips of split {split.name!r}")
-            clips = np.arange(len(split))
-        elif len(clips) != len(positions) or not np.all((clips >= 0) & (clips < len(split))):
+        if len(clips) != len(positions) or not np.all((clips >= 0) & (clips < len(split))):
             raise ValueError(f"{len(positions)} warps for clip indices {clips!r} of split {split.name!r}")
         self.split, self.timebase, self.generator = split, timebase, generator
         self.positions, self.clips = positions, np.asarray(clips, np.int64)

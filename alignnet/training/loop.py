@@ -34,7 +34,7 @@ from alignnet.losses import DEFAULT_LAMBDAS, alignment_loss
 from alignnet.metrics import afe, itu_accuracy
 from alignnet.models.alignnet import AlignNet, AlignNetConfig, AlignNetOutput
 from alignnet.training import distributed
-from alignnet.training.data import load_training_data
+from alignnet.training.data import DistortedDataset, load_training_data
 from alignnet.training.run_settings import RunSettings
 from alignnet.training.schedule import RunPlan, lr_factor
 
@@ -83,9 +83,23 @@ def evaluate(
     }
 
 
-def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+def _set_lr(optimizer: torch.optim.Optimizer, cfg: TrainConfig, progress: float) -> float:
+    """Set (and return) the learning rate of `cfg.lr_schedule` at `progress` of the run."""
+    lr = cfg.lr * lr_factor(cfg.lr_schedule, progress)
     for group in optimizer.param_groups:
         group["lr"] = lr
+    return lr
+
+
+def _epoch_loader(
+    train_set: DistortedDataset, cfg: TrainConfig, ctx: distributed.Distributed, batch_size: int, epoch: int
+) -> DataLoader:
+    """This process's share of the epoch's global batches (call train_set.set_epoch(epoch) before iterating)."""
+    sampler = distributed.GlobalBatchSampler(
+        len(train_set), cfg.batch_size, cfg.seed * 100_003 + epoch, ctx.rank, ctx.world_size,
+        drop_last=ctx.enabled or len(train_set) > cfg.batch_size,
+    )  # fmt: skip
+    return DataLoader(train_set, batch_size=batch_size, sampler=sampler, num_workers=cfg.workers)
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -203,20 +217,14 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
         )  # fmt: skip
     stopped_early = False
     epoch = start_epoch - 1
-    plan: RunPlan | None = None  # made with the first epoch's loader, which knows the steps per epoch
-    steps_done = 0
+    steps_per_epoch = len(_epoch_loader(train_set, cfg, ctx, batch_size, start_epoch))
+    plan = RunPlan(cfg.epochs * steps_per_epoch, cfg.max_minutes * 60 if cfg.max_minutes else None)
+    steps_done = start_epoch * steps_per_epoch  # a resumed run picks the schedule up where it stopped
+    _set_lr(optimizer, cfg, plan.progress(steps_done))
     for epoch in range(start_epoch, cfg.epochs):
         epoch_start = time.monotonic()
         train_set.set_epoch(epoch)
-        sampler = distributed.GlobalBatchSampler(
-            len(train_set), cfg.batch_size, cfg.seed * 100_003 + epoch, ctx.rank, ctx.world_size,
-            drop_last=ctx.enabled or len(train_set) > cfg.batch_size,
-        )  # fmt: skip
-        loader = DataLoader(train_set, batch_size=batch_size, sampler=sampler, num_workers=cfg.workers)
-        if plan is None:  # a resumed run picks the schedule up at its first new epoch
-            plan = RunPlan(cfg.epochs * len(loader), cfg.max_minutes * 60 if cfg.max_minutes else None)
-            steps_done = start_epoch * len(loader)
-            _set_lr(optimizer, cfg.lr * lr_factor(cfg.lr_schedule, plan.progress(steps_done)))
+        loader = _epoch_loader(train_set, cfg, ctx, batch_size, epoch)
         model.train()
         total, steps = 0.0, 0
         progress = tqdm(
@@ -235,8 +243,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
                 float(loss.detach()), now > deadline, plan.time_share(now - started)
             )
             total, steps, steps_done = total + step_loss, steps + 1, steps_done + 1
-            lr = cfg.lr * lr_factor(cfg.lr_schedule, plan.progress(steps_done, time_share))
-            _set_lr(optimizer, lr)
+            lr = _set_lr(optimizer, cfg, plan.progress(steps_done, time_share))
             if writer is not None:
                 writer.add_scalar("train/loss_step", step_loss, epoch * len(loader) + steps)
                 writer.add_scalar("train/lr", lr, epoch * len(loader) + steps)
