@@ -1,4 +1,4 @@
-"""Online sample generation: random monotonic time warps, flips, SpecAugment, motion features.
+"""Online sample generation: random monotonic time warps, flips, SpecAugment, tempo and timbre changes, motion features.
 
 A time warp maps output (distorted) video frame i = 0 .. n_out-1 to a source
 position p(i), a float frame index of the undistorted clip (0 .. n_src-1):
@@ -50,6 +50,13 @@ class AugmentConfig:
     time_mask_width: tuple[int, int] = (5, 20)
     tempo_probability: float = 0.5  # chance of a tempo change (`change_tempo`) before the warp
     min_tempo_share: float = 0.75  # the slowest: the clip's middle 75 % stretched to its length (tempo x0.75)
+    # Timbre changes (`change_timbre`), in units of the normalised log-mel (train std 1 per bin):
+    timbre_probability: float = 0.8
+    max_bin_shift: int = 4  # the spectrum moved up or down by up to this many mel bins
+    eq_std: float = 0.25  # std of each of the EQ curve's three cosine components
+    contrast_range: float = 0.2  # the log-mel scaled by a factor in 1 +- this
+    level_std: float = 0.2  # std of an offset of the whole log-mel
+    cross_clip_probability: float = 0.5  # chance of a window across a clip and the next (`straddling_window`)
 
 
 def local_warp(rng: np.random.Generator, n_anchors: int, amplitude: float, max_deviation: float) -> np.ndarray:
@@ -112,6 +119,53 @@ def change_tempo(
     kp = apply_warp(keypoints, start + share * np.arange(n, dtype=np.float64))
     at = np.clip(start * audio_per_video + share * np.arange(m, dtype=np.float64), 0.0, m - 1)
     return kp, np.ascontiguousarray(apply_warp(np.asarray(logmel, np.float32).T, at).T)
+
+
+def straddling_window(
+    rng: np.random.Generator,
+    first: tuple[np.ndarray, np.ndarray],
+    second: tuple[np.ndarray, np.ndarray],
+    audio_per_video: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A clip-long window from a random time inside clip `first` into clip `second`, which follows it in the video.
+
+    first, second: (keypoints (n, K, 2), logmel (n_bins, m)) of two back-to-back
+    clips. The window's audio starts at a random whole log-mel frame a of the
+    first clip; its video at the same time, a / audio_per_video video frames
+    in (keypoints linearly interpolated). Returns the first clip's shapes. A
+    clip holds m = floor(n * audio_per_video) log-mel frames, so the second
+    clip's audio sits less than one log-mel frame (12 ms) early against its
+    video: well inside a video frame. More distinct windows of each song than
+    its fixed clips give.
+    """
+    (kp_a, mel_a), (kp_b, mel_b) = first, second
+    n, m = kp_a.shape[0], mel_a.shape[1]
+    a = int(rng.integers(1, m))
+    keypoints = np.concatenate([kp_a, kp_b]).astype(np.float32)
+    video = apply_warp(keypoints, np.minimum(a / audio_per_video + np.arange(n), len(keypoints) - 1))
+    audio = np.concatenate([mel_a, mel_b], axis=1)[:, a : a + m]
+    return video, np.ascontiguousarray(audio, dtype=np.float32)
+
+
+def change_timbre(rng: np.random.Generator, logmel: np.ndarray, config: AugmentConfig = AugmentConfig()) -> np.ndarray:
+    """The same music as another mix or recording might sound: a new (n_bins, m) float32 normalised log-mel.
+
+    The spectrum moves up or down by up to `max_bin_shift` mel bins (the edge
+    bins repeated), a smooth random EQ curve (three cosines over the bins) is
+    added, the contrast is scaled and the level offset. Every frame gets the
+    same change, so the timing, and with it the alignment, stays as it was:
+    the model has to find the music's onsets and accents, not recognise the
+    train songs' instruments.
+    """
+    out = np.asarray(logmel, np.float32)
+    n_bins = out.shape[0]
+    shift = int(rng.integers(-config.max_bin_shift, config.max_bin_shift + 1))
+    out = out[np.clip(np.arange(n_bins) - shift, 0, n_bins - 1)]
+    bins = np.linspace(0.0, 1.0, n_bins)
+    eq = sum(rng.normal(0.0, config.eq_std) * np.cos(np.pi * f * bins + rng.uniform(0, 2 * np.pi)) for f in (0.5, 1, 2))
+    contrast = rng.uniform(1.0 - config.contrast_range, 1.0 + config.contrast_range)
+    level = rng.normal(0.0, config.level_std)
+    return (out * contrast + eq[:, None] + level).astype(np.float32)
 
 
 def flip_keypoints(keypoints: np.ndarray, mirror: np.ndarray = DANCE_MIRROR) -> np.ndarray:
@@ -242,6 +296,8 @@ class SampleGenerator:
     mirror: tuple[int, ...] = tuple(DANCE_MIRROR.tolist())
     flip: bool = True
     spec_augment: bool = True
+    timbre: bool = False  # timbre changes of the log-mel (`change_timbre`)
+    cross_clip: bool = False  # windows across a clip and the next one of its video (`straddling_window`)
     audio_per_video: float | None = None  # audio frames per video frame; None: no tempo changes
 
     def __call__(self, rng: np.random.Generator, keypoints: np.ndarray, logmel: np.ndarray) -> Sample:
@@ -256,6 +312,8 @@ class SampleGenerator:
         if self.flip and rng.random() < self.augment.flip_probability:
             kp = flip_keypoints(kp, np.asarray(self.mirror))
         audio = np.asarray(logmel, np.float32)
+        if self.timbre and rng.random() < self.augment.timbre_probability:
+            audio = change_timbre(rng, audio, self.augment)
         if self.spec_augment:
             audio = apply_masks(audio, draw_masks(rng, audio.shape[0], audio.shape[1], self.augment))
         return Sample(motion_features(kp, self.motion, self.scaling), audio, positions)

@@ -60,6 +60,7 @@ def make_synthetic_split(
             {
                 "clip_id": [f"{split}{i:03d}" for i in range(count)],
                 "video_id": [f"v{split}{i // 2}" for i in range(count)],
+                "start_frame": [(i % 2) * n_frames for i in range(count)],  # two back-to-back clips per video
             }
         ).to_csv(out / f"{split}_index.tsv", sep="\t", index=False)
     (out / "meta.json").write_text(json.dumps({"fps": fps, "sample_rate": sample_rate, "hop_length": hop_length}))

@@ -13,11 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
 from alignnet.data.filters import agreement
+from alignnet.training.data import following_clips
 from tests.corpus_fixtures import free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -79,6 +81,10 @@ def test_splits_are_video_disjoint(demo_run):
     used = splits[splits["split"] != "unused"]
     assert used.groupby("video_id")["split"].nunique().max() == 1
     assert set(used["split"]) == {"train", "val", "test"}
+    train = pd.read_csv(demo_run / "results/dataset/splits/train_index.tsv", sep="\t")
+    frames = np.load(demo_run / "results/dataset/splits/train_keypoints.npy", mmap_mode="r").shape[1]
+    assert (train["start_frame"] == train["clip_index"] * frames).all()  # the demo's clips are cut back to back
+    assert (following_clips(train, frames) >= 0).any()  # so training has windows across clips
 
 
 def test_rerun_has_nothing_to_do(demo_run):

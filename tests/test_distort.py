@@ -15,6 +15,7 @@ from alignnet.distort import (
     apply_masks,
     apply_warp,
     change_tempo,
+    change_timbre,
     draw_masks,
     flip_keypoints,
     load_fixed_warps,
@@ -23,6 +24,7 @@ from alignnet.distort import (
     motion_features,
     random_warp,
     save_fixed_warps,
+    straddling_window,
 )
 from alignnet.errors import UserInputError
 from alignnet.keypoints import DANCE_MIRROR
@@ -178,6 +180,53 @@ def test_tempo_change_identity_at_full_share_and_in_the_generator() -> None:
     plain = SampleGenerator(augment=always, flip=False, spec_augment=False)  # no audio_per_video: no tempo change
     assert not np.allclose(changed(np.random.default_rng(2), keypoints, logmel).audio, logmel)
     assert np.array_equal(plain(np.random.default_rng(2), keypoints, logmel).audio, logmel)
+
+
+@given(seed=seeds, max_shift=st.integers(0, 8))
+def test_timbre_change_is_one_change_for_every_frame(seed: int, max_shift: int) -> None:
+    """Shift, EQ, contrast and level act on the spectrum alone: frame-to-frame changes keep their timing."""
+    logmel = np.random.default_rng(seed).normal(size=(32, 50)).astype(np.float32)
+    config = AugmentConfig(max_bin_shift=max_shift)
+    out = change_timbre(np.random.default_rng(seed + 1), logmel, config)
+    assert out.shape == logmel.shape and out.dtype == np.float32
+    changes = np.diff(out, axis=1)  # contrast * the shifted input's changes: the EQ and level cancel
+    fits = []
+    for shift in range(-max_shift, max_shift + 1):
+        shifted = np.diff(logmel[np.clip(np.arange(32) - shift, 0, 31)], axis=1)
+        contrast = float(np.sum(changes * shifted) / np.sum(shifted * shifted))
+        fits.append((np.abs(changes - contrast * shifted).max(), contrast))
+    error, contrast = min(fits)
+    assert error < 1e-4 and 1 - config.contrast_range - 1e-6 <= contrast <= 1 + config.contrast_range + 1e-6
+
+
+def test_timbre_change_off_and_none_are_identity() -> None:
+    rng = np.random.default_rng(0)
+    logmel = rng.normal(size=(16, 40)).astype(np.float32)
+    none = AugmentConfig(max_bin_shift=0, eq_std=0.0, contrast_range=0.0, level_std=0.0)
+    assert np.allclose(change_timbre(rng, logmel, none), logmel)
+    keypoints = rng.normal(size=(20, 19, 2)).astype(np.float32)
+    always = AugmentConfig(timbre_probability=1.0)
+    on = SampleGenerator(augment=always, flip=False, spec_augment=False, timbre=True)
+    off = SampleGenerator(augment=always, flip=False, spec_augment=False)  # timbre off unless asked for
+    assert not np.allclose(on(np.random.default_rng(1), keypoints, logmel).audio, logmel)
+    assert np.array_equal(off(np.random.default_rng(1), keypoints, logmel).audio, logmel)
+
+
+@given(seed=seeds, n=st.integers(2, 200), ratio=st.floats(1.0, 4.0))
+def test_straddling_window_keeps_music_and_dance_in_sync(seed: int, n: int, ratio: float) -> None:
+    """Two back-to-back clips whose streams hold their own time: the window's video and audio agree on it."""
+    fps, m = 30.0, int(np.floor(n * ratio))
+    clock = np.arange(2 * n) / fps
+    keypoints = np.repeat(clock[:, None, None], 2, axis=2).repeat(3, axis=1)  # x = y = time
+    audio_clock = np.concatenate([np.arange(m), n * ratio + np.arange(m)]) / (fps * ratio)  # each clip's own start
+    logmel = np.tile(audio_clock, (4, 1))
+    first, second = (keypoints[:n], logmel[:, :m]), (keypoints[n:], logmel[:, m:])
+    kp, audio = straddling_window(np.random.default_rng(seed), first, second, ratio)
+    assert kp.shape == (n, 3, 2) and audio.shape == (4, m) and audio.dtype == np.float32
+    start = audio[0, 0]
+    assert 0 < start < n / fps  # starts inside the first clip
+    assert np.allclose(kp[:, 0, 0], np.minimum(start + np.arange(n) / fps, clock[-1]), atol=1e-5)
+    assert np.all(np.abs(audio[0] - (start + np.arange(m) / (fps * ratio))) < 1 / (fps * ratio) + 1e-5)
 
 
 def test_fixed_warps_round_trip(tmp_path) -> None:

@@ -154,7 +154,8 @@ def test_ladder_adds_one_part_per_step() -> None:
     assert variant_flags("all") == [] and "--no-flip" in variant_flags("base")
     assert len(variant_flags("base")) == 6
     assert variant_flags("paper_affinity") == [
-        "--correlation", "local", "--matching-weight", "0", "--no-tempo-change", "--per-keypoint-scaling"
+        "--correlation", "local", "--matching-weight", "0", "--no-tempo-change", "--no-timbre-change",
+        "--no-cross-clip", "--per-keypoint-scaling",
     ]  # fmt: skip
     for before, after in itertools.pairwise(LADDER[:-1]):
         assert set(after.train_flags) < set(before.train_flags)
@@ -201,7 +202,7 @@ def test_workflow_plans_evaluation_and_ablation(tmp_path: Path) -> None:
     full = next(line for line in result.stdout.splitlines() if "--out results/ablation/all " in line)
     assert "--no-" not in full and "--raw-positions" not in full
     paper = next(line for line in result.stdout.splitlines() if "--out results/ablation/paper_affinity " in line)
-    assert "--correlation local --matching-weight 0 --no-tempo-change --per-keypoint-scaling" in paper
+    assert " ".join(variant_flags("paper_affinity")) in paper
     assert "--syncnet results/train/syncnet/best" in result.stdout and "--onset-floor" in result.stdout
 
 

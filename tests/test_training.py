@@ -6,17 +6,23 @@ import csv
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch.utils.data import DataLoader
 
 from alignnet.cli import main
 from alignnet.correspondence import Timebase
-from alignnet.distort import SampleGenerator
+from alignnet.distort import AugmentConfig, SampleGenerator
 from alignnet.errors import UserInputError
 from alignnet.losses import alignment_loss
 from alignnet.models import AlignNet
-from alignnet.training.data import DistortedDataset, PackedSplit, load_training_data
+from alignnet.training.data import (
+    DistortedDataset,
+    PackedSplit,
+    following_clips,
+    load_training_data,
+)
 from alignnet.training.schedule import RunPlan, lr_factor
 from tests.synthetic_split import make_synthetic_split
 
@@ -164,3 +170,27 @@ def test_input_scaling_is_trained_saved_and_used_by_the_aligner(data_dir, tmp_pa
         with torch.no_grad():
             direct = model.eval()(video, torch.from_numpy(logmel)[None])[0].numpy()
         assert np.allclose(coords, direct, atol=1e-6) == same, scaling
+
+
+def test_following_clips_are_back_to_back_in_one_video():
+    index = pd.DataFrame({"video_id": ["a", "b", "a", "a", "b"], "start_frame": ["180", "0", "0", "540", "180"]})
+    assert following_clips(index, 180).tolist() == [-1, 4, 0, -1, -1]  # a: 0 -> 180, then a gap to 540
+    assert following_clips(index.drop(columns="start_frame"), 180).tolist() == [-1] * 5
+
+
+def test_a_clip_followed_in_its_video_gives_windows_across_both(tmp_path):
+    data_dir = make_synthetic_split(tmp_path / "data", {"train": 4, "val": 2})
+    split = PackedSplit.load(data_dir, "train")
+    assert split.follows.tolist() == [1, -1, 3, -1]
+    timebase = Timebase.from_meta(30, 44100, 512, split.logmel.shape[-1])
+    always = AugmentConfig(cross_clip_probability=1.0)
+    crossing = DistortedDataset(split, timebase, SampleGenerator(augment=always, flip=False, spec_augment=False,
+                                                                 cross_clip=True), 0)  # fmt: skip
+    plain = DistortedDataset(split, timebase, SampleGenerator(augment=always, flip=False, spec_augment=False), 0)
+    audio, m = crossing[0]["audio"].numpy(), split.logmel.shape[-1]
+    both = np.concatenate([split.logmel[0], split.logmel[1]], axis=1).astype(np.float32)
+    starts = [a for a in range(1, m) if np.array_equal(audio, both[:, a : a + m])]
+    assert len(starts) == 1  # from inside clip 0 into clip 1
+    assert np.array_equal(plain[0]["audio"].numpy(), split.logmel[0].astype(np.float32))
+    for key in ("video", "audio", "target"):  # clip 1 has no follower: the same sample either way
+        assert torch.equal(crossing[1][key], plain[1][key])

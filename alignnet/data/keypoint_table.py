@@ -232,6 +232,13 @@ def keypoint_dataset(source: str | os.PathLike[str] | Sequence[str | os.PathLike
     return ds.dataset(_files(source), schema=table_schema(read_layout(source)), format="parquet")
 
 
+def read_clip_starts(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> dict[str, int]:
+    """clip_id -> start_frame (the clip's first frame in its normalised video); source as `read_clip_keypoints`."""
+    table = keypoint_dataset(source).to_table(columns=["clip_id", "start_frame"])
+    frame = table.to_pandas().drop_duplicates("clip_id")
+    return dict(zip(frame["clip_id"].astype(str), frame["start_frame"].astype(int), strict=True))
+
+
 def read_clip_keypoints(
     source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
 ) -> dict[str, np.ndarray]:

@@ -4,7 +4,7 @@ Output directory (what `alignnet train` reads):
     splits.tsv                 clip_id, video_id, split (every kept clip; "unused" beyond the targets)
     {split}_keypoints.npy      float32 (n, frames, K, 2) cleaned, centred pixels (K = 19 dance, 20 lips)
     {split}_logmel.npy         float16 (n, n_mels, m) log-mel normalised with train statistics
-    {split}_index.tsv          clip_id, video_id, clip_index: row i of both arrays
+    {split}_index.tsv          clip_id, video_id, clip_index, start_frame (in the video): row i of both arrays
     {val,test}_warps.npz       the fixed, seeded time warps every method is evaluated on
     logmel_stats.npz           per-bin mean and std of the train split
     meta.json                  fps, sample_rate, hop_length, sizes, counts, and the keypoint layout:
@@ -26,6 +26,7 @@ from alignnet.atomic import atomic_output
 from alignnet.data.keypoint_table import (
     KeypointLayout,
     read_clip_keypoints,
+    read_clip_starts,
     read_layout,
 )
 from alignnet.data.logmel import load_logmel_file, logmel_statistics, pack_split
@@ -80,6 +81,8 @@ def pack_dataset(
         raise ValueError(f"no kept clips in {len(keypoint_files)} keypoint files: nothing to split")
     npz_paths = {Path(p).stem: Path(p) for p in logmel_files}
     clips = _clip_frame(sorted(keypoints))
+    starts = read_clip_starts(list(keypoint_files))
+    clips["start_frame"] = [starts[c] for c in clips["clip_id"]]
     splits = assign_splits(clips[["video_id", "clip_id"]], sizes, seed).merge(clips, on=["clip_id", "video_id"])
     with atomic_output(out / "splits.tsv") as tmp:
         splits[["clip_id", "video_id", "split"]].to_csv(tmp, sep="\t", index=False)
@@ -97,7 +100,7 @@ def pack_dataset(
             np.save(tmp, np.stack([keypoints[c] for c in part["clip_id"]]).astype(np.float32)
                     if len(part) else np.zeros((0, 0, len(layout.names), 2), np.float32))  # fmt: skip
         with atomic_output(out / f"{name}_index.tsv") as tmp:
-            part[["clip_id", "video_id", "clip_index"]].to_csv(tmp, sep="\t", index=False)
+            part[["clip_id", "video_id", "clip_index", "start_frame"]].to_csv(tmp, sep="\t", index=False)
         if name != "train" and len(part):
             ids = part["clip_id"].tolist()
             frames = keypoints[ids[0]].shape[0]

@@ -7,8 +7,9 @@ flips), +feature pyramid, +motion inputs, +SpecAugment, +temporal attention,
 `alignnet train` defaults), which adds the horizontal flips. One rung past
 the paper's ladder, "paper_affinity", is "all" as the paper designed it:
 each level's local correlation alone, the paper's loss (no matching term),
-no tempo changes and the authors' per-keypoint input scaling, which measures
-what this implementation's departures bring.
+no tempo or timbre changes, no cross-clip windows and the authors'
+per-keypoint input scaling, which measures what this implementation's
+departures bring.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def _ladder() -> tuple[Variant, ...]:
             "paper_affinity",
             "all, the paper's affinity, loss, augmentation and input scaling",
             math.nan,
-            ("--correlation", "local", "--matching-weight", "0", "--no-tempo-change", "--per-keypoint-scaling"),
+            ("--correlation", "local", "--matching-weight", "0", "--no-tempo-change", "--no-timbre-change",
+             "--no-cross-clip", "--per-keypoint-scaling"),  # fmt: skip
         )
     )
     return tuple(rungs)

@@ -1,8 +1,11 @@
 """Train AlignNet on a packed dataset (the `split` stage's output).
 
 Reads DIR/{train,val}_keypoints.npy, DIR/{train,val}_logmel.npy, DIR/{train,val}_index.tsv
-and DIR/meta.json. Every training sample gets a fresh random monotonic time warp,
-a horizontal flip and SpecAugment masks; validation uses fixed warps
+and DIR/meta.json. Every training sample gets a fresh random monotonic time warp
+and, each at random, a horizontal flip, SpecAugment masks, a tempo change of
+music and dance together and a timbre change of the music; with start_frame in
+the index, a clip may give a window across it and the next clip of its video
+instead of itself (see the augmentation options). Validation uses fixed warps
 (DIR/val_warps.npz if present, else OUT/val_warps.npz, written once; with
 --val-warps-per-clip K, K - 1 more per clip from fixed seeds). The learning rate
 falls from --lr to 0 by a cosine over the run (--lr-schedule constant: fixed).
@@ -108,6 +111,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="no tempo changes (by default half the samples slow music and dance down together, to 75-100 %%)",
     )  # fmt: skip
     aug.add_argument(
+        "--no-timbre-change", action="store_true",
+        help="no timbre changes (by default 80 %% of the samples get their log-mel moved by up to 4 mel bins,"
+        " re-equalised and re-levelled, so the model learns the music's timing rather than the train songs' sound)",
+    )  # fmt: skip
+    aug.add_argument(
+        "--no-cross-clip", action="store_true",
+        help="no cross-clip windows (by default half the samples of a clip followed by another of its video are a"
+        " window from a random time in the clip into the next, instead of the clip itself)",
+    )  # fmt: skip
+    aug.add_argument(
         "--min-span", type=float, default=WarpConfig.min_span, help="smallest share of the source a warp covers"
     )
     aug.add_argument("--max-deviation", type=float, default=WarpConfig.max_deviation, help="bound on the local warp")
@@ -159,6 +172,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         mirror=mirror,
         flip=not args.no_flip,
         spec_augment=not args.no_spec_augment,
+        timbre=not args.no_timbre_change,
+        cross_clip=not args.no_cross_clip,
         audio_per_video=None if args.no_tempo_change else audio_frames_per_video_frame(meta),
     )
     return TrainConfig(

@@ -3,7 +3,8 @@
 Data contract of a packed dataset directory DIR:
     DIR/{split}_keypoints.npy  float32 (n_clips, frames, 19, 2) body-centred pixel coordinates
     DIR/{split}_logmel.npy     float16 (n_clips, 128, m) normalised log-mel
-    DIR/{split}_index.tsv      clip_id, video_id, ... (one row per clip, same order)
+    DIR/{split}_index.tsv      clip_id, video_id, ... (one row per clip, same order); with start_frame,
+                               back-to-back clips of a video are known (cross-clip training windows)
     DIR/meta.json              fps, sample_rate, hop_length
 """
 
@@ -27,6 +28,7 @@ from alignnet.distort import (
     load_fixed_warps,
     make_fixed_warps,
     save_fixed_warps,
+    straddling_window,
 )
 from alignnet.errors import UserInputError
 from alignnet.keypoints import DANCE_KEYPOINTS, DANCE_MIRROR
@@ -54,14 +56,33 @@ def keypoint_layout(meta: Mapping[str, Any]) -> tuple[int, tuple[int, ...]]:
     return n, mirror
 
 
+def following_clips(index: pd.DataFrame, n_frames: int) -> np.ndarray:
+    """(rows,) row of the clip that starts where each row's clip ends, in the same video; -1 where none.
+
+    index: video_id and start_frame (first frame of the clip in its video) per
+    row; n_frames: frames per clip. Without a start_frame column, every row gets -1.
+    """
+    follows = np.full(len(index), -1, np.int64)
+    if "start_frame" not in index.columns:
+        return follows
+    row_at = {(v, int(f)): i for i, (v, f) in enumerate(zip(index["video_id"], index["start_frame"], strict=True))}
+    for i, (video, start) in enumerate(zip(index["video_id"], index["start_frame"], strict=True)):
+        follows[i] = row_at.get((video, int(start) + n_frames), -1)
+    return follows
+
+
 @dataclass
 class PackedSplit:
-    """One split, memory-mapped: keypoints (n, frames, K, 2), logmel (n, bins, m), clip ids."""
+    """One split, memory-mapped: keypoints (n, frames, K, 2), logmel (n, bins, m), clip ids.
+
+    follows (n,): row of the clip that continues clip i in its video, -1 where none (`following_clips`).
+    """
 
     name: str
     keypoints: np.ndarray
     logmel: np.ndarray
     clip_ids: list[str]
+    follows: np.ndarray
 
     @classmethod
     def load(cls, data_dir: str | Path, split: str) -> PackedSplit:
@@ -85,7 +106,8 @@ class PackedSplit:
                 f"{data_dir}: split {split!r} has keypoints {keypoints.shape} / logmel {logmel.shape}; "
                 "expected (n, frames, K, 2) and (n, bins, m)"
             )
-        return cls(split, keypoints, logmel, index["clip_id"].tolist())
+        follows = following_clips(index, keypoints.shape[1])
+        return cls(split, keypoints, logmel, index["clip_id"].tolist(), follows)
 
     def __len__(self) -> int:
         return len(self.clip_ids)
@@ -107,7 +129,9 @@ class DistortedDataset(Dataset):
     distorts clip i % n_clips, so a small split can still give long epochs,
     every sample with its own warp. The RNG depends only on (seed, epoch, index),
     so any number of DataLoader workers, and a resumed run, draw the same
-    samples. Call `set_epoch` before creating each epoch's DataLoader iterator
+    samples. With the generator's `cross_clip`, a clip followed by another of
+    its video gives, at `cross_clip_probability`, a window across the two
+    (`straddling_window`) instead of itself. Call `set_epoch` before creating each epoch's DataLoader iterator
     (workers copy the dataset then).
     """
 
@@ -132,8 +156,13 @@ class DistortedDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         rng = np.random.default_rng([self.seed, self.epoch, index])
         clip = index % len(self.split)
-        sample = self.generator(rng, self.split.keypoints[clip], self.split.logmel[clip])
-        return _to_item(sample, self.timebase)
+        keypoints, logmel = self.split.keypoints[clip], self.split.logmel[clip]
+        follower = int(self.split.follows[clip])
+        if self.generator.cross_clip and follower >= 0 and rng.random() < self.generator.augment.cross_clip_probability:
+            following = (self.split.keypoints[follower], self.split.logmel[follower])
+            ratio = self.timebase.audio_rate / self.timebase.fps
+            keypoints, logmel = straddling_window(rng, (keypoints, logmel), following, ratio)
+        return _to_item(self.generator(rng, keypoints, logmel), self.timebase)
 
 
 class FixedDataset(Dataset):
