@@ -133,10 +133,11 @@ def straddling_window(
     clips. The window's audio starts at a random whole log-mel frame a of the
     first clip; its video at the same time, a / audio_per_video video frames
     in (keypoints linearly interpolated). Returns the first clip's shapes. A
-    clip holds m = floor(n * audio_per_video) log-mel frames, so the second
-    clip's audio sits less than one log-mel frame (12 ms) early against its
-    video: well inside a video frame. More distinct windows of each song than
-    its fixed clips give.
+    clip holds a whole number m of log-mel frames, within one of
+    n * audio_per_video, so the second clip's audio sits less than one
+    log-mel frame (12 ms at 44.1 kHz / hop 512) off against its video: well
+    inside a video frame. More distinct windows of each song than its fixed
+    clips give.
     """
     (kp_a, mel_a), (kp_b, mel_b) = first, second
     n, m = kp_a.shape[0], mel_a.shape[1]
