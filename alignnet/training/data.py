@@ -62,13 +62,11 @@ def following_clips(index: pd.DataFrame, n_frames: int) -> np.ndarray:
     index: video_id and start_frame (first frame of the clip in its video) per
     row; n_frames: frames per clip. Without a start_frame column, every row gets -1.
     """
-    follows = np.full(len(index), -1, np.int64)
     if "start_frame" not in index.columns:
-        return follows
-    row_at = {(v, int(f)): i for i, (v, f) in enumerate(zip(index["video_id"], index["start_frame"], strict=True))}
-    for i, (video, start) in enumerate(zip(index["video_id"], index["start_frame"], strict=True)):
-        follows[i] = row_at.get((video, int(start) + n_frames), -1)
-    return follows
+        return np.full(len(index), -1, np.int64)
+    clips = list(zip(index["video_id"], index["start_frame"].astype(int), strict=True))
+    row_at = {clip: row for row, clip in enumerate(clips)}
+    return np.array([row_at.get((video, start + n_frames), -1) for video, start in clips], np.int64)
 
 
 @dataclass
@@ -131,8 +129,8 @@ class DistortedDataset(Dataset):
     so any number of DataLoader workers, and a resumed run, draw the same
     samples. With the generator's `cross_clip`, a clip followed by another of
     its video gives, at `cross_clip_probability`, a window across the two
-    (`straddling_window`) instead of itself. Call `set_epoch` before creating each epoch's DataLoader iterator
-    (workers copy the dataset then).
+    (`straddling_window`) instead of itself. Call `set_epoch` before creating
+    each epoch's DataLoader iterator (workers copy the dataset then).
     """
 
     def __init__(
