@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Debian packages of the single-node SLURM that tests/test_slurm.py starts.
 bash scripts/setup.sh slurm-wlm slurmdbd munge mariadb-server
-exec .venv/bin/python -m pytest "$@"
+# Two pytest workers (pytest-xdist), one test file each at a time: the slow end-to-end
+# suites run side by side. ALIGNNET_TEST_WORKERS=0 runs in one process (for -s, --pdb).
+exec .venv/bin/python -m pytest -n "${ALIGNNET_TEST_WORKERS:-2}" --dist loadfile "$@"
