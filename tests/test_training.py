@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import safetensors.torch
 import torch
 from torch.utils.data import DataLoader
 
@@ -17,6 +18,7 @@ from alignnet.distort import AugmentConfig, SampleGenerator
 from alignnet.errors import UserInputError
 from alignnet.losses import alignment_loss
 from alignnet.models import AlignNet
+from alignnet.training.averaging import WeightAverage
 from alignnet.training.data import (
     DistortedDataset,
     PackedSplit,
@@ -94,6 +96,50 @@ def test_cli_trains_saves_and_resumes(data_dir, tmp_path) -> None:
     assert json.loads((out / "last.json").read_text())["epoch"] == 2
 
     assert main([*args, "--epochs", "4", "--resume", "--no-pyramid"]) == 2  # other model options
+
+
+def test_weight_average_moves_by_one_minus_decay_and_round_trips(tmp_path) -> None:
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    start = {k: v.clone() for k, v in net.state_dict().items()}
+    average = WeightAverage(net, decay=0.5)
+    average.update(net)  # the first update copies
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(1.0)
+        net[1].running_mean.add_(2.0)
+    average.update(net)  # the second: the warm-up's decay 2 / 11 is below 0.5
+    moved = 1 - 2 / 11
+    got = average.module.state_dict()
+    for name in ("0.weight", "0.bias", "1.weight", "1.bias"):
+        torch.testing.assert_close(got[name], start[name] + moved)
+    torch.testing.assert_close(got["1.running_mean"], start["1.running_mean"] + 2 * moved)  # buffers too
+    for _ in range(20):  # from the 9th update on the decay is 0.5: each moves half the rest of the way
+        average.update(net)
+    torch.testing.assert_close(average.module.state_dict()["0.bias"], start["0.bias"] + 1, atol=1e-5, rtol=0)
+
+    with torch.no_grad():
+        net[0].bias.add_(1.0)  # now start + 2
+    average.save(tmp_path / "average", epoch=3)
+    restored = WeightAverage(torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2)), decay=0.5)
+    restored.load(tmp_path / "average")
+    restored.update(net)  # moves on from the saved average, with its saved count (decay 0.5, not the warm-up's)
+    torch.testing.assert_close(restored.module.state_dict()["0.bias"], start["0.bias"] + 1.5, atol=1e-5, rtol=0)
+    for decay in (0.0, 1.0):
+        with pytest.raises(ValueError, match="decay"):
+            WeightAverage(net, decay)
+
+
+def test_cli_keeps_the_weight_average_as_best_and_resumes_it(data_dir, tmp_path) -> None:
+    out = tmp_path / "run"
+    args = ["train", "--data", str(data_dir), "--out", str(out), "--batch-size", "4", "--device", "cpu",
+            "--steps-per-epoch", "3", "--average-decay", "0.5"]  # fmt: skip
+    assert main([*args, "--epochs", "1"]) == 0  # one epoch: it is the best
+    best, last, average = (safetensors.torch.load_file(out / f"{s}.safetensors") for s in ("best", "last", "average"))
+    assert all(torch.equal(best[k], average[k]) for k in best)
+    assert not all(torch.equal(best[k], last[k]) for k in best)  # last holds the trained weights
+    assert main([*args, "--epochs", "2", "--resume"]) == 0
+    assert json.loads((out / "average.json").read_text())["epoch"] == 1
+    assert main([*args, "--epochs", "2", "--average-decay", "1"]) == 2
 
 
 def test_learning_rate_schedule_follows_steps_or_time_budget() -> None:

@@ -17,8 +17,12 @@ set the audio stem's stride (the largest that keeps the audio at least as fine
 as the video at every pyramid level: 4 for 30 fps video with 44.1 kHz / hop
 512 audio, 1 for 25 fps video with 25 log-mel frames a second).
 
+Validation and the best checkpoint use an exponential moving average of the
+weights (--average-decay; 0: the trained weights themselves).
+
 Writes to OUT: best.safetensors + best.json (lowest validation AFE),
 last.safetensors + last.json + last.optim.safetensors (for --resume),
+average.safetensors + average.json (the weight average, for --resume),
 metrics.csv (one row per epoch), tb/ (TensorBoard events), val_warps.npz.
 
 Several GPUs: start one process per GPU with torchrun; they train one model with
@@ -103,6 +107,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="weight of the matching loss (cross-entropy of the finest all-pairs affinity against the true audio"
         " position; 0 = the paper's loss alone)",
     )  # fmt: skip
+    parser.add_argument(
+        "--average-decay", type=float, default=TrainConfig.average_decay,
+        help="validate, and keep as OUT/best, an exponential moving average of the weights with this decay per step"
+        " (0.999: about the last 1000 steps; 0 = the trained weights themselves)",
+    )  # fmt: skip
     aug = parser.add_argument_group("augmentation")
     aug.add_argument("--no-flip", action="store_true", help="no horizontal flips")
     aug.add_argument("--no-spec-augment", action="store_true", help="no SpecAugment masks")
@@ -150,6 +159,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         raise UserInputError(f"--lr {args.lr}: must be > 0")
     if args.matching_weight < 0:
         raise UserInputError(f"--matching-weight {args.matching_weight}: must be >= 0")
+    if not 0 <= args.average_decay < 1:
+        raise UserInputError(f"--average-decay {args.average_decay}: must be in [0, 1)")
     if not 0 < args.min_span <= 1:
         raise UserInputError(f"--min-span {args.min_span}: must be in (0, 1]")
     meta = read_data_meta(args.data)
@@ -181,6 +192,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         seed=args.seed, device=args.device, workers=args.workers, steps_per_epoch=args.steps_per_epoch or None,
         threads=args.threads, max_minutes=args.max_minutes, val_warps_per_clip=args.val_warps_per_clip,
         resume=args.resume, model=model, samples=samples, matching=args.matching_weight, lr_schedule=args.lr_schedule,
+        average_decay=args.average_decay,
     )  # fmt: skip
 
 

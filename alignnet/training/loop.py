@@ -34,6 +34,7 @@ from alignnet.losses import DEFAULT_LAMBDAS, alignment_loss
 from alignnet.metrics import afe, itu_accuracy
 from alignnet.models.alignnet import AlignNet, AlignNetConfig, AlignNetOutput
 from alignnet.training import distributed
+from alignnet.training.averaging import WeightAverage
 from alignnet.training.data import DistortedDataset, load_training_data
 from alignnet.training.run_settings import RunSettings
 from alignnet.training.schedule import RunPlan, lr_factor
@@ -54,6 +55,7 @@ class TrainConfig(RunSettings):
     mu: float = 1.0
     matching: float = 0.1  # weight of the matching loss (`alignnet.losses.matching_loss`); 0 = the paper's loss
     lr_schedule: str = "cosine"  # `alignnet.training.schedule`: cosine decay from `lr` to 0, or "constant" (paper)
+    average_decay: float = 0.999  # > 0: validate and keep as best a moving average of the weights (`averaging`)
 
 
 def _autocast(device: torch.device) -> torch.autocast:
@@ -119,6 +121,7 @@ def _read_csv(path: Path) -> list[dict[str, Any]]:
 def _save_epoch(
     cfg: TrainConfig,
     model: AlignNet,
+    scored: AlignNet,
     optimizer: torch.optim.Optimizer,
     writer: SummaryWriter,
     rows: list[dict[str, Any]],
@@ -131,17 +134,19 @@ def _save_epoch(
 ) -> float:
     """Log one epoch (TensorBoard, metrics.csv, log line) and write its checkpoints; returns the best AFE so far.
 
-    Both checkpoints record `preprocessing` (see `_preprocessing`) so that `alignnet align` needs no --dataset.
+    `scored` is the model validated (`model` itself, or its weight average): the best checkpoint holds it, the
+    last one `model` and the optimiser. Both checkpoints record `preprocessing` (see `_preprocessing`) so that
+    `alignnet align` needs no --dataset.
     """
     for key, value in metrics.items():
         writer.add_scalar(key.replace("_", "/", 1), value, epoch)
-    if model.keypoint_attention is not None:
-        for k, w in enumerate(model.keypoint_weights().tolist()):
+    if scored.keypoint_attention is not None:
+        for k, w in enumerate(scored.keypoint_weights().tolist()):
             writer.add_scalar(f"keypoint_attention/{k:02d}", w, epoch)
     rows.append({"epoch": epoch, **metrics, "seconds": round(time.monotonic() - epoch_start, 2), "steps": steps})
     if metrics["val_afe"] < best_afe:
         best_afe = metrics["val_afe"]
-        save_checkpoint(cfg.out / "best", model, epoch=epoch, metrics=metrics, extra={"preprocessing": preprocessing})
+        save_checkpoint(cfg.out / "best", scored, epoch=epoch, metrics=metrics, extra={"preprocessing": preprocessing})
     save_checkpoint(
         cfg.out / "last", model, epoch=epoch, metrics=metrics, optimizer=optimizer,
         extra={"best_afe": best_afe, "seed": cfg.seed, "preprocessing": preprocessing},
@@ -207,6 +212,9 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
             log.info("resuming from %s.json at epoch %d", last, start_epoch)
     model = distributed.wrap(module, ctx)  # DDP with synchronised BatchNorm under torchrun, else `module`
     module = unwrap(model)
+    average = WeightAverage(module, cfg.average_decay) if cfg.average_decay else None
+    if average is not None and cfg.resume and (cfg.out / "average.json").exists():
+        average.load(cfg.out / "average")  # else it starts again from the resumed weights
 
     writer = SummaryWriter(str(cfg.out / "tb")) if ctx.is_main else None
     n_params = sum(p.numel() for p in module.parameters())
@@ -238,6 +246,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if average is not None:
+                average.update(module)
             now = time.monotonic()
             step_loss, stop, time_share = ctx.reduce_step(
                 float(loss.detach()), now > deadline, plan.time_share(now - started)
@@ -251,11 +261,15 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
                 stopped_early = True
                 break
         if ctx.is_main:
-            val_metrics = evaluate(module, val_loader, val_set.timebase, device, cfg.mu)
+            scored = module if average is None else average.module
+            val_metrics = evaluate(scored, val_loader, val_set.timebase, device, cfg.mu)
             metrics = {"train_loss": total / max(steps, 1), **val_metrics}
+            if average is not None:
+                average.save(cfg.out / "average", epoch)
             best_afe = _save_epoch(
-                cfg, module, optimizer, writer, rows, epoch, metrics, steps, epoch_start, best_afe, preprocessing
-            )
+                cfg, module, scored, optimizer, writer, rows, epoch, metrics, steps, epoch_start, best_afe,
+                preprocessing,
+            )  # fmt: skip
         ctx.barrier()
         if stopped_early:
             if ctx.is_main:
