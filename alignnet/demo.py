@@ -3,12 +3,13 @@
 Generates the demo corpus once (regenerated when the `demo:` settings
 change): `alignnet synth` (dance) or, with `demo.generator: lips`,
 `alignnet lips-synth` (talking heads, config/lips-demo.yaml). Then serves it
-on loopback (`alignnet serve-corpus`), runs `snakemake --cores N --configfile
-CONFIG` with any extra arguments, and stops the server. The exit status is
-snakemake's.
+on loopback (`alignnet serve-corpus`), runs `snakemake --configfile CONFIG
+--cores N` with any extra arguments (options, target rules or files), and
+stops the server. The exit status is snakemake's.
 
 Examples:
   alignnet demo --cores 2 -- --forceall
+  alignnet demo -- split      # the data stages only, up to the packed splits
   alignnet demo --configfile config/lips-demo.yaml --cores 2
 """
 
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -120,14 +122,23 @@ def stop_server(server: subprocess.Popen) -> None:
             server.wait()
 
 
+def snakemake_command(configfile: Path, cores: int, snakemake_args: Sequence[str]) -> list[str]:
+    """The snakemake command line of the demo: its config, its cores, then the user's arguments (a "--" dropped).
+
+    --configfile takes several values, so it comes first: a target rule the
+    user names (`alignnet demo -- split`) must not be read as one more config file.
+    """
+    extra = [a for a in snakemake_args if a != "--"]
+    return ["snakemake", "--configfile", str(configfile), "--cores", str(cores), *extra]
+
+
 def run(args: argparse.Namespace) -> int:
     configfile = Path(args.configfile)
     settings = demo_settings(configfile)
     corpus = ensure_corpus(settings)
     server, url = start_server(corpus, int(settings["port"]), args.server_timeout)
     log.info("serving the demo corpus at %s", url)
-    extra = [a for a in args.snakemake_args if a != "--"]
-    cmd = ["snakemake", "--cores", str(args.cores), "--configfile", str(configfile), *extra]
+    cmd = snakemake_command(configfile, args.cores, args.snakemake_args)
     try:
         bindir = Path(sys.executable).parent
         env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from snakemake.cli import get_argument_parser
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
+
+from alignnet.demo import snakemake_command
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = str(REPO / "workflow/schemas/config.schema.yaml")
@@ -117,3 +120,16 @@ def test_schema_rejection_reaches_the_user(tmp_path):
     result = snakemake("-n", "--configfile", str(bad), cwd=tmp_path)
     assert result.returncode != 0
     assert "fps" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    "extra, targets, forcerun",
+    [(["--", "split"], {"split"}, set()), (["--", "evaluate", "--forcerun", "split"], {"evaluate"}, {"split"})],
+)
+def test_demo_passes_target_rules_to_snakemake(extra, targets, forcerun):
+    """`alignnet demo -- split`: snakemake's own parser sees split as a target, not as a second config file."""
+    command = snakemake_command(Path("config/demo.yaml"), 2, extra)
+    assert command[0] == "snakemake"
+    parsed = get_argument_parser().parse_args(command[1:])
+    assert parsed.configfile == [Path("config/demo.yaml")] and parsed.cores == 2
+    assert set(parsed.targets) == targets and set(parsed.forcerun or ()) == forcerun
