@@ -4,7 +4,7 @@ Generates the demo corpus once (regenerated when the `demo:` settings
 change): `alignnet synth` (dance) or, with `demo.generator: lips`,
 `alignnet lips-synth` (talking heads, config/lips-demo.yaml). Then serves it
 on loopback (`alignnet serve-corpus`), runs `snakemake --configfile CONFIG
---cores N` with any extra arguments (options, target rules or files), and
+--cores N --rerun-incomplete` with any extra arguments (options, target rules or files), and
 stops the server. The exit status is snakemake's.
 
 Examples:
@@ -127,9 +127,11 @@ def snakemake_command(configfile: Path, cores: int, snakemake_args: Sequence[str
 
     --configfile takes several values, so it comes first: a target rule the
     user names (`alignnet demo -- split`) must not be read as one more config file.
+    --rerun-incomplete makes a run after a hard stop (power loss, a killed
+    session) redo the jobs it left half-written instead of refusing to start.
     """
     extra = [a for a in snakemake_args if a != "--"]
-    return ["snakemake", "--configfile", str(configfile), "--cores", str(cores), *extra]
+    return ["snakemake", "--configfile", str(configfile), "--cores", str(cores), "--rerun-incomplete", *extra]
 
 
 def run(args: argparse.Namespace) -> int:

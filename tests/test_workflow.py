@@ -131,5 +131,5 @@ def test_demo_passes_target_rules_to_snakemake(extra, targets, forcerun):
     command = snakemake_command(Path("config/demo.yaml"), 2, extra)
     assert command[0] == "snakemake"
     parsed = get_argument_parser().parse_args(command[1:])
-    assert parsed.configfile == [Path("config/demo.yaml")] and parsed.cores == 2
+    assert parsed.configfile == [Path("config/demo.yaml")] and parsed.cores == 2 and parsed.rerun_incomplete
     assert set(parsed.targets) == targets and set(parsed.forcerun or ()) == forcerun
