@@ -86,16 +86,27 @@ def random_warp(rng: np.random.Generator, n_out: int, n_src: int, config: WarpCo
     return np.clip((offset + span * g) * (n_src - 1), 0.0, n_src - 1)
 
 
-def apply_warp(keypoints: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """A sequence (n_src, ...) sampled at float source positions (n_out,) -> (n_out, ...), linear.
+def apply_warp(values: np.ndarray, positions: np.ndarray, axis: int = 0) -> np.ndarray:
+    """A sequence sampled at float source positions (n_out,) along its time `axis`, linear; same dtype.
 
-    Keypoints (n_src, K, 2) in the pipeline; any per-frame shape works (e.g. log-mel columns).
+    Keypoints (n_src, K, 2) in the pipeline, log-mel (n_bins, m) with axis=1;
+    any shape works. Float inputs are interpolated in their own precision (at
+    least float32), others in float64. It runs for every training sample, so
+    it gathers along `axis` directly (no transposed copy) and works in place.
     """
-    n_src = keypoints.shape[0]
+    n_src = values.shape[axis]
     lo = np.clip(np.floor(positions).astype(np.int64), 0, n_src - 1)
     hi = np.minimum(lo + 1, n_src - 1)
-    frac = (positions - lo).reshape(-1, *([1] * (keypoints.ndim - 1)))
-    return (keypoints[lo] * (1.0 - frac) + keypoints[hi] * frac).astype(keypoints.dtype)
+    work = np.result_type(values.dtype, np.float32) if np.issubdtype(values.dtype, np.floating) else np.float64
+    shape = [1] * values.ndim
+    shape[axis] = -1
+    frac = (positions - lo).astype(work).reshape(shape)
+    out = np.take(values, lo, axis=axis).astype(work, copy=False)
+    step = np.take(values, hi, axis=axis).astype(work, copy=False)
+    step -= out
+    step *= frac
+    out += step
+    return out.astype(values.dtype, copy=False)
 
 
 def change_tempo(
@@ -118,7 +129,7 @@ def change_tempo(
     start = float(rng.uniform(0.0, latest))
     kp = apply_warp(keypoints, start + share * np.arange(n, dtype=np.float64))
     at = np.clip(start * audio_per_video + share * np.arange(m, dtype=np.float64), 0.0, m - 1)
-    return kp, np.ascontiguousarray(apply_warp(np.asarray(logmel, np.float32).T, at).T)
+    return kp, apply_warp(np.asarray(logmel, np.float32), at, axis=1)
 
 
 def straddling_window(

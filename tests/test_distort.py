@@ -65,7 +65,19 @@ def test_zero_amplitude_is_identity(seed: int, anchors: int) -> None:
 def test_apply_warp_interpolates_linearly() -> None:
     keypoints = np.arange(5, dtype=np.float32)[:, None, None] * np.ones((1, 2, 2), np.float32)
     out = apply_warp(keypoints, np.array([0.0, 0.5, 3.25, 4.0]))
-    assert np.allclose(out[:, 0, 0], [0.0, 0.5, 3.25, 4.0])
+    assert out.dtype == np.float32 and np.allclose(out[:, 0, 0], [0.0, 0.5, 3.25, 4.0])
+
+
+@given(seed=seeds)
+def test_apply_warp_along_the_columns_of_a_logmel_equals_the_transposed_warp(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    logmel = rng.normal(size=(8, 40)).astype(np.float16)
+    positions = np.sort(rng.uniform(0, 39, 25))
+    columns = apply_warp(logmel, positions, axis=1)
+    assert columns.shape == (8, 25) and columns.dtype == np.float16
+    assert np.array_equal(columns, apply_warp(logmel.T, positions).T)
+    exact = np.stack([np.interp(positions, np.arange(40), row) for row in logmel.astype(np.float64)])
+    assert np.allclose(columns, exact, atol=1e-2)  # float16 output
 
 
 @given(seed=seeds)

@@ -206,3 +206,15 @@ def test_keypoint_error_bars_leave_out_the_reference_point():
     assert "MidHip: the reference point" in ax.get_xlabel()
     zeros = pd.DataFrame([{**r, "velocity_error": 0.0} for r in rows])
     assert len(keypoint_error_bars(zeros, "velocity_error").axes[0].get_xticklabels()) == 3  # all zero: all drawn
+
+
+def test_keypoint_attention_names_the_reference_point():
+    """Mid-hip is (0, 0) in every body-centred frame: its attention weight is drawn as the reference point's."""
+    keypoints = np.random.default_rng(0).normal(0, 10, (3, 30, 19, 2)).astype(np.float32)
+    keypoints[:, :, DANCE_LAYOUT.names.index("MidHip")] = 0.0
+    assert attention.reference_points(keypoints).tolist() == [name == "MidHip" for name in DANCE_LAYOUT.names]
+    split = SplitData(keypoints, np.zeros((3, 128, 86), np.float32), ["a", "b", "c"], 30.0, 44100, 512, None)
+    fig = attention.keypoint_attention_figure(AlignNet(), split)
+    labels = [t.get_text() for t in fig.axes[1].get_yticklabels()]
+    assert [label for label in labels if "reference" in label] == ["MidHip (reference, input 0)"]
+    plt.close(fig)

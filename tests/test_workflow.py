@@ -64,6 +64,16 @@ def test_dry_run_with_manifest_plans_every_stage(configfile, tmp_path):
     assert "discover" not in result.stdout.replace("discover.", "")
 
 
+def test_demo_ablation_config_extends_the_demo(tmp_path):
+    """config/demo-ablation.yaml on top of config/demo.yaml: a valid config whose ladder trains 30 x 100 steps."""
+    manifest = tmp_path / "manifest.tsv"
+    write_manifest(manifest, ["a1", "b2"])
+    configs = [str(REPO / "config/demo.yaml"), str(REPO / "config/demo-ablation.yaml")]
+    result = snakemake("-n", "-p", "ablation", "--configfile", *configs, "--config", f"manifest={manifest}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("--epochs 30 --steps-per-epoch 100 --max-minutes 6") == 8  # the 8 variants
+
+
 def test_single_stage_target(tmp_path):
     manifest = tmp_path / "manifest.tsv"
     write_manifest(manifest, ["a1", "b2"])

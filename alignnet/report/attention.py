@@ -23,7 +23,10 @@ def keypoint_attention_figure(model: AlignNet, split: SplitData) -> Figure:
     """Left: the median test pose (first MAX_CLIPS clips), circle area and colour = attention; right: attention
     per keypoint.
 
-    Attention is shown after the softmax (sums to 1; uniform = 1/K).
+    Attention is shown after the softmax (sums to 1; uniform = 1/K). A
+    reference point (the body centre: mid-hip, always (0, 0) after centring)
+    feeds the model nothing; its weight only scales the other points down, so
+    it is drawn hatched and grey and named as such, not as an important point.
     """
     weights = model.keypoint_weights()
     if weights is None:
@@ -31,12 +34,15 @@ def keypoint_attention_figure(model: AlignNet, split: SplitData) -> Figure:
     share = weights.cpu().numpy() / len(weights)
     k = len(share)
     names = list(split.layout.names)
-    pose = np.median(np.asarray(split.keypoints[:MAX_CLIPS], np.float32).reshape(-1, k, 2), axis=0)
+    sample = np.asarray(split.keypoints[:MAX_CLIPS], np.float32).reshape(-1, k, 2)
+    pose = np.median(sample, axis=0)
+    reference = reference_points(sample)
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 6), gridspec_kw={"width_ratios": [1, 1.2]})
     draw_pose(left, pose, split.layout.segments, colour="#999999", linewidth=2.5)
+    live = share[~reference] if not reference.all() else share  # the colour scale spans the points that move
     dots = left.scatter(pose[:, 0], -pose[:, 1], s=2500 * share, c=share, cmap="viridis", edgecolor="black",
-                        alpha=0.85, zorder=5)  # fmt: skip
+                        alpha=0.85, zorder=5, vmin=live.min(), vmax=live.max())  # fmt: skip
     left.set_aspect("equal")
     left.margins(0.15)
     left.set_xlabel("x (pixels, centred)")
@@ -45,15 +51,30 @@ def keypoint_attention_figure(model: AlignNet, split: SplitData) -> Figure:
     fig.colorbar(dots, ax=left, shrink=0.7, label="attention weight (after softmax)")
 
     y = np.arange(k)[::-1]
-    right.barh(y, share, color=dots.cmap(dots.norm(share)), edgecolor="black", linewidth=0.5)
+    colours = [(0.75, 0.75, 0.75, 1.0) if ref else dots.cmap(dots.norm(w)) for w, ref in zip(share, reference)]
+    bars = right.barh(y, share, color=colours, edgecolor="black", linewidth=0.5)
     right.axvline(1.0 / k, color="black", linestyle=":")
-    right.set_yticks(y, names)
+    right.set_yticks(y, [f"{name} (reference, input 0)" if ref else name for name, ref in zip(names, reference)])
     right.set_xlabel("attention weight (after softmax, sums to 1)")
     right.set_title(f"Attention per keypoint (mirror pairs tied; dotted: uniform 1/{k})")
+    if reference.any():
+        for bar in np.asarray(bars)[reference]:
+            bar.set_hatch("//")
+        left.scatter(pose[reference, 0], -pose[reference, 1], s=2500 * share[reference], facecolor="#cccccc",
+                     edgecolor="black", hatch="//", zorder=6)  # fmt: skip
+        right.text(0.98, 0.02, "hatched: the centring point, which\ncarries no motion; its weight only\n"
+                   "scales the other points down", transform=right.transAxes, ha="right", va="bottom",
+                   fontsize=8, bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"})  # fmt: skip
     right.grid(axis="x", alpha=0.3)
     fig.suptitle("Learned keypoint attention", fontsize=13)
     fig.tight_layout()
     return fig
+
+
+def reference_points(keypoints: np.ndarray) -> np.ndarray:
+    """(K,) bool: points that never move in keypoints (frames, K, 2), e.g. the centre of body-centred poses."""
+    flat = np.asarray(keypoints).reshape(-1, keypoints.shape[-2], 2)
+    return np.all(np.ptp(flat, axis=0) == 0, axis=-1) if len(flat) > 1 else np.zeros(flat.shape[1], bool)
 
 
 @torch.no_grad()
