@@ -59,6 +59,23 @@ def test_cpu_sync_batchnorm_is_plain_batchnorm_without_a_process_group() -> None
     assert torch.allclose(layer(x), nn.BatchNorm1d(3)(x))
 
 
+def test_cpu_sync_batchnorm_keeps_its_digits_when_the_mean_dwarfs_the_spread(tmp_path) -> None:
+    """In a (one-process) gloo group the synchronised path runs: a channel at 300 +- 0.01 must still normalise
+    like BatchNorm1d; sum x^2 / n - mean^2 in float32 gets its variance wrong by orders of magnitude."""
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'group'}", rank=0, world_size=1)
+    try:
+        layer = nn.BatchNorm1d(3)
+        layer.__class__ = _CpuSyncBatchNorm1d
+        x = (300.0 + 0.01 * torch.randn(4, 3, 50, generator=torch.Generator().manual_seed(0))).requires_grad_()
+        y = layer(x)
+        reference = nn.BatchNorm1d(3)(x)
+        assert torch.allclose(y, reference, atol=1e-2), float((y - reference).abs().max())
+    finally:
+        dist.destroy_process_group()
+
+
 def test_two_gloo_processes_match_one_process(tmp_path) -> None:
     data = make_synthetic_split(tmp_path / "data", {"train": 8, "val": 4}, seconds=1.0)
     start = tmp_path / "start"

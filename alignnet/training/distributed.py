@@ -143,9 +143,12 @@ class _AllReduceSum(torch.autograd.Function):
 class _CpuSyncBatchNorm1d(nn.BatchNorm1d):
     """BatchNorm1d synchronised over the process group on CPU (torch's SyncBatchNorm is GPU-only).
 
-    Training statistics are over the global batch: per channel, sum x and sum x^2
-    are summed over the processes by a differentiable all_reduce, so the output
-    and the gradients equal one process's BatchNorm over the whole batch.
+    Training statistics are over the global batch: per channel, the sum of x,
+    then the sum of (x - mean)^2, are summed over the processes by a
+    differentiable all_reduce, so the output and the gradients equal one
+    process's BatchNorm over the whole batch. The variance takes a second pass
+    (and a second all_reduce) because sum x^2 / n - mean^2 loses most of its
+    digits in float32 when a channel's mean is large against its spread.
     """
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -157,16 +160,16 @@ class _CpuSyncBatchNorm1d(nn.BatchNorm1d):
         count = torch.tensor([x.numel() / x.shape[1]], dtype=torch.float64)
         dist.all_reduce(count)
         n = float(count)
-        total = _AllReduceSum.apply(torch.cat([x.sum(dims), (x * x).sum(dims)]))
-        mean, mean_sq = (total / n).chunk(2)
-        var = (mean_sq - mean * mean).clamp_min(0)
+        mean = _AllReduceSum.apply(x.sum(dims)) / n
+        centred = x - mean.view(shape)  # two passes: E[x^2] - E[x]^2 cancels badly in float32 when |mean| >> std
+        var = _AllReduceSum.apply((centred * centred).sum(dims)) / n
         if self.track_running_stats and self.running_mean is not None and self.running_var is not None:
             with torch.no_grad():
                 self.num_batches_tracked += 1
                 factor = self.momentum if self.momentum is not None else 1 / float(self.num_batches_tracked)
                 self.running_mean.lerp_(mean.detach(), factor)
                 self.running_var.lerp_(var.detach() * n / max(n - 1, 1), factor)
-        y = (x - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.eps)
+        y = centred * torch.rsqrt(var.view(shape) + self.eps)
         if self.affine:
             y = y * self.weight.view(shape) + self.bias.view(shape)
         return y.to(input.dtype)
