@@ -150,9 +150,26 @@ def test_learning_rate_schedule_follows_steps_or_time_budget() -> None:
         lr_factor("linear", 0.5)
     steps_only = RunPlan(total_steps=10)
     assert steps_only.progress(5) == 0.5 and steps_only.time_share(1e6) == 0.0 and steps_only.progress(30) == 1.0
-    timed = RunPlan(total_steps=10, budget_seconds=100.0)
-    assert timed.progress(2, timed.time_share(50.0)) == 0.5  # the budget is further along than the steps
-    assert timed.progress(8, timed.time_share(50.0)) == 0.8
+    timed = RunPlan(total_steps=1000, budget_seconds=100.0)
+    assert timed.time_share(50.0) == 0.5
+    assert timed.fitted(100, 100, 5.0, 8.0) is timed  # 100 steps in 5 s, 92 s left: all 1000 fit, steps decide
+    assert timed.fitted(100, 100, 20.0, 25.0).total_steps == 456  # 75 s left hold 375 more; 0.95 of them planned
+    assert timed.fitted(400, 100, 20.0, 25.0).total_steps == 756  # resumed after 300 steps
+    assert timed.fitted(100, 100, 20.0, 25.0).progress(456) == 1.0
+    assert RunPlan(1000).fitted(100, 100, 90.0, 95.0) == RunPlan(1000)  # no budget: no fitting
+
+
+def test_runs_with_a_time_budget_that_holds_them_repeat_exactly(data_dir, tmp_path) -> None:
+    """A 15-second budget that holds the run's 40 steps: the learning rate follows the steps alone, so two runs
+    agree to the last digit. (A schedule that also reads the clock takes its start-up time as progress: about
+    1/30 of the budget against 1/40 of the steps after the first step, different in every run.)"""
+    metrics = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        assert main(["train", "--data", str(data_dir), "--out", str(out), "--epochs", "2", "--steps-per-epoch", "20",
+                     "--batch-size", "4", "--threads", "1", "--max-minutes", "0.25"]) == 0  # fmt: skip
+        metrics.append([row.split(",")[1:5] for row in (out / "metrics.csv").read_text().splitlines()[1:]])
+    assert metrics[0] == metrics[1]
 
 
 @pytest.mark.parametrize(("schedule", "final_lr"), [("constant", 0.01), ("cosine", 0.0)])

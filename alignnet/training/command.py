@@ -65,8 +65,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=3e-4, help="Adam learning rate (the peak, when cosine)")
     parser.add_argument(
         "--lr-schedule", choices=LR_SCHEDULES, default=TrainConfig.lr_schedule,
-        help="cosine: decay the learning rate from --lr to 0 over the run (its epochs x steps, or --max-minutes"
-        " if that ends it first); constant: --lr throughout (the paper's)",
+        help="cosine: decay the learning rate from --lr to 0 over the run (its epochs x steps, or the steps"
+        " --max-minutes holds at the first epoch's pace if fewer); constant: --lr throughout (the paper's)",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")

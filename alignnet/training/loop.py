@@ -226,7 +226,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
     stopped_early = False
     epoch = start_epoch - 1
     steps_per_epoch = len(_epoch_loader(train_set, cfg, ctx, batch_size, start_epoch))
-    plan = RunPlan(cfg.epochs * steps_per_epoch, cfg.max_minutes * 60 if cfg.max_minutes else None)
+    planned_steps = cfg.epochs * steps_per_epoch
+    plan = RunPlan(planned_steps, cfg.max_minutes * 60 if cfg.max_minutes else None)
     steps_done = start_epoch * steps_per_epoch  # a resumed run picks the schedule up where it stopped
     _set_lr(optimizer, cfg, plan.progress(steps_done))
     for epoch in range(start_epoch, cfg.epochs):
@@ -249,11 +250,10 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
             if average is not None:
                 average.update(module)
             now = time.monotonic()
-            step_loss, stop, time_share = ctx.reduce_step(
-                float(loss.detach()), now > deadline, plan.time_share(now - started)
-            )
+            step_loss, stop, _ = ctx.reduce_step(float(loss.detach()), now > deadline)
             total, steps, steps_done = total + step_loss, steps + 1, steps_done + 1
-            lr = _set_lr(optimizer, cfg, plan.progress(steps_done, time_share))
+            stop = stop or planned_steps > plan.total_steps <= steps_done  # a plan fitted to the budget ends early
+            lr = _set_lr(optimizer, cfg, plan.progress(steps_done))
             if writer is not None:
                 writer.add_scalar("train/loss_step", step_loss, epoch * len(loader) + steps)
                 writer.add_scalar("train/lr", lr, epoch * len(loader) + steps)
@@ -271,6 +271,19 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
                 preprocessing,
             )  # fmt: skip
         ctx.barrier()
+        if epoch == start_epoch and not stopped_early and plan.budget_seconds:  # the same values on every process
+            now = time.monotonic()
+            _, _, epoch_share = ctx.reduce_step(0.0, False, plan.time_share(now - epoch_start))
+            _, _, used_share = ctx.reduce_step(0.0, False, plan.time_share(now - started))
+            fitted = plan.fitted(
+                steps_done, steps, epoch_share * plan.budget_seconds, used_share * plan.budget_seconds
+            )  # fmt: skip
+            if fitted != plan and ctx.is_main:
+                log.info(
+                    "--max-minutes %.1f holds about %d of the %d planned steps: the learning rate schedule ends there",
+                    cfg.max_minutes, fitted.total_steps, plan.total_steps,
+                )  # fmt: skip
+            plan = fitted
         if stopped_early:
             if ctx.is_main:
                 log.info("stopping: --max-minutes %.1f reached", cfg.max_minutes)
