@@ -41,15 +41,18 @@ class Distributed:
         """The process that validates and writes checkpoints, metrics.csv, TensorBoard and progress bars."""
         return self.rank == 0
 
-    def reduce_step(self, loss: float, stop: bool, time_share: float = 0.0) -> tuple[float, bool, float]:
-        """Mean training loss over the processes, whether any of them must stop, and the mean share of the
-        time budget used (one collective): the same values on every process, so every process also sets
-        the same learning rate."""
+    def mean(self, *values: float) -> tuple[float, ...]:
+        """Each value averaged over the processes (one collective): the same values on every process."""
         if not self.enabled:
-            return loss, stop, time_share
-        values = torch.tensor([loss, float(stop), time_share], dtype=torch.float64, device=self.device)
-        dist.all_reduce(values)
-        return float(values[0]) / self.world_size, bool(values[1] > 0), float(values[2]) / self.world_size
+            return values
+        reduced = torch.tensor(values, dtype=torch.float64, device=self.device)
+        dist.all_reduce(reduced)
+        return tuple(float(v) / self.world_size for v in reduced)
+
+    def reduce_step(self, loss: float, stop: bool) -> tuple[float, bool]:
+        """Mean training loss over the processes and whether any of them must stop (one collective)."""
+        mean_loss, stop_share = self.mean(loss, float(stop))
+        return mean_loss, stop_share > 0
 
     def barrier(self) -> None:
         if self.enabled:

@@ -250,9 +250,10 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
             if average is not None:
                 average.update(module)
             now = time.monotonic()
-            step_loss, stop, _ = ctx.reduce_step(float(loss.detach()), now > deadline)
+            step_loss, stop = ctx.reduce_step(float(loss.detach()), now > deadline)
             total, steps, steps_done = total + step_loss, steps + 1, steps_done + 1
-            stop = stop or planned_steps > plan.total_steps <= steps_done  # a plan fitted to the budget ends early
+            fitted_end = plan.total_steps < planned_steps and steps_done >= plan.total_steps
+            stop = stop or fitted_end  # a plan fitted to the time budget ends early
             lr = _set_lr(optimizer, cfg, plan.progress(steps_done))
             if writer is not None:
                 writer.add_scalar("train/loss_step", step_loss, epoch * len(loader) + steps)
@@ -273,11 +274,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
         ctx.barrier()
         if epoch == start_epoch and not stopped_early and plan.budget_seconds:  # the same values on every process
             now = time.monotonic()
-            _, _, epoch_share = ctx.reduce_step(0.0, False, plan.time_share(now - epoch_start))
-            _, _, used_share = ctx.reduce_step(0.0, False, plan.time_share(now - started))
-            fitted = plan.fitted(
-                steps_done, steps, epoch_share * plan.budget_seconds, used_share * plan.budget_seconds
-            )  # fmt: skip
+            epoch_seconds, seconds_used = ctx.mean(now - epoch_start, now - started)
+            fitted = plan.fitted(steps_done, steps, epoch_seconds, seconds_used)
             if fitted != plan and ctx.is_main:
                 log.info(
                     "--max-minutes %.1f holds about %d of the %d planned steps: the learning rate schedule ends there",
