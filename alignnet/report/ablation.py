@@ -36,7 +36,7 @@ def ablation_bars(table: pd.DataFrame) -> Figure:
     ax.set_xlabel("ITU-R BT.1359 accuracy (%)")
     ax.set_title("Ablation: modules added one at a time")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="upper right", fontsize=9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=9)  # below: never over a bar
     fig.tight_layout()
     return fig
 
