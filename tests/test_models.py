@@ -15,6 +15,7 @@ from alignnet.models.correlation import (
     pool_frames,
 )
 from alignnet.models.keypoint_attention import KeypointAttention
+from alignnet.models.refinement import FineRefinement
 from alignnet.models.temporal_attention import TemporalAttention
 from alignnet.models.warp import straight_through_clamp, upsample, warp
 
@@ -73,7 +74,7 @@ def test_every_parameter_gets_a_gradient(correlation: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "switch", ["pyramid", "motion_inputs", "temporal_attention", "keypoint_attention", "correlation"]
+    "switch", ["pyramid", "motion_inputs", "temporal_attention", "keypoint_attention", "correlation", "fine_refinement"]
 )
 def test_ablation_switches(switch: str) -> None:
     net = AlignNet(**{switch: "pooled" if switch == "correlation" else False}).train()
@@ -102,6 +103,8 @@ def test_config_round_trip() -> None:
     assert AlignNet.from_config(config).config == config
     with pytest.raises(ValueError, match="mirror"):
         AlignNetConfig(n_keypoints=20)
+    saved_before_refinement = {k: v for k, v in AlignNetConfig().to_dict().items() if k != "fine_refinement"}
+    assert AlignNetConfig.from_dict(saved_before_refinement).fine_refinement is False
 
 
 def test_keypoint_attention_ties_mirror_pairs() -> None:
@@ -123,6 +126,27 @@ def test_temporal_attention_is_identity_at_init_and_data_dependent() -> None:
     torch.nn.init.normal_(attention.gate.weight)
     w = attention.weights(x)
     assert w.shape == (2, 1, 40) and w.std() > 0
+
+
+def test_fine_refinement_finds_a_shift_at_full_rate() -> None:
+    """The refinement correlates the video at every frame with the log-mel around the upsampled
+    correspondence: with branches that pass one onset through (2 channels, so that the per-frame
+    standardisation leaves a signed value) and a silent head, its soft-argmax moves a correspondence
+    placed 2 frames late back onto the onset."""
+    refine = FineRefinement(video_channels=1, audio_bins=1, channels=2, audio_stride=1, radius=4).eval()
+    with torch.no_grad():
+        for name in ("video", "audio"):
+            conv = torch.nn.Conv1d(1, 2, 1)
+            conv.weight.copy_(torch.tensor([[[1.0]], [[-1.0]]])), conv.bias.zero_()
+            setattr(refine, name, conv)
+        refine.head.out.weight.zero_(), refine.head.out.bias.zero_()
+        refine.log_temperature.fill_(6.0)
+        n = 60
+        signal = torch.zeros(1, 1, n)
+        signal[0, 0, 30] = 5.0  # one onset, at frame 30 of both
+        coords = torch.linspace(-1, 1, n)[None]
+        refined = refine(signal, signal, coords + 2 * 2 / (n - 1))
+    assert refined[0, 30].item() == pytest.approx(coords[0, 30].item(), abs=0.2 * 2 / (n - 1))
 
 
 def test_warp_identity_and_validity() -> None:

@@ -6,8 +6,8 @@ flips), +feature pyramid, +motion inputs, +SpecAugment, +temporal attention,
 +keypoint attention; "all" is the full model with every augmentation (the
 `alignnet train` defaults), which adds the horizontal flips. One rung past
 the paper's ladder, "paper_affinity", is "all" as the paper designed it:
-each level's local correlation alone, the paper's loss (no matching term),
-no tempo or timbre changes, no cross-clip windows and the authors'
+each level's local correlation alone, its output (the finest level
+upsampled, no full-rate refinement), the paper's loss (no matching term), no tempo or timbre changes, no cross-clip windows and the authors'
 per-keypoint input scaling, which measures what this implementation's
 departures bring.
 """
@@ -54,9 +54,9 @@ def _ladder() -> tuple[Variant, ...]:
     rungs.append(
         Variant(
             "paper_affinity",
-            "all, the paper's affinity, loss, augmentation and input scaling",
+            "all, the paper's affinity, output, loss, augmentation and input scaling",
             math.nan,
-            ("--correlation", "local", "--matching-weight", "0", "--no-tempo-change", "--no-timbre-change",
+            ("--correlation", "local", "--no-fine-refinement", "--matching-weight", "0", "--no-tempo-change", "--no-timbre-change",
              "--no-cross-clip", "--per-keypoint-scaling"),  # fmt: skip
         )
     )

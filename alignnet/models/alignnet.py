@@ -26,7 +26,10 @@ trains far slower), warp the audio features to it, correlate them locally, and
 let a small head predict a residual from the affinity (2r+1 per kind), the
 current correspondence's offset from the diagonal and the validity mask (and,
 with head_sees_features, the video and warped audio features). The finest
-level is refined by a dilated context network, then upsampled.
+level is refined by a dilated context network, then upsampled; with
+fine_refinement (default) a last stage corrects it at every input video frame
+from full-rate features (`alignnet.models.refinement`), since the finest
+level samples the audio only every ~100 ms.
 
 Affinity (`correlation`): "local" is the paper's, each level's own features
 correlated around the warped position; "pooled" is RAFT's correlation
@@ -65,6 +68,7 @@ from alignnet.models.correlation import (
 from alignnet.models.heads import ContextNetwork, CorrespondenceHead
 from alignnet.models.keypoint_attention import KeypointAttention
 from alignnet.models.pyramid import AudioStem, FeaturePyramid
+from alignnet.models.refinement import FineRefinement
 from alignnet.models.temporal_attention import TemporalAttention
 from alignnet.models.warp import inside, straight_through_clamp, upsample, warp
 
@@ -105,6 +109,11 @@ class AlignNetConfig:
     input_scaling: str = "body"
     temporal_attention: bool = True
     keypoint_attention: bool = True
+    # a last correction at every input video frame from full-rate features (alignnet.models.refinement);
+    # False: the paper's output, the finest level upsampled
+    fine_refinement: bool = True
+    fine_channels: int = 32
+    fine_radius: int = 6
 
     def __post_init__(self) -> None:
         if len(self.mirror) != self.n_keypoints:
@@ -131,6 +140,7 @@ class AlignNetConfig:
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown AlignNetConfig fields: {sorted(unknown)}")
+        data = {"fine_refinement": False, **data}  # checkpoints saved before the refinement existed have none
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
@@ -187,6 +197,13 @@ class AlignNet(nn.Module):
         self.context = ContextNetwork(self.heads[0].hidden_channels + 1, cfg.context_channels, cfg.context_dilations)
         if cfg.match_prior:
             self.match_log_temperature = nn.Parameter(torch.full((len(channels),), math.log(10.0)))
+        self.refinement = (
+            FineRefinement(
+                video_in, cfg.audio_bins, cfg.fine_channels, max(cfg.audio_stem_stride // 2, 1), cfg.fine_radius
+            )
+            if cfg.fine_refinement
+            else None
+        )
         if cfg.coarse_init == "soft_argmax":
             self.log_temperature = nn.Parameter(torch.tensor(math.log(10.0)))
 
@@ -211,6 +228,7 @@ class AlignNet(nn.Module):
             video = video[:, : 2 * self.config.n_keypoints]
         if self.keypoint_attention is not None:
             video = self.keypoint_attention(video)
+        logmel = audio
         audio = self.audio_stem(audio)  # (B, stem, m / 4)
         if self.temporal_attention is not None:
             audio = self.temporal_attention(audio)
@@ -250,6 +268,8 @@ class AlignNet(nn.Module):
             levels.append(d)
         assert d is not None
         correspondence = upsample(d, n, self.video_strides[0])
+        if self.refinement is not None:
+            correspondence = straight_through_clamp(self.refinement(video, logmel, correspondence))
         if with_levels:
             assert pyramid is not None
             return AlignNetOutput(correspondence, levels[::-1], self.level_strides, pyramid.affinity)

@@ -98,6 +98,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     model.add_argument("--no-keypoint-attention", action="store_true")
     model.add_argument(
+        "--no-fine-refinement", action="store_true",
+        help="end at the finest pyramid level upsampled (the paper's output) instead of correcting it at every"
+        " video frame from full-rate features",
+    )  # fmt: skip
+    model.add_argument(
         "--correlation", choices=CORRELATIONS, default=AlignNetConfig.correlation,
         help="affinity the heads read: each level's own features (local, the paper's), a pyramid pooled from the"
         " finest features' all-pairs affinity (pooled), or both",
@@ -176,6 +181,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         keypoint_attention=not args.no_keypoint_attention,
         coarse_init=args.coarse_init,
         correlation=args.correlation,
+        fine_refinement=not args.no_fine_refinement,
     )
     samples = SampleGenerator(
         warp=WarpConfig(min_span=args.min_span, max_deviation=args.max_deviation),
