@@ -71,7 +71,7 @@ def test_demo_ablation_config_extends_the_demo(tmp_path):
     configs = [str(REPO / "config/demo.yaml"), str(REPO / "config/demo-ablation.yaml")]
     result = snakemake("-n", "-p", "ablation", "--configfile", *configs, "--config", f"manifest={manifest}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("--epochs 30 --steps-per-epoch 100 --max-minutes 6") == 8  # the 8 variants
+    assert result.stdout.count("--epochs 30 --steps-per-epoch 100 --max-minutes 8") == 8  # the 8 variants
 
 
 def test_single_stage_target(tmp_path):
