@@ -7,7 +7,8 @@ flips), +feature pyramid, +motion inputs, +SpecAugment, +temporal attention,
 `alignnet train` defaults), which adds the horizontal flips. One rung past
 the paper's ladder, "paper_affinity", is "all" as the paper designed it:
 each level's local correlation alone, its output (the finest level
-upsampled, no full-rate refinement), the paper's loss (no matching term), no tempo or timbre changes, no cross-clip windows and the authors'
+upsampled, no full-rate refinement), the paper's loss (no matching term),
+no tempo or timbre changes, no cross-clip windows and the authors'
 per-keypoint input scaling, which measures what this implementation's
 departures bring.
 """
@@ -54,10 +55,10 @@ def _ladder() -> tuple[Variant, ...]:
     rungs.append(
         Variant(
             "paper_affinity",
-            "all, the paper's affinity, output, loss, augmentation and input scaling",
+            "all, as the paper designed it",
             math.nan,
-            ("--correlation", "local", "--no-fine-refinement", "--matching-weight", "0", "--no-tempo-change", "--no-timbre-change",
-             "--no-cross-clip", "--per-keypoint-scaling"),  # fmt: skip
+            ("--correlation", "local", "--no-fine-refinement", "--matching-weight", "0", "--no-tempo-change",
+             "--no-timbre-change", "--no-cross-clip", "--per-keypoint-scaling"),  # fmt: skip
         )
     )
     return tuple(rungs)
