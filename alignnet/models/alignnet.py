@@ -197,10 +197,8 @@ class AlignNet(nn.Module):
         self.context = ContextNetwork(self.heads[0].hidden_channels + 1, cfg.context_channels, cfg.context_dilations)
         if cfg.match_prior:
             self.match_log_temperature = nn.Parameter(torch.full((len(channels),), math.log(10.0)))
-        self.refinement = (
-            FineRefinement(
-                video_in, cfg.audio_bins, cfg.fine_channels, max(cfg.audio_stem_stride // 2, 1), cfg.fine_radius
-            )
+        self.refinement = (  # its audio at the rate the stem's convolution reads (~43 fps)
+            FineRefinement(video_in, cfg.audio_bins, cfg.fine_channels, self.audio_stem.pooling, cfg.fine_radius)
             if cfg.fine_refinement
             else None
         )

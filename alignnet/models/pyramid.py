@@ -48,12 +48,12 @@ class AudioStem(nn.Module):
     """log-mel (B, bins, m) -> (B, channels, ceil(m / stride)): average-pool by stride/2, then a stride-2 block.
 
     Brings the ~86 fps audio near the video's rate before the pyramid; pooling first
-    keeps the strided convolution from skipping frames.
+    keeps the strided convolution from skipping frames. `pooling`: log-mel frames per frame the convolution reads.
     """
 
     def __init__(self, bins: int, channels: int, stride: int) -> None:
         super().__init__()
-        pool = max(stride // 2, 1)
+        self.pooling = pool = max(stride // 2, 1)
         self.pool = nn.AvgPool1d(pool, pool, ceil_mode=True) if pool > 1 else nn.Identity()
         self.conv = conv_block(bins, channels, 3, stride // pool)
 

@@ -46,7 +46,7 @@ class FineRefinement(nn.Module):
         self.log_temperature = nn.Parameter(torch.tensor(math.log(10.0)))
 
     def forward(self, video: torch.Tensor, audio: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
-        volume = CorrelationPyramid(self.video(video), self.audio(audio), ())  # all pairs: cheaper than warping
+        volume = CorrelationPyramid(self.video(video), self.audio(audio), ())  # one level: the all-pairs affinity
         corr = volume.lookup(coords, 0, self.radius)  # (B, 2r+1, n) around coords
         residual, _ = self.head(torch.cat([corr, inside(coords).to(corr.dtype)[:, None]], dim=1))
         return coords + residual + local_soft_argmax(corr, volume.step(0), self.log_temperature.exp())
