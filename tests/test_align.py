@@ -28,6 +28,8 @@ from alignnet.align.windows import (
     align_in_windows,
     linear_prior,
     plan_windows,
+    stitch,
+    weighted_median,
 )
 from alignnet.checkpoint import save_checkpoint
 from alignnet.cli import main
@@ -86,6 +88,24 @@ def test_stitching_makes_noisy_predictions_monotonic_and_keeps_the_trend():
     estimate = align_in_windows(noisy, n, n_audio, FPS, AUDIO_RATE, WindowConfig())
     assert np.all(np.diff(estimate) >= 0) and estimate.min() >= 0 and estimate.max() <= n_audio - 1
     assert np.abs(estimate - truth).mean() < 10  # well below the noise's mean |error| of 16
+
+
+def test_stitching_keeps_the_majority_where_one_window_locks_onto_another_beat():
+    """Three windows agree on the truth and a fourth is a beat (15 frames) late on the same frames: the
+    weighted median keeps the truth, where a weighted mean would land 3-4 frames off."""
+    n, n_audio = 300, 900
+    truth = np.linspace(0.0, n_audio - 1, n)
+    windows = [Window(0, 300, 0, 900)] * 3 + [Window(0, 300, 0, 900)]
+    predictions = [truth, truth + 0.5, truth - 0.5, truth + 15.0]
+    estimate = stitch(windows, predictions, n, n_audio)
+    assert np.abs(estimate - truth).max() <= 0.5 + 1e-9
+
+
+def test_weighted_median_of_groups():
+    groups = np.array([1, 0, 1, 0, 1, 0])
+    values = np.array([5.0, 1.0, 7.0, 2.0, 6.0, 9.0])
+    weights = np.array([1.0, 1.0, 1.0, 1.0, 3.0, 5.0])
+    assert weighted_median(groups, values, weights, 2).tolist() == [9.0, 6.0]  # 9 holds 5 of 7; 6 holds 3 of 5
 
 
 def test_windows_follow_a_video_longer_than_its_audio():

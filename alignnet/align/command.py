@@ -8,8 +8,9 @@ checkpoint (STEM.safetensors + STEM.json of `alignnet train`; a lips model,
 20 keypoints, re-times a talking face from its mouth points). Finds the
 dancer's pose in every frame, computes AUDIO's log-mel with the training's
 settings and normalisation, runs the model over the whole length in
-overlapping windows of the training clip length, stitches them into one
-monotonic correspondence and writes OUT: the video's frames re-timed onto
+overlapping windows of the training clip length (one every --hop-seconds),
+stitches them into one monotonic correspondence (per frame the weighted median
+of the windows that cover it) and writes OUT: the video's frames re-timed onto
 AUDIO's timeline at 30 fps (output frame k, at audio time k/30 s, shows the
 input frame the model places at k/30 s; the first / last frame is held
 outside the dance), with AUDIO as its sound (AAC).
@@ -85,8 +86,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="audio seconds per window (default: the training clip length, 6 s)",
     )  # fmt: skip
     model.add_argument(
-        "--hop-seconds", type=float, default=WindowConfig.hop_seconds, help="audio seconds between windows"
-    )
+        "--hop-seconds", type=float, default=WindowConfig.hop_seconds,
+        help="audio seconds between windows: each frame takes the median of the windows covering it, "
+        "so a shorter hop gives more votes (and more model time, still small against pose extraction)",
+    )  # fmt: skip
     model.add_argument(
         "--coverage", type=float, default=WindowConfig.coverage,
         help="share of an audio window its video window spans (below 1: audio margin for drift)",
