@@ -74,8 +74,12 @@ def test_every_parameter_gets_a_gradient(correlation: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "switch", ["pyramid", "motion_inputs", "temporal_attention", "keypoint_attention", "correlation", "fine_refinement"]
-)
+    "switch",
+    [
+        "pyramid", "motion_inputs", "temporal_attention", "keypoint_attention", "correlation", "fine_refinement",
+        "coarse_context",
+    ],
+)  # fmt: skip
 def test_ablation_switches(switch: str) -> None:
     net = AlignNet(**{switch: "pooled" if switch == "correlation" else False}).train()
     out = net(torch.randn(2, 76, 45), torch.randn(2, 128, 130))
@@ -103,8 +107,10 @@ def test_config_round_trip() -> None:
     assert AlignNet.from_config(config).config == config
     with pytest.raises(ValueError, match="mirror"):
         AlignNetConfig(n_keypoints=20)
-    saved_before_refinement = {k: v for k, v in AlignNetConfig().to_dict().items() if k != "fine_refinement"}
-    assert AlignNetConfig.from_dict(saved_before_refinement).fine_refinement is False
+    new_parts = ("fine_refinement", "coarse_context")
+    saved_before = {k: v for k, v in AlignNetConfig().to_dict().items() if k not in new_parts}
+    loaded = AlignNetConfig.from_dict(saved_before)
+    assert loaded.fine_refinement is False and loaded.coarse_context is False
 
 
 def test_keypoint_attention_ties_mirror_pairs() -> None:

@@ -57,8 +57,8 @@ def _ladder() -> tuple[Variant, ...]:
             "paper_affinity",
             "all, as the paper designed it",
             math.nan,
-            ("--correlation", "local", "--no-fine-refinement", "--matching-weight", "0", "--no-tempo-change",
-             "--no-timbre-change", "--no-cross-clip", "--per-keypoint-scaling"),  # fmt: skip
+            ("--correlation", "local", "--no-fine-refinement", "--no-coarse-context", "--matching-weight", "0",
+             "--no-tempo-change", "--no-timbre-change", "--no-cross-clip", "--per-keypoint-scaling"),  # fmt: skip
         )
     )
     return tuple(rungs)

@@ -26,7 +26,8 @@ trains far slower), warp the audio features to it, correlate them locally, and
 let a small head predict a residual from the affinity (2r+1 per kind), the
 current correspondence's offset from the diagonal and the validity mask (and,
 with head_sees_features, the video and warped audio features). The finest
-level is refined by a dilated context network, then upsampled; with
+level is refined by a dilated context network (with coarse_context, the
+default, every level is: the paper has one at the finest level only), then upsampled; with
 fine_refinement (default) a last stage corrects it at every input video frame
 from full-rate features (`alignnet.models.refinement`), since the finest
 level samples the audio only every ~100 ms.
@@ -114,6 +115,9 @@ class AlignNetConfig:
     fine_refinement: bool = True
     fine_channels: int = 32
     fine_radius: int = 6
+    # a dilated context network at the coarser levels too (the paper: only at the finest), so each level's
+    # residual reads the affinity across the whole clip where the local one is ambiguous (repeating music and dance)
+    coarse_context: bool = True
 
     def __post_init__(self) -> None:
         if len(self.mirror) != self.n_keypoints:
@@ -140,7 +144,8 @@ class AlignNetConfig:
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown AlignNetConfig fields: {sorted(unknown)}")
-        data = {"fine_refinement": False, **data}  # checkpoints saved before the refinement existed have none
+        # checkpoints saved before the refinement and the coarse context networks existed have neither
+        data = {"fine_refinement": False, "coarse_context": False, **data}
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
@@ -195,6 +200,14 @@ class AlignNet(nn.Module):
             for level, c in enumerate(channels)
         )
         self.context = ContextNetwork(self.heads[0].hidden_channels + 1, cfg.context_channels, cfg.context_dilations)
+        self.coarse_contexts = (
+            nn.ModuleList(
+                ContextNetwork(head.hidden_channels + 1, cfg.context_channels, cfg.context_dilations)
+                for head in self.heads[1:]
+            )
+            if cfg.coarse_context
+            else None
+        )
         if cfg.match_prior:
             self.match_log_temperature = nn.Parameter(torch.full((len(channels),), math.log(10.0)))
         self.refinement = (  # its audio at the rate the stem's convolution reads (~43 fps)
@@ -262,6 +275,8 @@ class AlignNet(nn.Module):
                 z = z + local_soft_argmax(corr[:, -n_disp:], step, self.match_log_temperature[level].exp())
             if level == 0:
                 z = z + self.context(torch.cat([hidden, z[:, None]], dim=1))
+            elif self.coarse_contexts is not None:
+                z = z + self.coarse_contexts[level - 1](torch.cat([hidden, z[:, None]], dim=1))
             d = straight_through_clamp(z)
             levels.append(d)
         assert d is not None

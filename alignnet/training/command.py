@@ -103,6 +103,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         " video frame from full-rate features",
     )  # fmt: skip
     model.add_argument(
+        "--no-coarse-context", action="store_true",
+        help="a dilated context network at the finest level only (the paper's) instead of at every level",
+    )
+    model.add_argument(
         "--correlation", choices=CORRELATIONS, default=AlignNetConfig.correlation,
         help="affinity the heads read: each level's own features (local, the paper's), a pyramid pooled from the"
         " finest features' all-pairs affinity (pooled), or both",
@@ -182,6 +186,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         coarse_init=args.coarse_init,
         correlation=args.correlation,
         fine_refinement=not args.no_fine_refinement,
+        coarse_context=not args.no_coarse_context,
     )
     samples = SampleGenerator(
         warp=WarpConfig(min_span=args.min_span, max_deviation=args.max_deviation),
