@@ -7,7 +7,8 @@ flips), +feature pyramid, +motion inputs, +SpecAugment, +temporal attention,
 `alignnet train` defaults), which adds the horizontal flips. One rung past
 the paper's ladder, "paper_affinity", is "all" as the paper designed it:
 each level's local correlation alone, its output (the finest level
-upsampled, no full-rate refinement), the paper's loss (no matching term),
+upsampled, no full-rate refinement), a context network at the finest level
+only, the paper's loss (no matching term),
 no tempo or timbre changes, no cross-clip windows and the authors'
 per-keypoint input scaling, which measures what this implementation's
 departures bring.
