@@ -25,10 +25,11 @@ all audio positions instead, which at init averages to the clip's middle and
 trains far slower), warp the audio features to it, correlate them locally, and
 let a small head predict a residual from the affinity (2r+1 per kind), the
 current correspondence's offset from the diagonal and the validity mask (and,
-with head_sees_features, the video and warped audio features). The finest
-level is refined by a dilated context network (with coarse_context, the
-default, every level is: the paper has one at the finest level only), then upsampled; with
-fine_refinement (default) a last stage corrects it at every input video frame
+with head_sees_features, the video and warped audio features). A dilated
+context network refines the finest level (the paper's) and, with
+coarse_context (default), every coarser one, so that a level's residual can
+read the affinity across the whole clip. The finest level is then upsampled;
+with fine_refinement (default) a last stage corrects it at every input video frame
 from full-rate features (`alignnet.models.refinement`), since the finest
 level samples the audio only every ~100 ms.
 
