@@ -274,10 +274,9 @@ class AlignNet(nn.Module):
             if self.config.match_prior:  # from the last (widest-range) affinity
                 n_disp = 2 * self.config.corr_radius + 1
                 z = z + local_soft_argmax(corr[:, -n_disp:], step, self.match_log_temperature[level].exp())
-            if level == 0:
-                z = z + self.context(torch.cat([hidden, z[:, None]], dim=1))
-            elif self.coarse_contexts is not None:
-                z = z + self.coarse_contexts[level - 1](torch.cat([hidden, z[:, None]], dim=1))
+            context = self._context(level)
+            if context is not None:
+                z = z + context(torch.cat([hidden, z[:, None]], dim=1))
             d = straight_through_clamp(z)
             levels.append(d)
         assert d is not None
@@ -288,6 +287,13 @@ class AlignNet(nn.Module):
             assert pyramid is not None
             return AlignNetOutput(correspondence, levels[::-1], self.level_strides, pyramid.affinity)
         return correspondence
+
+    def _context(self, level: int) -> ContextNetwork | None:
+        """The dilated context network that refines `level`: the finest level's always, a coarser one's with
+        coarse_context (kept apart as `context` and `coarse_contexts`, the names checkpoints store them under)."""
+        if level == 0:
+            return self.context
+        return None if self.coarse_contexts is None else self.coarse_contexts[level - 1]
 
     def _n_affinity(self, level: int) -> int:
         """Affinity channels the head of `level` reads: 2r+1 per kind; one kind at the finest level.
