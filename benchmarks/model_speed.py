@@ -14,6 +14,7 @@ import torch
 
 from alignnet.losses import alignment_loss
 from alignnet.models import AlignNet
+from alignnet.training.optimizer import adam
 
 
 def _timed(fn, repeats: int, device: torch.device) -> float:
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     video = torch.randn(args.batch, 76, args.frames, device=device)
     audio = torch.randn(args.batch, 128, args.audio, device=device)
     target = torch.linspace(-0.9, 0.9, args.frames, device=device).expand(args.batch, -1)
-    optimizer = torch.optim.Adam(model.parameters(), lr=3e-4)
+    optimizer = adam(model.parameters(), 3e-4)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
 
     def infer() -> None:

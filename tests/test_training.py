@@ -25,6 +25,7 @@ from alignnet.training.data import (
     following_clips,
     load_training_data,
 )
+from alignnet.training.optimizer import adam
 from alignnet.training.schedule import RunPlan, lr_factor
 from tests.synthetic_split import make_synthetic_split
 
@@ -140,6 +141,25 @@ def test_cli_keeps_the_weight_average_as_best_and_resumes_it(data_dir, tmp_path)
     assert main([*args, "--epochs", "2", "--resume"]) == 0
     assert json.loads((out / "average.json").read_text())["epoch"] == 1
     assert main([*args, "--epochs", "2", "--average-decay", "1"]) == 2
+
+
+def test_fused_adam_makes_the_same_updates_as_plain_adam() -> None:
+    torch.manual_seed(0)
+    nets = [torch.nn.Linear(5, 3) for _ in range(2)]
+    nets[1].load_state_dict(nets[0].state_dict())
+    start = nets[0].weight.detach().clone()
+    fused = adam(nets[0].parameters(), 1e-2)
+    plain = torch.optim.Adam(nets[1].parameters(), lr=1e-2)
+    assert fused.defaults["fused"] and not plain.defaults["fused"]
+    for _ in range(5):
+        x = torch.randn(8, 5)
+        for net, optimizer in zip(nets, (fused, plain), strict=True):
+            optimizer.zero_grad()
+            net(x).square().mean().backward()
+            optimizer.step()
+    for a, b in zip(nets[0].parameters(), nets[1].parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+    assert not torch.equal(nets[0].weight, start)
 
 
 def test_learning_rate_schedule_follows_steps_or_time_budget() -> None:

@@ -43,6 +43,7 @@ from alignnet.devices import resolve_device
 from alignnet.distort import SampleGenerator
 from alignnet.metrics import afe, itu_accuracy
 from alignnet.training.data import load_training_data
+from alignnet.training.optimizer import adam
 from alignnet.training.run_settings import RunSettings
 
 log = logging.getLogger(__name__)
@@ -183,7 +184,7 @@ def train_syncnet(cfg: SyncNetTrainConfig) -> dict[str, Any]:
     val_loader = DataLoader(val_set, batch_size=cfg.batch_size, num_workers=cfg.workers)
 
     model = SyncNet(cfg.model).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    optimizer = adam(model.parameters(), cfg.lr)
     shifts = torch.Generator().manual_seed(cfg.seed)
     extra = {CONFIG_KEY: cfg.model.to_dict(), "seed": cfg.seed, "margin": cfg.margin}
     log.info("training SyncNet on %s: %d train / %d val samples per epoch", device, len(train_set), len(val_set))

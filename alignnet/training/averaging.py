@@ -26,10 +26,11 @@ def _warmed_up_ema(decay: float):
     def update(averaged: list[torch.Tensor], current: list[torch.Tensor], n_averaged: torch.Tensor) -> None:
         n = float(n_averaged)
         weight = 1.0 - min(decay, (1.0 + n) / (10.0 + n))
+        floats = [(a, c) for a, c in zip(averaged, current, strict=True) if torch.is_floating_point(a)]
+        if floats:  # one fused lerp over all of them
+            torch._foreach_lerp_([a for a, _ in floats], [c for _, c in floats], weight)
         for a, c in zip(averaged, current, strict=True):
-            if torch.is_floating_point(a):
-                a.lerp_(c, weight)
-            else:  # integer buffers (BatchNorm's batch count): the model's
+            if not torch.is_floating_point(a):  # integer buffers (BatchNorm's batch count): the model's
                 a.copy_(c)
 
     return update

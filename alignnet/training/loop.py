@@ -36,6 +36,7 @@ from alignnet.models.alignnet import AlignNet, AlignNetConfig, AlignNetOutput
 from alignnet.training import distributed
 from alignnet.training.averaging import WeightAverage
 from alignnet.training.data import DistortedDataset, load_training_data
+from alignnet.training.optimizer import adam
 from alignnet.training.run_settings import RunSettings
 from alignnet.training.schedule import RunPlan, lr_factor
 
@@ -197,7 +198,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
         val_loader = DataLoader(val_set, batch_size=cfg.batch_size, num_workers=cfg.workers)
 
     module = AlignNet(cfg.model).to(device)
-    optimizer = torch.optim.Adam(module.parameters(), lr=cfg.lr)
+    optimizer = adam(module.parameters(), cfg.lr)
     start_epoch, best_afe = 0, math.inf
     rows = _read_csv(cfg.out / "metrics.csv") if cfg.resume else []
     if cfg.resume:
@@ -243,7 +244,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
             with _autocast(device):
                 output = model(batch["video"].to(device), batch["audio"].to(device), return_levels=True)
             assert isinstance(output, AlignNetOutput)
-            loss, parts = alignment_loss(output.float(), batch["target"].to(device), cfg.lambdas, cfg.mu, cfg.matching)
+            loss, _ = alignment_loss(output.float(), batch["target"].to(device), cfg.lambdas, cfg.mu, cfg.matching)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
