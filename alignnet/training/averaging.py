@@ -20,18 +20,19 @@ from alignnet.checkpoint import load_checkpoint, save_checkpoint
 
 
 def _warmed_up_ema(decay: float):
-    """AveragedModel's multi_avg_fn: lerp every tensor by 1 - min(decay, (1 + n) / (10 + n)) after n updates."""
+    """AveragedModel's multi_avg_fn: lerp every tensor by 1 - min(decay, (1 + n) / (10 + n)) after n updates.
+
+    AveragedModel calls it once per group of tensors of one device and dtype, so one fused operation covers a group.
+    """
 
     @torch.no_grad()
     def update(averaged: list[torch.Tensor], current: list[torch.Tensor], n_averaged: torch.Tensor) -> None:
         n = float(n_averaged)
         weight = 1.0 - min(decay, (1.0 + n) / (10.0 + n))
-        floats = [(a, c) for a, c in zip(averaged, current, strict=True) if torch.is_floating_point(a)]
-        if floats:  # one fused lerp over all of them
-            torch._foreach_lerp_([a for a, _ in floats], [c for _, c in floats], weight)
-        for a, c in zip(averaged, current, strict=True):
-            if not torch.is_floating_point(a):  # integer buffers (BatchNorm's batch count): the model's
-                a.copy_(c)
+        if torch.is_floating_point(averaged[0]):
+            torch._foreach_lerp_(averaged, current, weight)
+        else:  # integer buffers (BatchNorm's batch count): the model's
+            torch._foreach_copy_(averaged, current)
 
     return update
 
