@@ -62,5 +62,6 @@ def test_interrupted_pose_stage_resumes_without_redoing_finished_videos(tmp_path
     assert again.returncode == 0, again.stderr[-3000:]
     assert sorted(p.stem for p in pose_dir.glob("*.npz")) == ids
     for name, before in finished.items():
-        assert fingerprint(pose_dir / name) == before, f"{name} was redone"
+        # Snakemake's job lines say why a job ran again ("reason: ..."), should it.
+        assert fingerprint(pose_dir / name) == before, f"{name} was redone:\n{(again.stdout + again.stderr)[-4000:]}"
         assert f"video={Path(name).stem}" not in again.stdout + again.stderr
