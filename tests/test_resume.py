@@ -61,7 +61,7 @@ def test_interrupted_pose_stage_resumes_without_redoing_finished_videos(tmp_path
     again = subprocess.run(snakemake_cmd(tmp_path, "--cores", "2", "pose"), capture_output=True, text=True)
     assert again.returncode == 0, again.stderr[-3000:]
     assert sorted(p.stem for p in pose_dir.glob("*.npz")) == ids
+    rerun_output = again.stdout + again.stderr  # its job lines say why a job ran again ("reason: ...")
     for name, before in finished.items():
-        # Snakemake's job lines say why a job ran again ("reason: ..."), should it.
-        assert fingerprint(pose_dir / name) == before, f"{name} was redone:\n{(again.stdout + again.stderr)[-4000:]}"
-        assert f"video={Path(name).stem}" not in again.stdout + again.stderr
+        assert fingerprint(pose_dir / name) == before, f"{name} was redone:\n{rerun_output[-4000:]}"
+        assert f"video={Path(name).stem}" not in rerun_output
