@@ -33,8 +33,10 @@ from alignnet.align.windows import (
 )
 from alignnet.checkpoint import save_checkpoint
 from alignnet.cli import main
+from alignnet.data.clean import LEGACY_CLEAN_PARAMS, CleanParams
 from alignnet.data.logmel import LogMelConfig, LogMelStats
 from alignnet.data.preprocessing import Preprocessing
+from alignnet.errors import UserInputError
 from alignnet.metrics import afe
 from alignnet.models.alignnet import AlignNet
 from alignnet.synth.timewarp import random_warp
@@ -150,6 +152,23 @@ def random_checkpoint(tmp_path_factory) -> Path:
     prep = Preprocessing(30.0, LogMelConfig(), LogMelStats(np.full(128, -40, np.float32), np.full(128, 20, np.float32)))
     save_checkpoint(stem, AlignNet(), epoch=0, metrics={}, extra={"preprocessing": prep.to_json()})
     return stem
+
+
+def test_preprocessing_records_the_keypoint_cleaning(tmp_path) -> None:
+    stats = LogMelStats(np.zeros(128, np.float32), np.ones(128, np.float32))
+    prep = Preprocessing(30.0, LogMelConfig(), stats, 6.0, CleanParams(median_kernel=7))
+    stored = json.loads(json.dumps(prep.to_json()))
+    assert Preprocessing.from_json(stored, "ckpt.json").clean == CleanParams(median_kernel=7)
+    del stored["clean"]  # a checkpoint from before the record: cleaned with the first defaults
+    assert Preprocessing.from_json(stored, "ckpt.json").clean == LEGACY_CLEAN_PARAMS
+    stats.save(tmp_path / "logmel_stats.npz")
+    (tmp_path / "meta.json").write_text(json.dumps({"fps": 30.0}))
+    assert Preprocessing.from_dataset(tmp_path).clean == LEGACY_CLEAN_PARAMS
+    (tmp_path / "meta.json").write_text(json.dumps({"fps": 30.0, "clean": json.loads(CleanParams().to_json())}))
+    assert Preprocessing.from_dataset(tmp_path).clean == CleanParams()
+    (tmp_path / "meta.json").write_text(json.dumps({"fps": 30.0, "clean": {"median_kernel": 4}}))
+    with pytest.raises(UserInputError, match="malformed clean"):
+        Preprocessing.from_dataset(tmp_path)
 
 
 @pytest.fixture(scope="module")

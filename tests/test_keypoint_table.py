@@ -16,6 +16,7 @@ from alignnet.data.keypoint_table import (
     CleanedClip,
     clips_to_table,
     file_metadata,
+    read_clean_params,
     read_clip_keypoints,
     read_metadata,
     write_keypoint_table,
@@ -33,8 +34,8 @@ def _clips(seed: int = 0) -> list[CleanedClip]:
     ]
 
 
-def _write(path, video_id: str = "vid", clips=None) -> None:
-    params = CleanParams()
+def _write(path, video_id: str = "vid", clips=None, params: CleanParams | None = None) -> None:
+    params = params or CleanParams()
     table = clips_to_table(video_id, 30.0, _clips() if clips is None else clips)
     write_keypoint_table(path, table, file_metadata("mediapipe", params.to_json(), params.config_hash()))
 
@@ -72,6 +73,15 @@ def test_read_clip_keypoints_round_trip_over_a_directory(tmp_path) -> None:
     assert read_clip_keypoints([tmp_path / "ds" / "empty.parquet"]) == {}
     with pytest.raises(FileNotFoundError, match="nowhere"):
         read_clip_keypoints(tmp_path / "nowhere")
+
+
+def test_one_dataset_has_one_cleaning(tmp_path) -> None:
+    _write(tmp_path / "a.parquet")
+    _write(tmp_path / "b.parquet", "b")
+    assert json.loads(read_clean_params(tmp_path)) == json.loads(CleanParams().to_json())
+    _write(tmp_path / "c.parquet", "c", params=CleanParams(median_kernel=5))
+    with pytest.raises(ValueError, match=r"c\.parquet: cleaning parameters \{[^}]*\"median_kernel\":5"):
+        read_clean_params(tmp_path)
 
 
 # --- the command ------------------------------------------------------------

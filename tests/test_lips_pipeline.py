@@ -175,11 +175,16 @@ def test_lips_demo_end_to_end(lips_run: Path) -> None:
     assert meta["layout"] == "MOUTH_20" and meta["n_keypoints"] == 20 and meta["mirror"] == MOUTH_MIRROR.tolist()
     assert (meta["fps"], meta["sample_rate"], meta["hop_length"]) == (25, 16000, 640)
     assert meta["clips"]["train"] >= 4 and meta["clips"]["val"] >= 1 and meta["clips"]["test"] >= 1
+    # config/lips-demo.yaml's cleaning, recorded by every keypoint file, then by the dataset and the checkpoint
+    assert {k: meta["clean"][k] for k in ("median_kernel", "savgol_window", "savgol_order")} == {
+        "median_kernel": 3, "savgol_window": 7, "savgol_order": 3}  # fmt: skip
     assert np.load(data / "train_logmel.npy", mmap_mode="r").shape[1:] == (128, 300)  # one log-mel frame a video frame
 
     summary = json.loads((lips_run / "results/dataset/summary.json").read_text())
     assert summary["videos_found"] == 8 and summary["dataset"]["clips"] == kept
 
-    model = read_meta(lips_run / "results/train/alignnet/best")["model_config"]
+    checkpoint = read_meta(lips_run / "results/train/alignnet/best")
+    assert checkpoint["extra"]["preprocessing"]["clean"] == meta["clean"]  # what `alignnet align` cleans with
+    model = checkpoint["model_config"]
     assert model["n_keypoints"] == 20 and model["mirror"] == MOUTH_MIRROR.tolist()
     assert model["audio_stem_stride"] == 1

@@ -116,16 +116,21 @@ def video_pose(
 
 
 def model_keypoints(
-    pose: PoseSequence, video: Path, min_person_share: float, task: str = "dance"
+    pose: PoseSequence,
+    video: Path,
+    min_person_share: float,
+    task: str = "dance",
+    params: CleanParams | None = None,
 ) -> tuple[np.ndarray, float]:
     """Cleaned keypoints as in the dataset, and the share of frames with a person.
 
     (frames, 19, 2) body-centred for "dance", (frames, 20, 2) mouth-centred for
-    "lips". Cleaning is the dataset's (`clean_clip`), except that gaps of any
-    length are interpolated. Raises UserInputError(EXIT_NO_PERSON) when a
+    "lips". Cleaning is the dataset's (`clean_clip` with `params`, the model's
+    training data's: `Preprocessing.clean`; None: the defaults), except that gaps
+    of any length are interpolated. Raises UserInputError(EXIT_NO_PERSON) when a
     person is seen in fewer than `min_person_share` of the frames or a kept point never.
     """
-    params = CleanParams()
+    params = params or CleanParams()
     kept = pose.keypoints[:, list(kept_points(task)), 2] if pose.n_frames else np.zeros((0, 1))
     seen = (pose.people > 0) & (kept >= params.min_confidence).any(axis=1)
     share = float(seen.mean()) if len(seen) else 0.0
@@ -242,7 +247,7 @@ def align_video(
         lap("decode")
         pose_seq = video_pose(video, video30, pose, prep.fps, progress, task)
         _check_length(pose_seq.n_frames / prep.fps, "VIDEO", video)
-        keypoints, share = model_keypoints(pose_seq, video, pose.min_person_share, task)
+        keypoints, share = model_keypoints(pose_seq, video, pose.min_person_share, task, prep.clean)
         lap("pose")
         mel = normalise_logmel(logmel(mono, prep.logmel), prep.stats)
         lap("logmel")

@@ -10,7 +10,9 @@ Order of the steps (`clean_clip`), and why:
    a ramp the median can no longer remove; `scipy.signal.medfilt` itself
    cannot take NaN (NaN sorts arbitrarily) and zero-pads the ends, which pulls
    the first and last frames towards pixel 0. The window is edge-padded here.
-   A NaN frame stays NaN: the median only removes outliers, it does not fill;
+   A NaN frame stays NaN: the median only removes outliers, it does not fill.
+   Beside a gap the window widens until it holds `median_kernel` observed
+   values, so a short window still outvotes a spike there;
 4. linear interpolation of each gap of at most `max_gap` frames (`fill_gaps`);
    a gap at the start or end of the clip is held at the nearest observed
    value. A longer gap, or a point never seen, raises
@@ -32,8 +34,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import warnings
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -50,17 +53,28 @@ class CleanParams:
     """Parameters of `clean_clip` (frames at the video's 30 fps).
 
     min_confidence: points below it count as missing (OpenPose scores in [0, 1]).
-    median_kernel: odd window of the outlier median filter (5 frames = 0.17 s).
+    median_kernel: odd window of the outlier median filter (3 frames: removes
+        one-frame spikes, also beside a gap, where the window widens). A
+        5-frame median also flattens the turning points of fast motion: on
+        the demo, 4000-step trainings reached 70-71 % validation accuracy
+        with it against 77-78 % with 3 (README, "Pose backends").
     max_gap: longest run of missing frames that is interpolated (15 = 0.5 s).
-    savgol_window: odd Savitzky-Golay window (9 frames = 0.3 s).
-    savgol_order: polynomial order of the Savitzky-Golay fit.
+    savgol_window, savgol_order: the Savitzky-Golay fit (7 frames, quartic).
+        At 30 fps its gain falls to -3 dB at 8.4 Hz, so dance accents (a hit
+        rising within 2-3 frames; sixteenth notes at 120 bpm come at 8 Hz)
+        keep their shape while frame-to-frame jitter (up to the 15 Hz
+        Nyquist) is damped. The first defaults (`LEGACY_CLEAN_PARAMS`: median
+        5, a 9-frame cubic fit, -3 dB at 3.7 Hz) flattened those accents: on
+        the demo corpus's MediaPipe poses, cleaned velocities correlated with
+        the true ones at 0.44 against 0.51 now, accelerations at 0.18 against
+        0.37.
     """
 
     min_confidence: float = 0.1
-    median_kernel: int = 5
+    median_kernel: int = 3
     max_gap: int = 15
-    savgol_window: int = 9
-    savgol_order: int = 3
+    savgol_window: int = 7
+    savgol_order: int = 4
 
     def __post_init__(self) -> None:
         if self.median_kernel < 1 or self.median_kernel % 2 == 0:
@@ -77,9 +91,19 @@ class CleanParams:
         """Canonical JSON (sorted keys, no spaces): the input of `config_hash`."""
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CleanParams:
+        """Inverse of `asdict` / `to_json`'s object; unknown keys are ignored, missing ones take the defaults."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
     def config_hash(self) -> str:
         """sha256 hex digest of the canonical JSON."""
         return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
+
+
+# The first defaults: what a dataset or checkpoint that records no cleaning parameters was cleaned with.
+LEGACY_CLEAN_PARAMS = CleanParams(median_kernel=5, savgol_window=9, savgol_order=3)
 
 
 def mask_low_confidence(keypoints: np.ndarray, min_confidence: float) -> np.ndarray:
@@ -97,19 +121,28 @@ def mask_low_confidence(keypoints: np.ndarray, min_confidence: float) -> np.ndar
 def nan_median_filter(values: np.ndarray, kernel: int) -> np.ndarray:
     """Running median over axis 0 that ignores NaN; the ends are edge-padded.
 
-    values: (frames, ...) float. A NaN input stays NaN; a value whose window
-    has other observed values becomes their median with it.
+    values: (frames, ...) float. A NaN input stays NaN. An observed value
+    becomes the median of the `kernel` frames centred on it; where missing
+    frames leave fewer than `kernel` observed values there (beside a gap), the
+    window widens, by up to `kernel` frames on each side, until it holds
+    `kernel` of them, so that a spike next to a gap is still outvoted by
+    observed neighbours (a 3-frame window there would hold only the spike and
+    one neighbour).
     """
     if kernel == 1 or values.shape[0] == 0:
         return values.copy()
-    half = kernel // 2
-    pad = [(half, half)] + [(0, 0)] * (values.ndim - 1)
-    padded = np.pad(values, pad, mode="edge")
-    windows = sliding_window_view(padded, kernel, axis=0)  # (frames, ..., kernel)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN, as wanted
-        out = np.nanmedian(windows, axis=-1)
-    out[np.isnan(values)] = np.nan
+    out = np.full(values.shape, np.nan, dtype=values.dtype)
+    todo = ~np.isnan(values)
+    for half in range(kernel // 2, kernel // 2 + kernel + 1):
+        pad = [(half, half)] + [(0, 0)] * (values.ndim - 1)
+        windows = sliding_window_view(np.pad(values, pad, mode="edge"), 2 * half + 1, axis=0)  # (frames, ..., w)
+        ready = todo & ((~np.isnan(windows)).sum(axis=-1) >= kernel)
+        if half == kernel // 2 + kernel:  # the widest window: whatever it holds
+            ready = todo
+        out[ready] = np.nanmedian(windows[ready], axis=-1)
+        todo &= ~ready
+        if not todo.any():
+            break
     return out
 
 

@@ -227,6 +227,23 @@ def read_layout(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]
     return first
 
 
+def read_clean_params(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> str | None:
+    """The cleaning parameters (JSON) all keypoint files record; None when none records any.
+
+    ValueError naming a file whose parameters differ: one dataset, one cleaning.
+    """
+    recorded = {f: read_metadata(f).get("alignnet.clean_params") for f in _files(source)}
+    if not recorded:
+        return None
+    first, params = next(iter(recorded.items()))
+    for f, other in recorded.items():
+        if other != params:
+            raise ValueError(
+                f"{f}: cleaning parameters {other}, but {first} has {params}; clean every video the same way"
+            )
+    return params
+
+
 def keypoint_dataset(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> ds.Dataset:
     """A pyarrow dataset over a directory of keypoint files (or a list of files), all of one layout."""
     return ds.dataset(_files(source), schema=table_schema(read_layout(source)), format="parquet")

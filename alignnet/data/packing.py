@@ -9,7 +9,9 @@ Output directory (what `alignnet train` reads):
     logmel_stats.npz           per-bin mean and std of the train split
     meta.json                  fps, sample_rate, hop_length, sizes, counts, and the keypoint layout:
                                layout (DANCE_19 / MOUTH_20), keypoint_names, n_keypoints,
-                               mirror (left/right permutation for flips and tied keypoint attention)
+                               mirror (left/right permutation for flips and tied keypoint attention);
+                               clean: the keypoint files' cleaning parameters (`alignnet align`
+                               cleans a new video's pose the same way)
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pandas as pd
 from alignnet.atomic import atomic_output
 from alignnet.data.keypoint_table import (
     KeypointLayout,
+    read_clean_params,
     read_clip_keypoints,
     read_clip_starts,
     read_layout,
@@ -76,6 +79,7 @@ def pack_dataset(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     layout = read_layout(list(keypoint_files))
+    clean = read_clean_params(list(keypoint_files))
     keypoints = read_clip_keypoints(list(keypoint_files))
     if not keypoints:
         raise ValueError(f"no kept clips in {len(keypoint_files)} keypoint files: nothing to split")
@@ -107,5 +111,7 @@ def pack_dataset(
             save_fixed_warps(out / f"{name}_warps.npz", ids, make_fixed_warps(ids, frames, frames, seed), seed)
     with atomic_output(out / "meta.json") as tmp:
         full = {**meta, **layout_meta(layout), "sizes": dict(sizes), "seed": seed, "clips": counts}
+        if clean is not None:
+            full["clean"] = json.loads(clean)
         tmp.write_text(json.dumps(full, indent=1) + "\n")
     return counts

@@ -1,8 +1,10 @@
-"""What a model was trained on: log-mel settings, the train split's log-mel statistics, clip length.
+"""What a model was trained on: log-mel settings, the train split's log-mel statistics, clip length, keypoint cleaning.
 
 `alignnet align` must feed the model inputs prepared exactly as in training:
 the same log-mel parameters and the same per-bin normalisation (mean and std
-of the train split's log-mel, `alignnet.data.logmel.logmel_statistics`).
+of the train split's log-mel, `alignnet.data.logmel.logmel_statistics`), and
+keypoints cleaned with the same filters (`alignnet.data.clean.CleanParams`;
+a dataset or checkpoint that records none was cleaned with `LEGACY_CLEAN_PARAMS`).
 They are read from the checkpoint's JSON, key extra.preprocessing (see
 `Preprocessing.to_json`), or else from the packed dataset the model was
 trained on (DIR/logmel_stats.npz and DIR/meta.json of `alignnet split`).
@@ -17,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from alignnet.data.clean import LEGACY_CLEAN_PARAMS, CleanParams
 from alignnet.data.logmel import LogMelConfig, LogMelStats
 from alignnet.errors import UserInputError
 
@@ -27,12 +30,13 @@ TRAIN_KEYPOINTS = "train_keypoints.npy"  # (clips, frames, K, 2): the training c
 
 @dataclass(frozen=True)
 class Preprocessing:
-    """Model input settings: video fps, log-mel config and train statistics, training clip length (s)."""
+    """Model input settings: video fps, log-mel config and train statistics, training clip length (s), cleaning."""
 
     fps: float
     logmel: LogMelConfig
     stats: LogMelStats
     clip_seconds: float = 6.0
+    clean: CleanParams = LEGACY_CLEAN_PARAMS
 
     def to_json(self) -> dict[str, Any]:
         """The checkpoint JSON's extra.preprocessing: plain numbers and lists."""
@@ -42,6 +46,7 @@ class Preprocessing:
             "logmel": asdict(self.logmel),
             "logmel_mean": [float(v) for v in self.stats.mean],
             "logmel_std": [float(v) for v in self.stats.std],
+            "clean": asdict(self.clean),
         }
 
     @classmethod
@@ -51,8 +56,9 @@ class Preprocessing:
             known = {f.name for f in fields(LogMelConfig)}
             logmel = LogMelConfig(**{k: v for k, v in data["logmel"].items() if k in known})
             stats = LogMelStats(np.asarray(data["logmel_mean"], np.float32), np.asarray(data["logmel_std"], np.float32))
-            result = cls(float(data["fps"]), logmel, stats, float(data.get("clip_seconds", 6.0)))
-        except (KeyError, TypeError, ValueError) as exc:
+            clean = CleanParams.from_dict(data["clean"]) if "clean" in data else LEGACY_CLEAN_PARAMS
+            result = cls(float(data["fps"]), logmel, stats, float(data.get("clip_seconds", 6.0)), clean)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UserInputError(f"{source}: malformed extra.preprocessing ({exc!r})") from exc
         result.check()
         return result
@@ -63,7 +69,8 @@ class Preprocessing:
 
         meta.json gives fps, sample_rate, hop_length (and a full "logmel" config
         when it records one; other fields take LogMelConfig's defaults); the clip
-        length is meta.json's clip_seconds or train_keypoints.npy's frames / fps.
+        length is meta.json's clip_seconds or train_keypoints.npy's frames / fps;
+        the cleaning is meta.json's "clean" (`LEGACY_CLEAN_PARAMS` when absent).
         """
         data_dir = Path(data_dir)
         try:
@@ -85,7 +92,11 @@ class Preprocessing:
                 clip_seconds = np.load(data_dir / TRAIN_KEYPOINTS, mmap_mode="r").shape[1] / fps
             except (OSError, ValueError, IndexError):
                 clip_seconds = 6.0
-        result = cls(fps, logmel, stats, float(clip_seconds))
+        try:
+            clean = CleanParams.from_dict(meta["clean"]) if "clean" in meta else LEGACY_CLEAN_PARAMS
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise UserInputError(f"{data_dir / META_FILE}: malformed clean ({exc!r})") from exc
+        result = cls(fps, logmel, stats, float(clip_seconds), clean)
         result.check()
         return result
 
