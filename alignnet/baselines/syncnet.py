@@ -27,6 +27,7 @@ from torch import nn
 
 from alignnet.checkpoint import load_checkpoint, read_meta
 from alignnet.correspondence import Timebase
+from alignnet.dataclass_fields import known_fields
 from alignnet.distort import motion_features
 from alignnet.errors import UserInputError
 from alignnet.models.warp import warp
@@ -48,7 +49,7 @@ class SyncNetConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> SyncNetConfig:
-        return cls(**{f.name: values[f.name] for f in dataclasses.fields(cls) if f.name in values})
+        return cls(**known_fields(cls, values))
 
 
 def _block(c_in: int, c_out: int, kernel: int, dilation: int = 1) -> nn.Sequential:

@@ -35,13 +35,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import savgol_filter
 
+from alignnet.dataclass_fields import known_fields
 from alignnet.keypoints import DANCE_KEYPOINTS, DANCE_NAMES, MID_HIP
 from alignnet.lips.face_keypoints import MOUTH_NAMES, MOUTH_POINTS
 from alignnet.pose.extract import LAYOUT_POINTS
@@ -94,8 +95,7 @@ class CleanParams:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CleanParams:
         """Inverse of `asdict` / `to_json`'s object; unknown keys are ignored, missing ones take the defaults."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**known_fields(cls, data))
 
     def config_hash(self) -> str:
         """sha256 hex digest of the canonical JSON."""
@@ -104,6 +104,12 @@ class CleanParams:
 
 # The first defaults: what a dataset or checkpoint that records no cleaning parameters was cleaned with.
 LEGACY_CLEAN_PARAMS = CleanParams(median_kernel=5, savgol_window=9, savgol_order=3)
+
+
+def recorded_clean_params(record: Mapping[str, Any]) -> CleanParams:
+    """The cleaning a record (meta.json, a checkpoint's extra.preprocessing) holds under "clean"; without one,
+    the first defaults. TypeError / ValueError / AttributeError for a malformed entry."""
+    return CleanParams.from_dict(record["clean"]) if "clean" in record else LEGACY_CLEAN_PARAMS
 
 
 def mask_low_confidence(keypoints: np.ndarray, min_confidence: float) -> np.ndarray:
@@ -133,12 +139,12 @@ def nan_median_filter(values: np.ndarray, kernel: int) -> np.ndarray:
         return values.copy()
     out = np.full(values.shape, np.nan, dtype=values.dtype)
     todo = ~np.isnan(values)
-    for half in range(kernel // 2, kernel // 2 + kernel + 1):
+    widest = kernel // 2 + kernel
+    for half in range(kernel // 2, widest + 1):
         pad = [(half, half)] + [(0, 0)] * (values.ndim - 1)
         windows = sliding_window_view(np.pad(values, pad, mode="edge"), 2 * half + 1, axis=0)  # (frames, ..., w)
-        ready = todo & ((~np.isnan(windows)).sum(axis=-1) >= kernel)
-        if half == kernel // 2 + kernel:  # the widest window: whatever it holds
-            ready = todo
+        # the widest window takes whatever it holds
+        ready = todo if half == widest else todo & ((~np.isnan(windows)).sum(axis=-1) >= kernel)
         out[ready] = np.nanmedian(windows[ready], axis=-1)
         todo &= ~ready
         if not todo.any():

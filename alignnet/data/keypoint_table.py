@@ -37,9 +37,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -214,17 +215,24 @@ def _files(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) ->
     return files
 
 
+T = TypeVar("T")
+
+
+def _one_value(by_file: Mapping[str, T], what: str, show: Callable[[T], object] = str, hint: str = "") -> T:
+    """The value every file has (by_file non-empty); ValueError naming the first file whose value differs."""
+    (first, value), *_ = by_file.items()
+    for f, other in by_file.items():
+        if other != value:
+            raise ValueError(f"{f}: {what} {show(other)}, but {first} has {show(value)}{hint}")
+    return value
+
+
 def read_layout(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> KeypointLayout:
     """The one layout of a directory of keypoint files (or a list of files); ValueError naming a file that differs."""
     files = _files(source)
     if not files:
         return DANCE_LAYOUT
-    layouts = {f: layout_of_schema(pq.read_schema(f), f) for f in files}
-    first = layouts[files[0]]
-    for f, layout in layouts.items():
-        if layout != first:
-            raise ValueError(f"{f}: layout {layout.name}, but {files[0]} has {first.name}")
-    return first
+    return _one_value({f: layout_of_schema(pq.read_schema(f), f) for f in files}, "layout", lambda layout: layout.name)
 
 
 def read_clean_params(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> str | None:
@@ -233,15 +241,7 @@ def read_clean_params(source: str | os.PathLike[str] | Sequence[str | os.PathLik
     ValueError naming a file whose parameters differ: one dataset, one cleaning.
     """
     recorded = {f: read_metadata(f).get("alignnet.clean_params") for f in _files(source)}
-    if not recorded:
-        return None
-    first, params = next(iter(recorded.items()))
-    for f, other in recorded.items():
-        if other != params:
-            raise ValueError(
-                f"{f}: cleaning parameters {other}, but {first} has {params}; clean every video the same way"
-            )
-    return params
+    return _one_value(recorded, "cleaning parameters", hint="; clean every video the same way") if recorded else None
 
 
 def keypoint_dataset(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> ds.Dataset:

@@ -13,14 +13,15 @@ trained on (DIR/logmel_stats.npz and DIR/meta.json of `alignnet split`).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from alignnet.data.clean import LEGACY_CLEAN_PARAMS, CleanParams
+from alignnet.data.clean import LEGACY_CLEAN_PARAMS, CleanParams, recorded_clean_params
 from alignnet.data.logmel import LogMelConfig, LogMelStats
+from alignnet.dataclass_fields import known_fields
 from alignnet.errors import UserInputError
 
 STATS_FILE = "logmel_stats.npz"
@@ -53,10 +54,9 @@ class Preprocessing:
     def from_json(cls, data: dict[str, Any], source: str) -> Preprocessing:
         """Inverse of `to_json`; `source` names the file in errors."""
         try:
-            known = {f.name for f in fields(LogMelConfig)}
-            logmel = LogMelConfig(**{k: v for k, v in data["logmel"].items() if k in known})
+            logmel = LogMelConfig(**known_fields(LogMelConfig, data["logmel"]))
             stats = LogMelStats(np.asarray(data["logmel_mean"], np.float32), np.asarray(data["logmel_std"], np.float32))
-            clean = CleanParams.from_dict(data["clean"]) if "clean" in data else LEGACY_CLEAN_PARAMS
+            clean = recorded_clean_params(data)
             result = cls(float(data["fps"]), logmel, stats, float(data.get("clip_seconds", 6.0)), clean)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UserInputError(f"{source}: malformed extra.preprocessing ({exc!r})") from exc
@@ -79,11 +79,10 @@ class Preprocessing:
         except (OSError, ValueError, KeyError) as exc:
             raise UserInputError(f"{data_dir}: not a packed dataset with {STATS_FILE} and {META_FILE} ({exc})") from exc
         fps = float(meta.get("fps", 30.0))
-        known = {f.name for f in fields(LogMelConfig)}
         logmel = LogMelConfig(**{
             "sample_rate": int(meta.get("sample_rate", LogMelConfig.sample_rate)),
             "hop_length": int(meta.get("hop_length", LogMelConfig.hop_length)),
-            **{k: v for k, v in (meta.get("logmel") or {}).items() if k in known},
+            **known_fields(LogMelConfig, meta.get("logmel") or {}),
             "n_mels": len(stats.mean),
         })  # fmt: skip
         clip_seconds = meta.get("clip_seconds")
@@ -93,7 +92,7 @@ class Preprocessing:
             except (OSError, ValueError, IndexError):
                 clip_seconds = 6.0
         try:
-            clean = CleanParams.from_dict(meta["clean"]) if "clean" in meta else LEGACY_CLEAN_PARAMS
+            clean = recorded_clean_params(meta)
         except (TypeError, ValueError, AttributeError) as exc:
             raise UserInputError(f"{data_dir / META_FILE}: malformed clean ({exc!r})") from exc
         result = cls(fps, logmel, stats, float(clip_seconds), clean)
