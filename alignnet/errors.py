@@ -11,3 +11,12 @@ class UserInputError(Exception):
     def __init__(self, message: str, exit_code: int = 2) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class DataError(UserInputError, ValueError):
+    """Input data a stage cannot use as it is, named in the message.
+
+    Files of one dataset that disagree (keypoint layouts, cleanings), too few
+    videos for the splits, no clip left to split. A UserInputError for the CLI
+    (message, no traceback) and a ValueError for callers of the package.
+    """

@@ -14,6 +14,7 @@ from alignnet.data.clean import CleanParams
 from alignnet.data.keypoint_table import (
     SCHEMA,
     CleanedClip,
+    KeypointFiles,
     clips_to_table,
     file_metadata,
     read_clean_params,
@@ -82,6 +83,21 @@ def test_one_dataset_has_one_cleaning(tmp_path) -> None:
     _write(tmp_path / "c.parquet", "c", params=CleanParams(median_kernel=5))
     with pytest.raises(ValueError, match=r"c\.parquet: cleaning parameters \{[^}]*\"median_kernel\":5"):
         read_clean_params(tmp_path)
+
+
+def test_split_refuses_two_cleanings_as_a_user_error(tmp_path, capsys) -> None:
+    """A DataError: a ValueError for the package's callers, exit 2 and the odd file named for the CLI's."""
+    _write(tmp_path / "a.parquet")
+    files = KeypointFiles.open(tmp_path)
+    assert files.paths == (str(tmp_path / "a.parquet"),) and read_clip_keypoints(files).keys() == {"vid/0000", "vid/0002"}
+    _write(tmp_path / "c.parquet", "c", params=CleanParams(median_kernel=5))
+    with pytest.raises(ValueError, match=r"c\.parquet: cleaning parameters"):
+        _ = KeypointFiles.open(tmp_path).clean_params
+    code = main(["split", "--keypoints", str(tmp_path / "a.parquet"), str(tmp_path / "c.parquet"),
+                 "--logmel", str(tmp_path / "a.npz"), "-o", str(tmp_path / "splits")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "c.parquet: cleaning parameters" in err and "Traceback" not in err
+    assert not (tmp_path / "splits" / "meta.json").exists()
 
 
 # --- the command ------------------------------------------------------------

@@ -48,6 +48,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from alignnet.atomic import atomic_output
+from alignnet.errors import DataError
 from alignnet.keypoints import BODY_25_LIMBS, DANCE_MIRROR, DANCE_NAMES
 from alignnet.lips.face_keypoints import MOUTH_MIRROR, MOUTH_NAMES, MOUTH_SEGMENTS
 
@@ -110,12 +111,12 @@ SCHEMA = table_schema(DANCE_LAYOUT)
 
 
 def layout_of_schema(schema: pa.Schema, where: str = "table") -> KeypointLayout:
-    """The known layout whose x_ columns `schema` has; ValueError naming `where` otherwise."""
+    """The known layout whose x_ columns `schema` has; DataError naming `where` otherwise."""
     names = tuple(n[2:] for n in schema.names if n.startswith("x_"))
     for layout in TASK_LAYOUTS.values():
         if names == layout.names:
             return layout
-    raise ValueError(f"{where}: keypoint columns {names[:3]}... match no known layout")
+    raise DataError(f"{where}: keypoint columns {names[:3]}... match no known layout")
 
 
 def clip_id(video_id: str, clip_index: int) -> str:
@@ -194,10 +195,14 @@ def write_keypoint_table(path: str | os.PathLike[str], table: pa.Table, metadata
         pq.write_table(table, tmp, compression="zstd", use_dictionary=["clip_id", "video_id"])
 
 
+def _alignnet_metadata(schema: pa.Schema) -> dict[str, str]:
+    raw = schema.metadata or {}
+    return {k.decode(): v.decode() for k, v in raw.items() if k.startswith(b"alignnet.")}
+
+
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
     """The alignnet key-value metadata of one keypoint file."""
-    raw = pq.read_schema(path).metadata or {}
-    return {k.decode(): v.decode() for k, v in raw.items() if k.startswith(b"alignnet.")}
+    return _alignnet_metadata(pq.read_schema(path))
 
 
 def _files(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> list[str]:
@@ -219,53 +224,93 @@ T = TypeVar("T")
 
 
 def _one_value(by_file: Mapping[str, T], what: str, show: Callable[[T], object] = str, hint: str = "") -> T:
-    """The value every file has (by_file non-empty); ValueError naming the first file whose value differs."""
+    """The value every file has (by_file non-empty); DataError naming the first file whose value differs."""
     (first, value), *_ = by_file.items()
     for f, other in by_file.items():
         if other != value:
-            raise ValueError(f"{f}: {what} {show(other)}, but {first} has {show(value)}{hint}")
+            raise DataError(f"{f}: {what} {show(other)}, but {first} has {show(value)}{hint}")
     return value
 
 
-def read_layout(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> KeypointLayout:
-    """The one layout of a directory of keypoint files (or a list of files); ValueError naming a file that differs."""
-    files = _files(source)
-    if not files:
-        return DANCE_LAYOUT
-    return _one_value({f: layout_of_schema(pq.read_schema(f), f) for f in files}, "layout", lambda layout: layout.name)
+@dataclass(frozen=True)
+class KeypointFiles:
+    """The keypoint files of one dataset, their one layout and the cleaning each records.
+
+    `open` reads each file's Parquet schema once; the readers below take an
+    opened KeypointFiles wherever they take a source, so that a stage reading
+    several things from many files does not read every footer again.
+    cleanings[i]: the canonical JSON of the cleaning paths[i] records, None if it records none.
+    """
+
+    paths: tuple[str, ...]
+    layout: KeypointLayout
+    cleanings: tuple[str | None, ...]
+
+    @classmethod
+    def open(cls, source: KeypointSource) -> KeypointFiles:
+        """DataError naming a file whose layout differs from the first file's."""
+        if isinstance(source, KeypointFiles):
+            return source
+        schemas = {f: pq.read_schema(f) for f in _files(source)}
+        if not schemas:
+            return cls((), DANCE_LAYOUT, ())
+        layouts = {f: layout_of_schema(schema, f) for f, schema in schemas.items()}
+        return cls(
+            tuple(schemas),
+            _one_value(layouts, "layout", lambda layout: layout.name),
+            tuple(_alignnet_metadata(schema).get("alignnet.clean_params") for schema in schemas.values()),
+        )
+
+    @property
+    def clean_params(self) -> str | None:
+        """The cleaning every file records (None when there is no file or none records any).
+
+        DataError naming a file whose cleaning differs: one dataset, one cleaning.
+        """
+        if not self.paths:
+            return None
+        recorded = dict(zip(self.paths, self.cleanings, strict=True))
+        return _one_value(recorded, "cleaning parameters", hint="; clean every video the same way")
 
 
-def read_clean_params(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> str | None:
+KeypointSource = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | KeypointFiles
+
+
+def read_layout(source: KeypointSource) -> KeypointLayout:
+    """The one layout of a directory of keypoint files (or a list of files); DataError naming a file that differs."""
+    return KeypointFiles.open(source).layout
+
+
+def read_clean_params(source: KeypointSource) -> str | None:
     """The cleaning parameters (JSON) all keypoint files record; None when none records any.
 
-    ValueError naming a file whose parameters differ: one dataset, one cleaning.
+    DataError naming a file whose parameters differ: one dataset, one cleaning.
     """
-    recorded = {f: read_metadata(f).get("alignnet.clean_params") for f in _files(source)}
-    return _one_value(recorded, "cleaning parameters", hint="; clean every video the same way") if recorded else None
+    return KeypointFiles.open(source).clean_params
 
 
-def keypoint_dataset(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> ds.Dataset:
+def keypoint_dataset(source: KeypointSource) -> ds.Dataset:
     """A pyarrow dataset over a directory of keypoint files (or a list of files), all of one layout."""
-    return ds.dataset(_files(source), schema=table_schema(read_layout(source)), format="parquet")
+    files = KeypointFiles.open(source)
+    return ds.dataset(list(files.paths), schema=table_schema(files.layout), format="parquet")
 
 
-def read_clip_starts(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> dict[str, int]:
+def read_clip_starts(source: KeypointSource) -> dict[str, int]:
     """clip_id -> start_frame (the clip's first frame in its normalised video); source as `read_clip_keypoints`."""
     table = keypoint_dataset(source).to_table(columns=["clip_id", "start_frame"])
     frame = table.to_pandas().drop_duplicates("clip_id")
     return dict(zip(frame["clip_id"].astype(str), frame["start_frame"].astype(int), strict=True))
 
 
-def read_clip_keypoints(
-    source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
-) -> dict[str, np.ndarray]:
+def read_clip_keypoints(source: KeypointSource) -> dict[str, np.ndarray]:
     """clip_id -> (frames, K, 2) float32 cleaned centred pixels, frames in order (K: the files' layout).
 
     source: a directory of keypoint Parquet files (searched recursively), one
-    file, or a list of files.
+    file, a list of files, or their opened `KeypointFiles`.
     """
-    x_columns, y_columns, _ = read_layout(source).columns
-    table = keypoint_dataset(source).to_table(columns=["clip_id", "frame", *x_columns, *y_columns])
+    files = KeypointFiles.open(source)
+    x_columns, y_columns, _ = files.layout.columns
+    table = keypoint_dataset(files).to_table(columns=["clip_id", "frame", *x_columns, *y_columns])
     if table.num_rows == 0:
         return {}
     table = table.sort_by([("clip_id", "ascending"), ("frame", "ascending")])

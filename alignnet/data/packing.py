@@ -26,15 +26,15 @@ import pandas as pd
 
 from alignnet.atomic import atomic_output
 from alignnet.data.keypoint_table import (
+    KeypointFiles,
     KeypointLayout,
-    read_clean_params,
     read_clip_keypoints,
     read_clip_starts,
-    read_layout,
 )
 from alignnet.data.logmel import load_logmel_file, logmel_statistics, pack_split
 from alignnet.data.splits import assign_splits
 from alignnet.distort import make_fixed_warps, save_fixed_warps
+from alignnet.errors import DataError
 
 SPLITS = ("train", "val", "test")
 PathLike = str | os.PathLike[str]
@@ -78,14 +78,14 @@ def pack_dataset(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    layout = read_layout(list(keypoint_files))
-    clean = read_clean_params(list(keypoint_files))
-    keypoints = read_clip_keypoints(list(keypoint_files))
+    files = KeypointFiles.open(list(keypoint_files))
+    layout, clean = files.layout, files.clean_params
+    keypoints = read_clip_keypoints(files)
     if not keypoints:
-        raise ValueError(f"no kept clips in {len(keypoint_files)} keypoint files: nothing to split")
+        raise DataError(f"no kept clips in {len(keypoint_files)} keypoint files: nothing to split")
     npz_paths = {Path(p).stem: Path(p) for p in logmel_files}
     clips = _clip_frame(sorted(keypoints))
-    starts = read_clip_starts(list(keypoint_files))
+    starts = read_clip_starts(files)
     clips["start_frame"] = [starts[c] for c in clips["clip_id"]]
     splits = assign_splits(clips[["video_id", "clip_id"]], sizes, seed).merge(clips, on=["clip_id", "video_id"])
     with atomic_output(out / "splits.tsv") as tmp:

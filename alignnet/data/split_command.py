@@ -17,7 +17,6 @@ import argparse
 import logging
 
 from alignnet.data.packing import pack_dataset
-from alignnet.errors import UserInputError
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +37,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     sizes = {"train": args.train, "val": args.val, "test": args.test}
     meta = {"fps": args.fps, "sample_rate": args.sample_rate, "hop_length": args.hop_length}
-    try:
-        counts = pack_dataset(args.keypoints, args.logmel, sizes, args.seed, meta, args.output)
-    except ValueError as exc:  # keypoint files of two layouts or two cleanings, or no kept clip
-        raise UserInputError(str(exc)) from exc
+    counts = pack_dataset(args.keypoints, args.logmel, sizes, args.seed, meta, args.output)  # DataError -> exit 2
     log.info("clips per split: %s", counts)
     return 0

@@ -24,6 +24,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from alignnet.errors import DataError
+
 UNUSED = "unused"
 
 
@@ -38,7 +40,7 @@ def scaled_targets(sizes: Mapping[str, int], available: int) -> dict[str, float]
     """Targets in clips: `sizes`, scaled down proportionally when only `available` clips exist."""
     total = sum(sizes.values())
     if any(n < 0 for n in sizes.values()) or total <= 0:
-        raise ValueError(f"split sizes must be >= 0 with a positive sum, got {dict(sizes)}")
+        raise DataError(f"split sizes must be >= 0 with a positive sum, got {dict(sizes)}")
     factor = min(1.0, available / total)
     return {name: n * factor for name, n in sizes.items()}
 
@@ -55,12 +57,12 @@ def assign_splits(clips: pd.DataFrame, sizes: Mapping[str, int], seed: int) -> p
     if missing:
         raise ValueError(f"clips lacks columns {sorted(missing)}")
     if clips["clip_id"].duplicated().any():
-        raise ValueError(f"duplicate clip_id: {clips.loc[clips['clip_id'].duplicated(), 'clip_id'].iloc[0]}")
+        raise DataError(f"duplicate clip_id: {clips.loc[clips['clip_id'].duplicated(), 'clip_id'].iloc[0]}")
     counts = clips.groupby("video_id", sort=True)["clip_id"].count().to_dict()
     targets = scaled_targets(sizes, len(clips))
     wanted = [name for name in sorted(targets, key=lambda s: (targets[s], s)) if targets[name] > 0]
     if len(counts) < len(wanted):
-        raise ValueError(
+        raise DataError(
             f"{len(counts)} video(s) with kept clips cannot fill {len(wanted)} video-disjoint splits "
             f"({', '.join(wanted)}); need at least {len(wanted)} videos"
         )
