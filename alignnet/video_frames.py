@@ -18,17 +18,33 @@ def probe_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     return int(stream["width"]), int(stream["height"])
 
 
+# Frame shape (rows, columns, channels or None) of each raw pixel format iter_frames decodes to, for w x h video.
+_FRAME_SHAPES = {
+    "rgb24": lambda w, h: (h, w, 3),
+    "bgr24": lambda w, h: (h, w, 3),
+    "gray": lambda w, h: (h, w),
+    # planar: the h x w luma plane, then the two h/2 x w/2 chroma planes (even sizes only)
+    "yuv420p": lambda w, h: (h * 3 // 2, w),
+}
+
+
 def iter_frames(
     path: str | os.PathLike[str],
     size: tuple[int, int] | None = None,
     pix_fmt: str = "rgb24",
 ) -> Iterator[np.ndarray]:
-    """Yield every frame as (height, width, 3) uint8, in stream order.
+    """Yield every frame as uint8 in stream order: (height, width, 3) for rgb24 / bgr24, (height, width) for gray,
+    (height * 3 / 2, width) for yuv420p (the planes one after another, as an encoder reads them).
 
     size: (width, height) to scale to; default the stored size. Frames are
     decoded as the file stores them (no rate conversion): normalise first.
     """
+    if pix_fmt not in _FRAME_SHAPES:
+        raise ValueError(f"pix_fmt {pix_fmt!r}: choose one of {', '.join(_FRAME_SHAPES)}")
     width, height = size if size is not None else probe_size(path)
+    if pix_fmt == "yuv420p" and (width % 2 or height % 2):
+        raise ValueError(f"{path}: yuv420p frames need an even size, not {width}x{height}")
+    shape = _FRAME_SHAPES[pix_fmt](width, height)
     stream = ffmpeg.input(os.fspath(path))
     if size is not None:
         stream = stream.filter("scale", width, height)
@@ -37,13 +53,13 @@ def iter_frames(
         .global_args("-nostdin", "-loglevel", "error")
         .run_async(pipe_stdout=True, pipe_stderr=True)
     )
-    frame_bytes = width * height * 3
+    frame_bytes = int(np.prod(shape))
     try:
         while True:
             buf = proc.stdout.read(frame_bytes)
             if len(buf) < frame_bytes:
                 break
-            yield np.frombuffer(buf, np.uint8).reshape(height, width, 3)
+            yield np.frombuffer(buf, np.uint8).reshape(shape)
     finally:
         proc.stdout.close()
         err = proc.stderr.read().decode(errors="replace")

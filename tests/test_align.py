@@ -18,10 +18,11 @@ import ffmpeg
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.io import wavfile
 
 from alignnet.align import EXIT_NO_PERSON, EXIT_NO_STREAM, EXIT_UNREADABLE
 from alignnet.align.media import is_normalised, probe_streams, video_at_fps
-from alignnet.align.retime import invert
+from alignnet.align.retime import invert, render
 from alignnet.align.windows import (
     Window,
     WindowConfig,
@@ -140,6 +141,28 @@ def test_video_at_fps_resamples_any_rate_to_30(tmp_path):
     frames = list(iter_frames(out))
     assert len(frames) == 60 and frames[0].shape == (120, 160, 3)
     assert is_normalised(probe_streams(out, "video", "VIDEO"), 30)  # so align uses such a video as it is
+
+
+def test_render_shows_the_picked_input_frames(tmp_path):
+    """Output frame k shows input frame round(source[k]): input frames whose grey level is 10 x their index + 8,
+    passed to the encoder as yuv420p and decoded back."""
+    n, width, height = 24, 64, 48
+    levels = (10 * np.arange(n) + 8).astype(np.uint8)
+    video = tmp_path / "ramp.mp4"
+    pipe = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="gray", s=f"{width}x{height}", framerate=30)
+    ffmpeg.output(pipe, str(video), vcodec="libx264", crf=10, pix_fmt="yuv420p").global_args(
+        "-loglevel", "error").overwrite_output().run(input=np.repeat(levels, width * height).tobytes())  # fmt: skip
+    planes = list(iter_frames(video, pix_fmt="yuv420p"))
+    assert len(planes) == n and planes[0].shape == (height * 3 // 2, width)
+    wav = tmp_path / "a.wav"
+    wavfile.write(wav, 44100, np.zeros(44100, np.int16))
+    source = np.array([0.0, 0.4, 3.6, 4.0, 10.0, 10.2, 23.0, 23.4])
+    render(video, source, wav, tmp_path / "out.mp4", progress=False)
+    shown = [float(frame.mean()) for frame in iter_frames(tmp_path / "out.mp4", pix_fmt="gray")]
+    assert np.allclose(shown, levels[[0, 0, 4, 4, 10, 10, 23, 23]], atol=3)
+    with pytest.raises(RuntimeError, match=r"ffmpeg failed .* writing .*bad\.mp4: .*nowhere\.wav"):
+        render(video, source, tmp_path / "nowhere.wav", tmp_path / "bad.mp4", progress=False)
+    assert not (tmp_path / "bad.mp4").exists()
 
 
 # --- bad inputs through the CLI ---------------------------------------------------------------
