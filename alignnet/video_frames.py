@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 
 import ffmpeg
@@ -18,7 +19,7 @@ def probe_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     return int(stream["width"]), int(stream["height"])
 
 
-# Frame shape (rows, columns, channels or None) of each raw pixel format iter_frames decodes to, for w x h video.
+# The array shape of one frame of w x h video in each raw pixel format iter_frames decodes to.
 _FRAME_SHAPES = {
     "rgb24": lambda w, h: (h, w, 3),
     "bgr24": lambda w, h: (h, w, 3),
@@ -26,6 +27,13 @@ _FRAME_SHAPES = {
     # planar: the h x w luma plane, then the two h/2 x w/2 chroma planes (even sizes only)
     "yuv420p": lambda w, h: (h * 3 // 2, w),
 }
+
+
+def ffmpeg_finish(proc: subprocess.Popen) -> tuple[int, str]:
+    """Wait for an ffmpeg started with a stderr pipe: its exit code and the last 500 characters of its messages."""
+    message = proc.stderr.read().decode(errors="replace").strip()
+    proc.stderr.close()
+    return proc.wait(), message[-500:]
 
 
 def iter_frames(
@@ -62,8 +70,6 @@ def iter_frames(
             yield np.frombuffer(buf, np.uint8).reshape(shape)
     finally:
         proc.stdout.close()
-        err = proc.stderr.read().decode(errors="replace")
-        proc.stderr.close()
-        code = proc.wait()
+        code, message = ffmpeg_finish(proc)
     if code != 0:
-        raise RuntimeError(f"ffmpeg could not decode {path}: {err.strip()[-500:]}")
+        raise RuntimeError(f"ffmpeg could not decode {path}: {message}")

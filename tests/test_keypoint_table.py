@@ -17,7 +17,6 @@ from alignnet.data.keypoint_table import (
     KeypointFiles,
     clips_to_table,
     file_metadata,
-    read_clean_params,
     read_clip_keypoints,
     read_metadata,
     write_keypoint_table,
@@ -79,10 +78,10 @@ def test_read_clip_keypoints_round_trip_over_a_directory(tmp_path) -> None:
 def test_one_dataset_has_one_cleaning(tmp_path) -> None:
     _write(tmp_path / "a.parquet")
     _write(tmp_path / "b.parquet", "b")
-    assert json.loads(read_clean_params(tmp_path)) == json.loads(CleanParams().to_json())
+    assert json.loads(KeypointFiles.open(tmp_path).clean_params) == json.loads(CleanParams().to_json())
     _write(tmp_path / "c.parquet", "c", params=CleanParams(median_kernel=5))
     with pytest.raises(ValueError, match=r"c\.parquet: cleaning parameters \{[^}]*\"median_kernel\":5"):
-        read_clean_params(tmp_path)
+        _ = KeypointFiles.open(tmp_path).clean_params
 
 
 def test_split_refuses_two_cleanings_as_a_user_error(tmp_path, capsys) -> None:

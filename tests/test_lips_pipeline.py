@@ -28,7 +28,7 @@ from alignnet.data.filters import (
     measure_face,
     verdict,
 )
-from alignnet.data.keypoint_table import MOUTH_LAYOUT, read_clip_keypoints, read_layout
+from alignnet.data.keypoint_table import MOUTH_LAYOUT, KeypointFiles, read_clip_keypoints
 from alignnet.demo import demo_settings, generator_command
 from alignnet.lips.face_keypoints import MOUTH_MIRROR, MOUTH_POINTS
 from alignnet.pose.sequence import PoseSequence
@@ -165,7 +165,7 @@ def test_lips_demo_end_to_end(lips_run: Path) -> None:
     assert set(disagreements["expected_reason"]) <= {"camera_motion"}, disagreements.to_string()
 
     keypoints = sorted((lips_run / "results/keypoints").glob("*.parquet"))
-    assert read_layout(keypoints) == MOUTH_LAYOUT
+    assert KeypointFiles.open(keypoints).layout == MOUTH_LAYOUT
     clips = read_clip_keypoints(keypoints)
     kept = int(verdicts["keep"].astype(str).str.lower().eq("true").sum())
     assert len(clips) == kept >= 6 and all(c.shape == (300, 20, 2) for c in clips.values())

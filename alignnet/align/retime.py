@@ -20,7 +20,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from alignnet.atomic import atomic_output
-from alignnet.video_frames import iter_frames, probe_size
+from alignnet.video_frames import ffmpeg_finish, iter_frames, probe_size
 
 _TIE_BREAK = 1e-6  # frames: makes a flat stretch of `forward` strictly increasing for np.interp
 
@@ -94,11 +94,9 @@ def render(
         finally:
             with contextlib.suppress(BrokenPipeError):
                 proc.stdin.close()
-            message = proc.stderr.read().decode(errors="replace").strip()
-            proc.stderr.close()
-            code = proc.wait()
+            code, message = ffmpeg_finish(proc)
         if code != 0 or stopped:
-            raise RuntimeError(f"ffmpeg failed (exit {code}) writing {out}: {message[-500:] or 'no message'}")
+            raise RuntimeError(f"ffmpeg failed (exit {code}) writing {out}: {message or 'no message'}")
 
 
 def side_by_side(

@@ -276,19 +276,6 @@ class KeypointFiles:
 KeypointSource = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | KeypointFiles
 
 
-def read_layout(source: KeypointSource) -> KeypointLayout:
-    """The one layout of a directory of keypoint files (or a list of files); DataError naming a file that differs."""
-    return KeypointFiles.open(source).layout
-
-
-def read_clean_params(source: KeypointSource) -> str | None:
-    """The cleaning parameters (JSON) all keypoint files record; None when none records any.
-
-    DataError naming a file whose parameters differ: one dataset, one cleaning.
-    """
-    return KeypointFiles.open(source).clean_params
-
-
 def keypoint_dataset(source: KeypointSource) -> ds.Dataset:
     """A pyarrow dataset over a directory of keypoint files (or a list of files), all of one layout."""
     files = KeypointFiles.open(source)
