@@ -143,6 +143,19 @@ def test_video_at_fps_resamples_any_rate_to_30(tmp_path):
     assert is_normalised(probe_streams(out, "video", "VIDEO"), 30)  # so align uses such a video as it is
 
 
+def test_video_at_fps_gives_anamorphic_video_square_pixels(tmp_path):
+    """160x120 stored with 2:1 pixels shows as 320x120: the dancer must not come out squeezed to half their width."""
+    src = tmp_path / "anamorphic.mp4"
+    anamorphic = ffmpeg.input("testsrc2=size=160x120:rate=30:duration=1", f="lavfi").filter("setsar", 2)
+    ffmpeg.output(anamorphic, str(src), vcodec="libx264", pix_fmt="yuv420p").global_args(
+        "-loglevel", "error").overwrite_output().run()  # fmt: skip
+    assert probe_streams(src, "video", "VIDEO")["sample_aspect_ratio"] == "2:1"
+    assert not is_normalised(probe_streams(src, "video", "VIDEO"), 30)
+    stream = probe_streams(video_at_fps(src, tmp_path / "v30.mp4", 30), "video", "VIDEO")
+    assert (stream["width"], stream["height"]) == (320, 120)
+    assert stream.get("sample_aspect_ratio", "1:1") in ("1:1", "N/A")
+
+
 def test_render_shows_the_picked_input_frames(tmp_path):
     """Output frame k shows input frame round(source[k]): input frames whose grey level is 10 x their index + 8,
     passed to the encoder as yuv420p and decoded back."""

@@ -74,14 +74,16 @@ def video_at_fps(src: Path, dst: Path, fps: float = 30, max_height: int = 720) -
 
     As the clip stage does: timestamps start at 0, and the fps filter keeps the
     frame nearest each 1/fps slot (VFR and other rates become CFR by
-    timestamps). ffmpeg applies rotation metadata while decoding; frames
-    taller than max_height are scaled down. No audio.
+    timestamps). ffmpeg applies rotation metadata while decoding; non-square
+    pixels (anamorphic video) are resampled to square ones at the display
+    aspect ratio, so the dancer keeps their proportions; frames taller than
+    max_height are scaled down. No audio.
     """
     video = (
         ffmpeg.input(os.fspath(src))["v:0"]
         .filter("setpts", "PTS-STARTPTS")
         .filter("fps", fps=fps, round="near")
-        .filter("scale", -2, f"trunc(min(ih,{max_height})/2)*2")
+        .filter("scale", "trunc(oh*dar/2)*2", f"trunc(min(ih,{max_height})/2)*2")  # the display aspect (dar)
         .filter("setsar", 1)
     )
     out = ffmpeg.output(video, os.fspath(dst), vcodec="libx264", crf=17, preset="veryfast", pix_fmt="yuv420p",
