@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from alignnet.distort import (
     AugmentConfig,
     Masks,
+    MelBands,
     SampleGenerator,
     WarpConfig,
     apply_masks,
@@ -18,6 +19,7 @@ from alignnet.distort import (
     change_timbre,
     draw_masks,
     flip_keypoints,
+    limit_band,
     load_fixed_warps,
     local_warp,
     make_fixed_warps,
@@ -221,6 +223,50 @@ def test_timbre_change_off_and_none_are_identity() -> None:
     on = SampleGenerator(augment=always, flip=False, spec_augment=False, timbre=True)
     off = SampleGenerator(augment=always, flip=False, spec_augment=False)  # timbre off unless asked for
     assert not np.allclose(on(np.random.default_rng(1), keypoints, logmel).audio, logmel)
+    assert np.array_equal(off(np.random.default_rng(1), keypoints, logmel).audio, logmel)
+
+
+BANDS = MelBands(tuple(np.geomspace(50.0, 20000.0, 24).tolist()), tuple(np.linspace(-3.0, -4.0, 24).tolist()))
+
+
+@given(seed=seeds)
+def test_low_pass_keeps_the_low_bins_and_silences_the_high_ones(seed: int) -> None:
+    """Bins below the cutoff keep their values, then a short fall, then exactly the bins' silence."""
+    rng = np.random.default_rng(seed)
+    logmel = rng.normal(size=(24, 30)).astype(np.float32)
+    out = limit_band(rng, logmel, BANDS)
+    assert out.shape == logmel.shape and out.dtype == np.float32
+    silence = np.asarray(BANDS.silence, np.float32)[:, None]
+    kept = np.all(out == logmel, axis=1)
+    silent = np.all(np.isclose(out, silence, atol=1e-6), axis=1)
+    kept_bins, silent_bins = int(np.argmin(kept)) if not kept.all() else 24, int(np.sum(silent))
+    assert kept[:kept_bins].all() and silent[24 - silent_bins :].all()
+    assert 24 - kept_bins - silent_bins <= 1  # the fall spans 5 % of the cutoff: at most one bin of these
+    frequencies = np.asarray(BANDS.frequencies)
+    assert kept[frequencies < AugmentConfig.min_cutoff_hz].all()
+    between = slice(kept_bins, 24 - silent_bins)  # partly attenuated: between the value and silence
+    low, high = np.minimum(logmel, silence)[between], np.maximum(logmel, silence)[between]
+    assert np.all((low - 1e-6 <= out[between]) & (out[between] <= high + 1e-6))
+
+
+def test_low_pass_draws_cutoffs_over_its_range_and_checks_its_bins() -> None:
+    rng = np.random.default_rng(0)
+    logmel = rng.normal(size=(24, 10)).astype(np.float32)
+    silence = np.asarray(BANDS.silence)[:, None]
+    kept = [int(np.sum(np.all(limit_band(rng, logmel, BANDS) == logmel, axis=1))) for _ in range(300)]
+    below = int(np.sum(np.asarray(BANDS.frequencies) < AugmentConfig.min_cutoff_hz))
+    assert min(kept) == below and max(kept) == 23  # cutoffs from 3 kHz to the top bin
+    nothing_above = AugmentConfig(min_cutoff_hz=25000.0)
+    assert np.array_equal(limit_band(rng, logmel, BANDS, nothing_above), logmel)
+    with pytest.raises(ValueError, match="24 band frequencies for a log-mel of 10 bins"):
+        limit_band(rng, logmel[:10], BANDS)
+    with pytest.raises(ValueError, match="silence values"):
+        MelBands((1.0, 2.0), (0.0,))
+    always = AugmentConfig(band_limit_probability=1.0, min_cutoff_hz=1000.0, max_bin_shift=0)
+    keypoints = rng.normal(size=(20, 19, 2)).astype(np.float32)
+    on = SampleGenerator(augment=always, flip=False, spec_augment=False, bands=BANDS)
+    off = SampleGenerator(augment=always, flip=False, spec_augment=False)  # no bands: no low-passes
+    assert np.allclose(on(np.random.default_rng(1), keypoints, logmel).audio[-1], silence[-1, 0])
     assert np.array_equal(off(np.random.default_rng(1), keypoints, logmel).audio, logmel)
 
 

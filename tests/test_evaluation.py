@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,8 @@ from alignnet.aligners import AlignNetAligner
 from alignnet.checkpoint import load_model, save_checkpoint
 from alignnet.cli import build_command_parser, main
 from alignnet.correspondence import Timebase
+from alignnet.data.logmel import LogMelStats
+from alignnet.data.preprocessing import Preprocessing
 from alignnet.distort import make_fixed_warps, save_fixed_warps
 from alignnet.errors import UserInputError
 from alignnet.evaluation.ablation import LADDER, ablation_table, variant_flags
@@ -133,6 +136,30 @@ def test_evaluate_cli(data_dir: Path, checkpoint: Path, evaluated, tmp_path: Pat
     assert predictions["pred_alignnet"].shape == (3, 60)
     assert np.allclose(predictions["pred_alignnet"], evaluated[1][0].pred[:3], atol=1e-4)  # same clips, same warps
     assert pd.read_csv(out / "results.csv")["method"].tolist() == ["AlignNet"]
+    bandwidth = pd.read_csv(out / "bandwidth.csv")  # no logmel_stats.npz in DIR: the full band alone
+    assert bandwidth["band"].tolist() == ["full band"] and bandwidth["cutoff_hz"].isna().all()
+
+
+def test_bandwidth_rows_score_the_same_clips_with_the_music_low_passed(data_dir, checkpoint, tmp_path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(data_dir, data)
+    LogMelStats(np.full(128, -40.0, np.float32), np.full(128, 20.0, np.float32)).save(data / "logmel_stats.npz")
+    out = tmp_path / "out"
+    args = ["evaluate", "--data", str(data), "--alignnet", str(checkpoint), "--out", str(out), "--max-clips", "3",
+            "--no-progress", "--threads", "1"]  # fmt: skip
+    assert main([*args, "--cutoffs", "4000", "30000"]) == 0  # 30 kHz: above the top bin (~21 kHz), skipped
+    table = pd.read_csv(out / "bandwidth.csv")
+    assert table["band"].tolist() == ["full band", "4 kHz"] and table["cutoff_hz"].iloc[1] == 4000
+    full = pd.read_csv(out / "results.csv").iloc[0]
+    assert (table["afe"].iloc[0], table["accuracy"].iloc[0]) == pytest.approx((full.afe, full.accuracy))
+    clips = EvalClips.load(data, "test", 3).low_passed(Preprocessing.from_dataset(data).mel_bands(), 4000.0)
+    silence = (-100.0 + 40.0) / 20.0
+    assert np.allclose(clips.audio(0)[-20:], silence) and not np.allclose(clips.audio(0)[:20], silence)
+    aligner = AlignNetAligner(load_model(checkpoint)[0])
+    pred = np.stack([aligner.align(clips.distorted(i), clips.audio(i), clips.timebase) for i in range(3)])
+    assert table["afe"].iloc[1] == pytest.approx(afe(pred, clips.true), rel=1e-4)
+    assert table["afe"].iloc[1] != pytest.approx(table["afe"].iloc[0], rel=1e-4)  # the low-pass changed the input
+    assert main([*args, "--cutoffs", "-5"]) == 2
 
 
 def test_evaluate_cli_errors_name_the_missing_input(data_dir: Path, checkpoint: Path, tmp_path: Path, capsys) -> None:
@@ -155,7 +182,7 @@ def test_ladder_adds_one_part_per_step() -> None:
     assert len(variant_flags("base")) == 6
     assert variant_flags("paper_affinity") == [
         "--correlation", "local", "--no-fine-refinement", "--no-coarse-context", "--matching-weight", "0",
-        "--no-tempo-change", "--no-timbre-change", "--no-cross-clip", "--per-keypoint-scaling",
+        "--no-tempo-change", "--no-timbre-change", "--no-band-limit", "--no-cross-clip", "--per-keypoint-scaling",
     ]  # fmt: skip
     for before, after in itertools.pairwise(LADDER[:-1]):
         assert set(after.train_flags) < set(before.train_flags)

@@ -47,6 +47,8 @@ from alignnet.errors import UserInputError
 from alignnet.stage_status import StageStatus, upstream_failure
 
 STORE_DTYPE = np.float16
+AMIN = 1e-10  # the smallest mel power: silence is 10 * log10(AMIN) dB
+SILENCE_DB = 10.0 * np.log10(AMIN)
 _MIN_STD = 1e-6
 
 
@@ -66,6 +68,11 @@ class LogMelConfig:
         """Frames of a signal of `n_samples` samples: n_samples // hop_length."""
         return n_samples // self.hop_length
 
+    def bin_frequencies(self) -> np.ndarray:
+        """(n_mels,) centre frequency in Hz of each mel bin (the peaks of librosa's triangular filters)."""
+        fmax = self.sample_rate / 2 if self.fmax is None else self.fmax
+        return librosa.mel_frequencies(self.n_mels + 2, fmin=self.fmin, fmax=fmax)[1:-1]
+
 
 @functools.lru_cache(maxsize=8)
 def _mel_basis(cfg: LogMelConfig) -> scipy.sparse.csr_array:
@@ -80,7 +87,7 @@ def _logmel_1d(audio: np.ndarray, cfg: LogMelConfig) -> np.ndarray:
         audio, n_fft=cfg.n_fft, hop_length=cfg.hop_length, win_length=cfg.win_length, center=True
     )[:, : cfg.n_frames(len(audio))]
     power = np.square(np.abs(spectrum))
-    return librosa.power_to_db(_mel_basis(cfg) @ power, ref=1.0, amin=1e-10, top_db=None)
+    return librosa.power_to_db(_mel_basis(cfg) @ power, ref=1.0, amin=AMIN, top_db=None)
 
 
 def logmel(audio: np.ndarray, cfg: LogMelConfig = LogMelConfig()) -> np.ndarray:
@@ -210,6 +217,12 @@ def normalise_logmel(x: np.ndarray, stats: LogMelStats | tuple[np.ndarray, np.nd
     """(x - mean) / std per mel bin; x is (..., n_mels, frames), the result float32."""
     mean, std = stats
     return ((np.asarray(x, np.float32) - mean[:, None]) / std[:, None]).astype(np.float32)
+
+
+def normalised_silence(stats: LogMelStats | tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """(n_mels,) float32: the value silence (`SILENCE_DB`) has in each bin of the normalised log-mel."""
+    mean, std = stats
+    return ((SILENCE_DB - np.asarray(mean, np.float64)) / np.asarray(std, np.float64)).astype(np.float32)
 
 
 def pack_split(

@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from alignnet.data.clean import LEGACY_CLEAN_PARAMS, CleanParams, recorded_clean_params
-from alignnet.data.logmel import LogMelConfig, LogMelStats
+from alignnet.data.logmel import LogMelConfig, LogMelStats, normalised_silence
 from alignnet.dataclass_fields import known_fields
+from alignnet.distort import MelBands
 from alignnet.errors import UserInputError
 
 STATS_FILE = "logmel_stats.npz"
@@ -98,6 +99,11 @@ class Preprocessing:
         result = cls(fps, logmel, stats, float(clip_seconds), clean)
         result.check()
         return result
+
+    def mel_bands(self) -> MelBands:
+        """Each log-mel bin's centre frequency and the value silence has there after normalisation (low-passes)."""
+        frequencies = self.logmel.bin_frequencies().tolist()
+        return MelBands(tuple(frequencies), tuple(normalised_silence(self.stats).tolist()))
 
     def check(self) -> None:
         if self.stats.mean.shape != (self.logmel.n_mels,) or self.stats.std.shape != (self.logmel.n_mels,):

@@ -9,7 +9,7 @@ the paper's ladder, "paper_affinity", is "all" as the paper designed it:
 each level's local correlation alone, its output (the finest level
 upsampled, no full-rate refinement), a context network at the finest level
 only, the paper's loss (no matching term),
-no tempo or timbre changes, no cross-clip windows and the authors'
+no tempo or timbre changes or low-passes, no cross-clip windows and the authors'
 per-keypoint input scaling, which measures what this implementation's
 departures bring.
 """
@@ -59,7 +59,8 @@ def _ladder() -> tuple[Variant, ...]:
             "all, as the paper designed it",
             math.nan,
             ("--correlation", "local", "--no-fine-refinement", "--no-coarse-context", "--matching-weight", "0",
-             "--no-tempo-change", "--no-timbre-change", "--no-cross-clip", "--per-keypoint-scaling"),  # fmt: skip
+             "--no-tempo-change", "--no-timbre-change", "--no-band-limit", "--no-cross-clip",
+             "--per-keypoint-scaling"),  # fmt: skip
         )
     )
     return tuple(rungs)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from alignnet.correspondence import Timebase
-from alignnet.distort import apply_warp, load_fixed_warps
+from alignnet.distort import MelBands, apply_warp, load_fixed_warps, low_pass
 from alignnet.errors import UserInputError
 from alignnet.keypoints import DANCE_NAMES
 from alignnet.training.data import PackedSplit, read_data_meta, timebase_of
@@ -29,6 +32,7 @@ class EvalClips:
     timebase: Timebase
     names: list[str] | None = None  # meta.json's keypoint_names, when it has them
     task: str = "dance"  # "lips" for the mouth layout
+    audio_filter: Callable[[np.ndarray], np.ndarray] | None = None  # applied to every clip's log-mel (`low_passed`)
 
     @classmethod
     def load(cls, data_dir: str | Path, split: str = "test", max_clips: int | None = None) -> EvalClips:
@@ -62,7 +66,12 @@ class EvalClips:
 
     def audio(self, index: int) -> np.ndarray:
         """Log-mel (bins, m) float32 of clip `index`."""
-        return np.asarray(self.logmel[index], np.float32)
+        logmel = np.asarray(self.logmel[index], np.float32)
+        return logmel if self.audio_filter is None else self.audio_filter(logmel)
+
+    def low_passed(self, bands: MelBands, cutoff_hz: float) -> EvalClips:
+        """The same clips and distortions with the music low-passed at `cutoff_hz` (`alignnet.distort.low_pass`)."""
+        return dataclasses.replace(self, audio_filter=functools.partial(low_pass, bands=bands, cutoff_hz=cutoff_hz))
 
     def strength(self) -> np.ndarray:
         """(n_clips,) distortion strength: mean |true source frame - frame index| in frames."""

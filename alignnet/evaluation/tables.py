@@ -6,6 +6,7 @@ Accuracy is in percent everywhere, AFE in frames. Files under OUTDIR:
     predictions.npz            clip_ids, true (n_clips, n), strength (n_clips,), pred_<slug> (n_clips, n)
     strength.csv               method, strength_bin, strength_lo, strength_hi, clips, afe, accuracy
     keypoint_errors.csv        method, keypoint, location_error, velocity_error
+    bandwidth.csv              method, band, cutoff_hz (empty: full band), afe, accuracy
 """
 
 from __future__ import annotations
@@ -118,15 +119,41 @@ RESULTS_HEADERS = {
 }  # fmt: skip
 
 
+def band_label(cutoff_hz: float | None) -> str:
+    """"full band", or the cutoff in kHz: 16000 -> "16 kHz", 11025 -> "11.025 kHz"."""
+    return "full band" if cutoff_hz is None else f"{cutoff_hz / 1000:g} kHz"
+
+
+def bandwidth_table(
+    clips: EvalClips, runs: Sequence[tuple[float | None, Sequence[MethodResult]]]
+) -> pd.DataFrame:
+    """Accuracy against the music's bandwidth: one row per (cutoff, method); runs: (cutoff Hz or None, results)."""
+    rows = []
+    for cutoff, results in runs:
+        for result in results:
+            error, accuracy = _scores(result.pred, clips.true, clips.timebase.fps)
+            rows.append({"method": result.name, "band": band_label(cutoff),
+                         "cutoff_hz": math.nan if cutoff is None else float(cutoff), "afe": error,
+                         "accuracy": accuracy})  # fmt: skip
+    return pd.DataFrame(rows, columns=["method", "band", "cutoff_hz", "afe", "accuracy"])
+
+
 def _write_csv(table: pd.DataFrame, path: Path) -> None:
     with atomic_output(path) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
 
 
 def write_evaluation(
-    out_dir: str | Path, clips: EvalClips, results: Sequence[MethodResult], n_bins: int = 4
+    out_dir: str | Path,
+    clips: EvalClips,
+    results: Sequence[MethodResult],
+    n_bins: int = 4,
+    bandwidth: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Write every file of an evaluation under out_dir (see the module docstring); returns the results table."""
+    """Write every file of an evaluation under out_dir (see the module docstring); returns the results table.
+
+    bandwidth: `bandwidth_table`'s rows for bandwidth.csv (None: not written).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     table = results_table(clips, results)
@@ -138,6 +165,8 @@ def write_evaluation(
         )
     _write_csv(strength_table(clips, results, n_bins), out / "strength.csv")
     _write_csv(keypoint_table(clips, results), out / "keypoint_errors.csv")
+    if bandwidth is not None:
+        _write_csv(bandwidth, out / "bandwidth.csv")
     with atomic_output(out / "predictions.npz") as tmp:
         np.savez(
             tmp, clip_ids=np.asarray(clips.clip_ids, dtype=str), true=clips.true, strength=clips.strength(),

@@ -2,7 +2,7 @@
 
 Reads the packed dataset (--data: test_keypoints.npy, test_logmel.npy,
 test_index.tsv, meta.json), the evaluation (--evaluate: predictions.npz,
-results.csv, strength.csv, keypoint_errors.csv), the ablation table
+results.csv, strength.csv, keypoint_errors.csv, bandwidth.csv), the ablation table
 (--ablation: ablation.csv), an AlignNet checkpoint (--checkpoint STEM, for its
 attention) and the dataset summary (--summary). Writes into --out:
 
@@ -16,6 +16,7 @@ attention) and the dataset summary (--summary). Writes into --out:
   fig8_temporal_attention.png temporal attention over a mel-spectrogram and its onset envelope
   results_table.png           AFE, accuracy and time per method, the paper's numbers beside
   accuracy_vs_strength.png    accuracy and AFE against distortion strength
+  accuracy_vs_bandwidth.png   accuracy and AFE with the music low-passed (lossy codecs, low sample rates)
   dataset_summary.png         counts at every stage of the dataset
 
 Example:
@@ -47,6 +48,7 @@ from alignnet.report import (
 )
 from alignnet.report.inputs import (
     ABLATION_COLUMNS,
+    BANDWIDTH_COLUMNS,
     KEYPOINT_ERROR_COLUMNS,
     RESULTS_COLUMNS,
     STRENGTH_COLUMNS,
@@ -70,6 +72,7 @@ FIGURES = (
     "fig8_temporal_attention.png",
     "results_table.png",
     "accuracy_vs_strength.png",
+    "accuracy_vs_bandwidth.png",
     "dataset_summary.png",
 )
 
@@ -94,6 +97,7 @@ def make_figures(
     predictions = Predictions.load(evaluate / "predictions.npz")
     results = read_table(evaluate / "results.csv", RESULTS_COLUMNS)
     strength = read_table(evaluate / "strength.csv", STRENGTH_COLUMNS)
+    bandwidth = read_table(evaluate / "bandwidth.csv", BANDWIDTH_COLUMNS)
     errors = read_table(evaluate / "keypoint_errors.csv", KEYPOINT_ERROR_COLUMNS)
     ladder = read_table(ablation_dir / "ablation.csv", ABLATION_COLUMNS)
     model, _ = load_model(str(checkpoint).removesuffix(".safetensors"))
@@ -113,6 +117,7 @@ def make_figures(
         "fig8_temporal_attention.png": lambda: attention.temporal_attention_figure(model, split, clip),
         "results_table.png": lambda: tables.results_table(results),
         "accuracy_vs_strength.png": lambda: tables.strength_figure(strength),
+        "accuracy_vs_bandwidth.png": lambda: tables.bandwidth_figure(bandwidth),
         "dataset_summary.png": lambda: tables.summary_table(counts),
     }
     out.mkdir(parents=True, exist_ok=True)

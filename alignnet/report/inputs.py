@@ -26,6 +26,7 @@ from alignnet.training.data import PackedSplit, read_data_meta
 
 RESULTS_COLUMNS = ("method", "afe", "accuracy", "paper_afe", "paper_accuracy")
 STRENGTH_COLUMNS = ("method", "strength_bin", "afe", "accuracy")
+BANDWIDTH_COLUMNS = ("method", "band", "afe", "accuracy")
 KEYPOINT_ERROR_COLUMNS = ("method", "keypoint", "location_error", "velocity_error")
 ABLATION_COLUMNS = ("variant", "afe", "accuracy", "paper_accuracy")
 

@@ -1,6 +1,6 @@
-"""The results table, accuracy against distortion strength, and the dataset summary table.
+"""The results table, accuracy against distortion strength and against the music's bandwidth, the dataset summary.
 
-results.csv and strength.csv are `alignnet evaluate`'s (accuracy in percent, AFE in frames).
+results.csv, strength.csv and bandwidth.csv are `alignnet evaluate`'s (accuracy in percent, AFE in frames).
 """
 
 from __future__ import annotations
@@ -37,22 +37,34 @@ def results_table(table: pd.DataFrame) -> Figure:
 
 def strength_figure(table: pd.DataFrame) -> Figure:
     """ITU accuracy (left) and AFE (right) per distortion-strength bin, one line per method."""
-    bins = list(dict.fromkeys(table["strength_bin"].astype(str)))
-    x = range(len(bins))
+    return _per_method_lines(
+        table, "strength_bin", "distortion strength: mean |true source frame - frame| (frames)", "distortion strength"
+    )
+
+
+def bandwidth_figure(table: pd.DataFrame) -> Figure:
+    """ITU accuracy (left) and AFE (right) with the music full band and low-passed, one line per method."""
+    return _per_method_lines(table, "band", "the music's bandwidth (low-pass cutoff)", "the music's bandwidth")
+
+
+def _per_method_lines(table: pd.DataFrame, column: str, xlabel: str, against: str) -> Figure:
+    """Accuracy and AFE against the categories of `column`, in their order in the table, one line per method."""
+    categories = list(dict.fromkeys(table[column].astype(str)))
+    x = range(len(categories))
     fig, (acc_ax, afe_ax) = plt.subplots(1, 2, figsize=(12, 4.2))
     for position, (method, rows) in enumerate(table.groupby("method", sort=False)):
-        rows = rows.set_index(rows["strength_bin"].astype(str)).reindex(bins)
+        rows = rows.set_index(rows[column].astype(str)).reindex(categories)
         style = {"color": method_colour(str(method), position), "marker": "o", "label": method_label(str(method))}
         acc_ax.plot(x, rows["accuracy"].to_numpy(), **style)
         afe_ax.plot(x, rows["afe"].to_numpy(), **style)
     for ax, ylabel in ((acc_ax, "ITU-R BT.1359 accuracy (%)"), (afe_ax, "AFE (frames)")):
-        ax.set_xticks(list(x), bins, rotation=30, ha="right")
-        ax.set_xlabel("distortion strength: mean |true source frame - frame| (frames)")
+        ax.set_xticks(list(x), categories, rotation=30, ha="right")
+        ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
     acc_ax.set_ylim(0, 105)
-    acc_ax.set_title("Accuracy against distortion strength")
-    afe_ax.set_title("Average frame error against distortion strength")
+    acc_ax.set_title(f"Accuracy against {against}")
+    afe_ax.set_title(f"Average frame error against {against}")
     acc_ax.legend(fontsize=9)
     fig.tight_layout()
     return fig

@@ -1,9 +1,9 @@
 """Train AlignNet on a packed dataset (the `split` stage's output).
 
-Reads DIR/{train,val}_keypoints.npy, DIR/{train,val}_logmel.npy, DIR/{train,val}_index.tsv
-and DIR/meta.json. Every training sample gets a fresh random monotonic time warp
+Reads DIR/{train,val}_keypoints.npy, DIR/{train,val}_logmel.npy, DIR/{train,val}_index.tsv,
+DIR/meta.json and DIR/logmel_stats.npz. Every training sample gets a fresh random monotonic time warp
 and, each at random, a horizontal flip, SpecAugment masks, a tempo change of
-music and dance together and a timbre change of the music; with start_frame in
+music and dance together, a timbre change and a low-pass of the music; with start_frame in
 the index, a clip may give a window across it and the next clip of its video
 instead of itself (see the augmentation options). Validation uses fixed warps
 (DIR/val_warps.npz if present, else OUT/val_warps.npz, written once; with
@@ -46,7 +46,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from alignnet.distort import AugmentConfig, SampleGenerator, WarpConfig
+from alignnet.data.preprocessing import STATS_FILE, Preprocessing
+from alignnet.distort import AugmentConfig, MelBands, SampleGenerator, WarpConfig
 from alignnet.errors import UserInputError
 from alignnet.models.alignnet import CORRELATIONS, AlignNetConfig
 from alignnet.training.data import keypoint_layout, read_data_meta
@@ -139,6 +140,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         " window from a random time in the clip into the next, instead of the clip itself)",
     )  # fmt: skip
     aug.add_argument(
+        "--no-band-limit", action="store_true",
+        help="no low-passes (by default 30 %% of the samples get the music silent above a random cutoff from"
+        " 3 kHz up, as lossy codecs, low sample rates and telephones leave it)",
+    )  # fmt: skip
+    aug.add_argument(
         "--min-span", type=float, default=WarpConfig.min_span, help="smallest share of the source a warp covers"
     )
     aug.add_argument("--max-deviation", type=float, default=WarpConfig.max_deviation, help="bound on the local warp")
@@ -156,6 +162,14 @@ def audio_stem_stride(meta: Mapping[str, Any], model: AlignNetConfig = AlignNetC
 def audio_frames_per_video_frame(meta: Mapping[str, Any]) -> float:
     """Log-mel frames per video frame of a packed dataset (`meta.json`: fps, sample_rate, hop_length)."""
     return float(meta["sample_rate"]) / float(meta["hop_length"]) / float(meta["fps"])
+
+
+def mel_bands(data_dir: Path) -> MelBands | None:
+    """The packed dataset's log-mel bins, for low-passes; None, with a warning, without its logmel_stats.npz."""
+    if not (Path(data_dir) / STATS_FILE).exists():
+        log.warning("%s has no %s: training without low-passes of the music", data_dir, STATS_FILE)
+        return None
+    return Preprocessing.from_dataset(data_dir).mel_bands()
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -196,6 +210,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         spec_augment=not args.no_spec_augment,
         timbre=not args.no_timbre_change,
         cross_clip=not args.no_cross_clip,
+        bands=None if args.no_band_limit else mel_bands(args.data),
         audio_per_video=None if args.no_tempo_change else audio_frames_per_video_frame(meta),
     )
     return TrainConfig(

@@ -32,6 +32,7 @@ rule evaluate:
         predictions="results/evaluate/predictions.npz",
         strength="results/evaluate/strength.csv",
         keypoints="results/evaluate/keypoint_errors.csv",
+        bandwidth="results/evaluate/bandwidth.csv",
     log:
         "logs/evaluate/evaluate.log",
     benchmark:

@@ -7,6 +7,7 @@ rule figures:
         predictions="results/evaluate/predictions.npz",
         results="results/evaluate/results.csv",
         strength="results/evaluate/strength.csv",
+        bandwidth="results/evaluate/bandwidth.csv",
         keypoint_errors="results/evaluate/keypoint_errors.csv",
         ablation="results/ablation/ablation.csv",
         checkpoint="results/train/alignnet/best.safetensors",
@@ -60,6 +61,11 @@ rule figures:
         strength=report(
             "results/report/accuracy_vs_strength.png",
             caption="../report/accuracy_vs_strength.rst",
+            category="Results",
+        ),
+        bandwidth=report(
+            "results/report/accuracy_vs_bandwidth.png",
+            caption="../report/accuracy_vs_bandwidth.rst",
             category="Results",
         ),
         summary=report(
