@@ -9,10 +9,13 @@ at 640x360 in a temporary folder (or takes VIDEO), then measures on the CPU
 
 and prints wall seconds, CPU seconds (this process and its ffmpeg children:
 steadier than wall time on a shared machine), align/pose for both, and
-align's wall time per step. Speed does not depend on the weights, so without
+align's wall time per step. With --repeats N the two alternate N times (pose,
+align, pose, align, ...) and the median ratios are printed too: on a shared
+machine one pair's ratio moves by a tenth from run to run. Speed does not depend on the weights, so without
 --checkpoint an untrained AlignNet is used.
 
-    python benchmarks/align_speed.py [--seconds 180] [--checkpoint STEM [--dataset DIR]] [--threads 1] [VIDEO]
+    python benchmarks/align_speed.py [--seconds 180] [--checkpoint STEM [--dataset DIR]] [--threads 1] [--repeats 1]
+                                     [VIDEO]
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import logging
 import tempfile
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +64,7 @@ def main() -> None:
     parser.add_argument("--checkpoint", type=Path, help="AlignNet checkpoint stem (default: an untrained model)")
     parser.add_argument("--dataset", type=Path, help="packed dataset, when the checkpoint lacks its normalisation")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--repeats", type=int, default=1, help="pose and align pairs, alternating")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     warnings.filterwarnings("ignore", module="google.protobuf")
@@ -69,25 +74,43 @@ def main() -> None:
         video = args.video or make_video(folder / "video", args.seconds)
         checkpoint = args.checkpoint or untrained_checkpoint(folder)
 
-        backend = get_backend("mediapipe")
-        start, cpu = time.perf_counter(), cpu_seconds()
-        try:
-            frames = extract_pose(video, backend, progress=False).n_frames
-        finally:
-            backend.close()
-        pose_wall, pose_cpu = time.perf_counter() - start, cpu_seconds() - cpu
+        rows = [measure(video, folder, checkpoint, args.dataset) for _ in range(max(args.repeats, 1))]
 
-        start, cpu = time.perf_counter(), cpu_seconds()
-        result = align_video(video, video, folder / "out.mp4", checkpoint, dataset=args.dataset, progress=False)
-        align_wall, align_cpu = time.perf_counter() - start, cpu_seconds() - cpu
-
-    print(f"video: {video.name if args.video else f'synth --warp, {args.seconds:g} s'}, {frames} frames; "
+    print(f"video: {video.name if args.video else f'synth --warp, {args.seconds:g} s'}, {rows[0].frames} frames; "
           f"torch threads {args.threads}")  # fmt: skip
-    print(f"{'':<8} {'wall s':>8} {'CPU s':>8}")
-    print(f"{'pose':<8} {pose_wall:>8.1f} {pose_cpu:>8.1f}")
-    print(f"{'align':<8} {align_wall:>8.1f} {align_cpu:>8.1f}")
-    print(f"{'ratio':<8} {align_wall / pose_wall:>7.2f}x {align_cpu / pose_cpu:>7.2f}x   (goal <= 1.2x)")
-    print("align steps (wall s): " + ", ".join(f"{k} {v:.1f}" for k, v in result.seconds.items()))
+    print(f"{'run':<4} {'pose wall':>9} {'pose CPU':>9} {'align wall':>10} {'align CPU':>10} {'ratio wall':>10} "
+          f"{'ratio CPU':>10}")  # fmt: skip
+    for i, row in enumerate(rows, start=1):
+        print(f"{i:<4} {row.pose_wall:>9.1f} {row.pose_cpu:>9.1f} {row.align_wall:>10.1f} {row.align_cpu:>10.1f} "
+              f"{row.align_wall / row.pose_wall:>9.2f}x {row.align_cpu / row.pose_cpu:>9.2f}x")  # fmt: skip
+        print("     align steps (wall s): " + ", ".join(f"{k} {v:.1f}" for k, v in row.steps.items()))
+    wall = float(np.median([r.align_wall / r.pose_wall for r in rows]))
+    cpu = float(np.median([r.align_cpu / r.pose_cpu for r in rows]))
+    print(f"median ratio over {len(rows)} run(s): wall {wall:.2f}x, CPU {cpu:.2f}x   (goal <= 1.2x)")
+
+
+@dataclass
+class Run:
+    frames: int
+    pose_wall: float
+    pose_cpu: float
+    align_wall: float
+    align_cpu: float
+    steps: dict[str, float]
+
+
+def measure(video: Path, folder: Path, checkpoint: Path, dataset: Path | None) -> Run:
+    """Pose extraction alone, then `alignnet align` of the video to its own audio, on the same video."""
+    backend = get_backend("mediapipe")
+    start, cpu = time.perf_counter(), cpu_seconds()
+    try:
+        frames = extract_pose(video, backend, progress=False).n_frames
+    finally:
+        backend.close()
+    pose_wall, pose_cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    start, cpu = time.perf_counter(), cpu_seconds()
+    result = align_video(video, video, folder / "out.mp4", checkpoint, dataset=dataset, progress=False)
+    return Run(frames, pose_wall, pose_cpu, time.perf_counter() - start, cpu_seconds() - cpu, result.seconds)
 
 
 if __name__ == "__main__":
