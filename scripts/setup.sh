@@ -37,12 +37,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/pip install -q --disable-pip-version-check "$(grep '^torch==' requirements.txt)"
   .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
   .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
-  # librosa compiles its numba gufuncs when their modules are first imported and caches them in .venv.
-  # Processes compiling the same gufunc at once (the pytest workers, parallel Snakemake jobs) can leave
-  # cache files of two compilations that do not fit together, after which every call segfaults
-  # (numba/numba#10128; seen here in `alignnet figures`' onset_detect). Compile them once, before anything
-  # runs in parallel; later processes only read the cache.
-  find .venv -path '*/librosa/*' \( -name '*.nbi' -o -name '*.nbc' \) -delete
-  .venv/bin/python -c "import librosa.util.utils, librosa.core.audio, librosa.core.pitch, librosa.sequence"
+  # Compile librosa's numba gufuncs once, before anything runs in parallel (see alignnet/numba_cache.py).
+  .venv/bin/python -m alignnet.numba_cache
   echo "$want" > "$stamp"
 fi

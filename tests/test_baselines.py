@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -25,9 +26,9 @@ from alignnet.baselines import (
 from alignnet.baselines.syncnet import audio_grid, cost_matrices
 from alignnet.baselines.syncnet_training import SyncNetTrainConfig, pair_loss
 from alignnet.checkpoint import save_checkpoint
-from alignnet.cli import main
+from alignnet.cli import build_command_parser, main
 from alignnet.correspondence import Timebase
-from alignnet.data.logmel import logmel
+from alignnet.data.logmel import LogMelStats, logmel
 from alignnet.distort import SampleGenerator, WarpConfig, apply_warp, random_warp
 from alignnet.errors import UserInputError
 from alignnet.metrics import afe, itu_accuracy
@@ -216,3 +217,17 @@ def test_train_syncnet_cli_writes_checkpoints_and_metrics(data_dir, tmp_path) ->
         assert np.all(np.diff(pred) >= 0)
 
     assert main(["train-syncnet", "--data", str(data_dir), "--out", str(out), "--min-shift-seconds", "3"]) == 2
+
+
+@pytest.mark.parametrize("command", ["train", "train-syncnet"])
+def test_every_trainer_low_passes_the_music_unless_told_not_to(data_dir, tmp_path, command) -> None:
+    """AlignNet and SyncNet meet the same band-limited music, so evaluate's bandwidth table compares them alike."""
+    data = tmp_path / "data"
+    shutil.copytree(data_dir, data)
+    parser, module = build_command_parser(command)
+    args = ["--data", str(data), "--out", str(tmp_path / "out")]
+    assert module.config_from_args(parser.parse_args(args)).samples.bands is None  # no logmel_stats.npz: no bins
+    LogMelStats(np.full(128, -40.0, np.float32), np.full(128, 20.0, np.float32)).save(data / "logmel_stats.npz")
+    bands = module.config_from_args(parser.parse_args(args)).samples.bands
+    assert len(bands.frequencies) == 128 and bands.silence[0] == pytest.approx(-3.0)
+    assert module.config_from_args(parser.parse_args([*args, "--no-band-limit"])).samples.bands is None

@@ -23,6 +23,7 @@ from alignnet.data.logmel import (
     write_clip_logmels,
 )
 from alignnet.errors import UserInputError
+from alignnet.numba_cache import clear_cache
 from alignnet.stage_status import StageStatus
 
 SR = 44100
@@ -143,3 +144,13 @@ def test_sample_rate_mismatch_names_the_file(tmp_path: Path) -> None:
     clipdir = make_clipdir(tmp_path / "c", noise(6.5, 0.1, 3))
     with pytest.raises(UserInputError, match="audio.wav"):
         write_clip_logmels(clipdir, tmp_path / "c.npz", LogMelConfig(sample_rate=16000))
+
+
+def test_clear_cache_removes_numba_cache_files_only(tmp_path):
+    (tmp_path / "sub" / "__pycache__").mkdir(parents=True)
+    for name in ("a.py", "sub/b.nbi", "sub/__pycache__/b.f-1.py311.nbc", "sub/__pycache__/c.pyc"):
+        (tmp_path / name).write_text("x")
+    assert clear_cache(tmp_path) == 2
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) == [
+        "a.py", "sub/__pycache__/c.pyc"
+    ]

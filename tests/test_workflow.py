@@ -143,3 +143,15 @@ def test_demo_passes_target_rules_to_snakemake(extra, targets, forcerun):
     parsed = get_argument_parser().parse_args(command[1:])
     assert parsed.configfile == [Path("config/demo.yaml")] and parsed.cores == 2 and parsed.rerun_incomplete
     assert set(parsed.targets) == targets and set(parsed.forcerun or ()) == forcerun
+
+
+@pytest.mark.parametrize("env", sorted(p.stem for p in (REPO / "envs").glob("*.yaml")))
+def test_conda_envs_with_librosa_compile_its_gufuncs_once(env):
+    """Parallel jobs compiling librosa's numba gufuncs at once break its cache: a post-deploy script compiles them."""
+    pins = yaml.safe_load((REPO / "envs" / f"{env}.yaml").read_text())["dependencies"]
+    pip = next((d["pip"] for d in pins if isinstance(d, dict)), [])
+    script = REPO / "envs" / f"{env}.post-deploy.sh"
+    if any(str(p).startswith("librosa") for p in pip):
+        assert "python -m alignnet.numba_cache" in script.read_text()
+    else:
+        assert not script.exists()

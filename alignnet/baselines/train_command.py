@@ -2,7 +2,9 @@
 
 Reads DIR/{train,val}_keypoints.npy, DIR/{train,val}_logmel.npy, DIR/{train,val}_index.tsv
 and DIR/meta.json. Training samples are AlignNet's (random monotonic time warps,
-flips, SpecAugment); every video frame's window is paired with its matching
+flips, SpecAugment, low-passes of the music, `alignnet.training.band_limit`; not
+its tempo and timbre changes, which cost SyncNet+DTW 3-15 points within the
+demo's short SyncNet training); every video frame's window is paired with its matching
 audio window and with one shifted by 0.1-2 s, under SyncNet's contrastive loss.
 Validation uses the same fixed warps as `alignnet train` (DIR/val_warps.npz if
 present, else OUT/val_warps.npz) and reports the AFE and ITU accuracy of SyncNet
@@ -26,6 +28,7 @@ from alignnet.baselines.syncnet import SyncNetConfig
 from alignnet.baselines.syncnet_training import SyncNetTrainConfig, train_syncnet
 from alignnet.distort import SampleGenerator
 from alignnet.errors import UserInputError
+from alignnet.training.band_limit import add_band_limit_argument, band_limit_bands
 from alignnet.training.data import keypoint_layout, read_data_meta
 from alignnet.training.run_settings import add_val_warps_argument
 
@@ -51,6 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--margin", type=float, default=1.0, help="contrastive margin (unit embeddings: 0-2)")
     model.add_argument("--min-shift-seconds", type=float, default=0.1, help="smallest shift of a non-matching pair")
     model.add_argument("--max-shift-seconds", type=float, default=2.0, help="largest shift of a non-matching pair")
+    aug = parser.add_argument_group("augmentation")
+    add_band_limit_argument(aug)
     val = parser.add_argument_group("validation")
     val.add_argument("--max-offset-seconds", type=float, default=2.0, help="SyncNet's sliding search range")
     val.add_argument("--dtw-band", type=float, default=0.3, help="SyncNet+DTW's band (share of the clip)")
@@ -81,7 +86,7 @@ def config_from_args(args: argparse.Namespace) -> SyncNetTrainConfig:
         min_shift_seconds=args.min_shift_seconds, max_shift_seconds=args.max_shift_seconds,
         max_offset_seconds=args.max_offset_seconds, dtw_band=args.dtw_band,
         model=SyncNetConfig(n_keypoints=n_keypoints, channels=args.channels, embed_dim=args.embed_dim),
-        samples=SampleGenerator(mirror=mirror),
+        samples=SampleGenerator(mirror=mirror, bands=band_limit_bands(args, args.data)),
     )  # fmt: skip
 
 

@@ -46,10 +46,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from alignnet.data.preprocessing import STATS_FILE, Preprocessing
-from alignnet.distort import AugmentConfig, MelBands, SampleGenerator, WarpConfig
+from alignnet.distort import AugmentConfig, SampleGenerator, WarpConfig
 from alignnet.errors import UserInputError
 from alignnet.models.alignnet import CORRELATIONS, AlignNetConfig
+from alignnet.training.band_limit import add_band_limit_argument, band_limit_bands
 from alignnet.training.data import keypoint_layout, read_data_meta
 from alignnet.training.loop import TrainConfig, train
 from alignnet.training.run_settings import add_val_warps_argument
@@ -139,11 +139,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="no cross-clip windows (by default half the samples of a clip followed by another of its video are a"
         " window from a random time in the clip into the next, instead of the clip itself)",
     )  # fmt: skip
-    aug.add_argument(
-        "--no-band-limit", action="store_true",
-        help="no low-passes (by default 30 %% of the samples get the music silent above a random cutoff from"
-        " 3 kHz up, as lossy codecs, low sample rates and telephones leave it)",
-    )  # fmt: skip
+    add_band_limit_argument(aug)
     aug.add_argument(
         "--min-span", type=float, default=WarpConfig.min_span, help="smallest share of the source a warp covers"
     )
@@ -162,14 +158,6 @@ def audio_stem_stride(meta: Mapping[str, Any], model: AlignNetConfig = AlignNetC
 def audio_frames_per_video_frame(meta: Mapping[str, Any]) -> float:
     """Log-mel frames per video frame of a packed dataset (`meta.json`: fps, sample_rate, hop_length)."""
     return float(meta["sample_rate"]) / float(meta["hop_length"]) / float(meta["fps"])
-
-
-def mel_bands(data_dir: Path) -> MelBands | None:
-    """The packed dataset's log-mel bins, for low-passes; None, with a warning, without its logmel_stats.npz."""
-    if not (Path(data_dir) / STATS_FILE).exists():
-        log.warning("%s has no %s: training without low-passes of the music", data_dir, STATS_FILE)
-        return None
-    return Preprocessing.from_dataset(data_dir).mel_bands()
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -210,7 +198,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         spec_augment=not args.no_spec_augment,
         timbre=not args.no_timbre_change,
         cross_clip=not args.no_cross_clip,
-        bands=None if args.no_band_limit else mel_bands(args.data),
+        bands=band_limit_bands(args, args.data),
         audio_per_video=None if args.no_tempo_change else audio_frames_per_video_frame(meta),
     )
     return TrainConfig(
