@@ -54,6 +54,10 @@ class StageFailure(Exception):
         self.reason = reason
         self.detail = detail
 
+    def __reduce__(self) -> tuple[type, tuple[Reason, str]]:
+        """Pickled by its own arguments, so that a worker process's failure reaches its caller intact."""
+        return type(self), (self.reason, self.detail)
+
 
 @dataclass(frozen=True)
 class StageStatus:

@@ -40,12 +40,15 @@ def iter_frames(
     path: str | os.PathLike[str],
     size: tuple[int, int] | None = None,
     pix_fmt: str = "rgb24",
+    frame_range: tuple[int, int | None] | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield every frame as uint8 in stream order: (height, width, 3) for rgb24 / bgr24, (height, width) for gray,
     (height * 3 / 2, width) for yuv420p (the planes one after another, as an encoder reads them).
 
     size: (width, height) to scale to; default the stored size. Frames are
     decoded as the file stores them (no rate conversion): normalise first.
+    frame_range: (start, end) frame indices, end excluded or None for the
+    last frame: only those frames (counted in stream order, exactly).
     """
     if pix_fmt not in _FRAME_SHAPES:
         raise ValueError(f"pix_fmt {pix_fmt!r}: choose one of {', '.join(_FRAME_SHAPES)}")
@@ -54,6 +57,9 @@ def iter_frames(
         raise ValueError(f"{path}: yuv420p frames need an even size, not {width}x{height}")
     shape = _FRAME_SHAPES[pix_fmt](width, height)
     stream = ffmpeg.input(os.fspath(path))
+    if frame_range is not None:
+        start, end = frame_range
+        stream = stream.trim(start_frame=start) if end is None else stream.trim(start_frame=start, end_frame=end)
     if size is not None:
         stream = stream.filter("scale", width, height)
     proc = (

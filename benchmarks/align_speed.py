@@ -15,7 +15,7 @@ machine one pair's ratio moves by a tenth from run to run. Speed does not depend
 --checkpoint an untrained AlignNet is used.
 
     python benchmarks/align_speed.py [--seconds 180] [--checkpoint STEM [--dataset DIR]] [--threads 1] [--repeats 1]
-                                     [VIDEO]
+                                     [--pose-workers N] [VIDEO]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from pose_speed import cpu_seconds  # benchmarks/ is on sys.path when run as a script
 
-from alignnet.align.pipeline import align_video
+from alignnet.align.pipeline import PoseOptions, align_video
 from alignnet.checkpoint import save_checkpoint
 from alignnet.cli import main as cli_main
 from alignnet.data.logmel import LogMelConfig, LogMelStats
@@ -40,6 +40,7 @@ from alignnet.data.preprocessing import Preprocessing
 from alignnet.models.alignnet import AlignNet
 from alignnet.pose.backends import get_backend
 from alignnet.pose.extract import extract_pose
+from alignnet.pose.parallel import BackendSpec, default_workers, extract_pose_parallel
 
 
 def make_video(folder: Path, seconds: float) -> Path:
@@ -65,6 +66,7 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, help="packed dataset, when the checkpoint lacks its normalisation")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--repeats", type=int, default=1, help="pose and align pairs, alternating")
+    parser.add_argument("--pose-workers", type=int, default=None, help="align's pose processes (default: align's)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     warnings.filterwarnings("ignore", module="google.protobuf")
@@ -74,19 +76,24 @@ def main() -> None:
         video = args.video or make_video(folder / "video", args.seconds)
         checkpoint = args.checkpoint or untrained_checkpoint(folder)
 
-        rows = [measure(video, folder, checkpoint, args.dataset) for _ in range(max(args.repeats, 1))]
+        workers = args.pose_workers or default_workers("mediapipe")
+        rows = [measure(video, folder, checkpoint, args.dataset, workers) for _ in range(max(args.repeats, 1))]
 
     print(f"video: {video.name if args.video else f'synth --warp, {args.seconds:g} s'}, {rows[0].frames} frames; "
-          f"torch threads {args.threads}")  # fmt: skip
-    print(f"{'run':<4} {'pose wall':>9} {'pose CPU':>9} {'align wall':>10} {'align CPU':>10} {'ratio wall':>10} "
-          f"{'ratio CPU':>10}")  # fmt: skip
+          f"torch threads {args.threads}; align's pose in {workers} process(es)")  # fmt: skip
+    print(f"{'run':<4} {'':<6} {'pose 1':>8} {f'pose {workers}':>8} {'align':>8} {f'align/pose {workers}':>13} "
+          f"{'align/pose 1':>13}")  # fmt: skip
     for i, row in enumerate(rows, start=1):
-        print(f"{i:<4} {row.pose_wall:>9.1f} {row.pose_cpu:>9.1f} {row.align_wall:>10.1f} {row.align_cpu:>10.1f} "
-              f"{row.align_wall / row.pose_wall:>9.2f}x {row.align_cpu / row.pose_cpu:>9.2f}x")  # fmt: skip
+        for kind, pose1, posen, align in (("wall", row.pose_wall, row.posen_wall, row.align_wall),
+                                          ("CPU", row.pose_cpu, row.posen_cpu, row.align_cpu)):  # fmt: skip
+            print(f"{i:<4} {kind:<6} {pose1:>7.1f}s {posen:>7.1f}s {align:>7.1f}s {align / posen:>12.2f}x "
+                  f"{align / pose1:>12.2f}x")  # fmt: skip
         print("     align steps (wall s): " + ", ".join(f"{k} {v:.1f}" for k, v in row.steps.items()))
-    wall = float(np.median([r.align_wall / r.pose_wall for r in rows]))
-    cpu = float(np.median([r.align_cpu / r.pose_cpu for r in rows]))
-    print(f"median ratio over {len(rows)} run(s): wall {wall:.2f}x, CPU {cpu:.2f}x   (goal <= 1.2x)")
+    for kind in ("wall", "cpu"):
+        same = float(np.median([getattr(r, f"align_{kind}") / getattr(r, f"posen_{kind}") for r in rows]))
+        one = float(np.median([getattr(r, f"align_{kind}") / getattr(r, f"pose_{kind}") for r in rows]))
+        print(f"median over {len(rows)} run(s), {kind}: align/pose {workers} {same:.2f}x (goal <= 1.2x), "
+              f"align/pose 1 {one:.2f}x")  # fmt: skip
 
 
 @dataclass
@@ -94,13 +101,15 @@ class Run:
     frames: int
     pose_wall: float
     pose_cpu: float
+    posen_wall: float
+    posen_cpu: float
     align_wall: float
     align_cpu: float
     steps: dict[str, float]
 
 
-def measure(video: Path, folder: Path, checkpoint: Path, dataset: Path | None) -> Run:
-    """Pose extraction alone, then `alignnet align` of the video to its own audio, on the same video."""
+def measure(video: Path, folder: Path, checkpoint: Path, dataset: Path | None, workers: int) -> Run:
+    """Pose in this process, pose in `workers` processes, then `alignnet align` of the video to its own audio."""
     backend = get_backend("mediapipe")
     start, cpu = time.perf_counter(), cpu_seconds()
     try:
@@ -108,9 +117,16 @@ def measure(video: Path, folder: Path, checkpoint: Path, dataset: Path | None) -
     finally:
         backend.close()
     pose_wall, pose_cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    posen_wall, posen_cpu = pose_wall, pose_cpu
+    if workers > 1:
+        start, cpu = time.perf_counter(), cpu_seconds()
+        extract_pose_parallel(video, BackendSpec("mediapipe"), workers, progress=False)
+        posen_wall, posen_cpu = time.perf_counter() - start, cpu_seconds() - cpu
     start, cpu = time.perf_counter(), cpu_seconds()
-    result = align_video(video, video, folder / "out.mp4", checkpoint, dataset=dataset, progress=False)
-    return Run(frames, pose_wall, pose_cpu, time.perf_counter() - start, cpu_seconds() - cpu, result.seconds)
+    result = align_video(video, video, folder / "out.mp4", checkpoint, pose=PoseOptions(workers=workers),
+                         dataset=dataset, progress=False)  # fmt: skip
+    align_wall, align_cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    return Run(frames, pose_wall, pose_cpu, posen_wall, posen_cpu, align_wall, align_cpu, result.seconds)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -16,11 +17,13 @@ from alignnet.errors import UserInputError
 from alignnet.keypoints import BODY_25_INDEX as J
 from alignnet.pose.backends import get_backend
 from alignnet.pose.extract import decode_size, extract_pose, prefetch
+from alignnet.pose.parallel import BackendSpec, extract_pose_parallel, frame_runs
 from alignnet.pose.mediapipe_backend import landmarks_to_body25
 from alignnet.pose.openpose_json import read_openpose_json
 from alignnet.pose.people import most_prominent
 from alignnet.pose.sequence import PoseSequence
-from alignnet.stage_status import StageStatus
+from alignnet.stage_status import Reason, StageFailure, StageStatus
+from alignnet.video_frames import iter_frames
 
 STAND_IN = Path(__file__).parent / "stand_in_pyopenpose"
 
@@ -399,3 +402,57 @@ def test_prefetch_order_errors_and_early_stop() -> None:
     consumer = prefetch(iter(range(1000)), depth=2)
     assert next(consumer) == 0
     consumer.close()  # must not hang on the full queue
+
+
+# ---------------------------------------------------------------- several workers over one video
+
+
+def test_frame_runs_split_evenly_and_leave_the_last_run_open() -> None:
+    assert frame_runs(1000, 2, 100) == [(0, 500), (500, None)]
+    assert frame_runs(1000, 3, 100) == [(0, 333), (333, 667), (667, None)]
+    assert frame_runs(250, 4, 100) == [(0, 125), (125, None)]  # at least 100 frames a run
+    assert frame_runs(99, 4, 100) == [(0, None)]
+    assert frame_runs(None, 4, 100) == [(0, None)]  # unknown length: one pass
+    with pytest.raises(ValueError, match="at least 1"):
+        frame_runs(1000, 0)
+
+
+def test_iter_frames_decodes_an_exact_run_of_frames(tmp_path: Path) -> None:
+    """Frame j of a grey ramp has level 20 + 10 j; a run must start and end on the right frames."""
+    video = make_video(tmp_path / "black.mp4", 32, 32, 20)
+    ramp = tmp_path / "ramp.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(video), "-vf",
+                    "geq=lum='20+10*N':cb=128:cr=128", "-c:v", "libx264", "-qp", "0", str(ramp)], check=True)  # fmt: skip
+    every = np.array([f.mean() for f in iter_frames(ramp, pix_fmt="gray")])
+    assert len(every) == 20 and (np.diff(every) > 5).all()  # each frame its own level
+    run = [f.mean() for f in iter_frames(ramp, pix_fmt="gray", frame_range=(5, 12))]
+    np.testing.assert_allclose(run, every[5:12], atol=0.5)
+    rest = [f.mean() for f in iter_frames(ramp, pix_fmt="gray", frame_range=(17, None))]
+    np.testing.assert_allclose(rest, every[17:], atol=0.5)
+
+
+def test_stage_failure_survives_pickling() -> None:
+    """A worker process's StageFailure reaches the caller with its reason and detail."""
+    failure = pickle.loads(pickle.dumps(StageFailure(Reason.CORRUPT_FILE, "frame 9 is broken")))
+    assert isinstance(failure, StageFailure) and failure.reason == Reason.CORRUPT_FILE
+    assert failure.detail == "frame 9 is broken"
+
+
+def test_mediapipe_in_two_processes_gives_the_frames_of_one_pass(tmp_path: Path) -> None:
+    """The first run is exactly one pass's; the second re-detects the dancer and stays within a few pixels."""
+    assert main(["synth", str(tmp_path), "--videos", "1", "--seconds", "4", "--negatives", "0", "--no-progress"]) == 0
+    video = tmp_path / "demo-0000.mp4"
+    backend = get_backend("mediapipe")
+    try:
+        one = extract_pose(video, backend, progress=False)
+    finally:
+        backend.close()
+    two = extract_pose_parallel(video, BackendSpec("mediapipe"), 2, progress=False, min_frames_per_worker=40)
+    assert two.meta["workers"] == "2" and one.meta.get("workers") is None
+    assert two.keypoints.shape == one.keypoints.shape == (120, 25, 3)
+    assert (two.fps, two.width, two.height, two.backend) == (one.fps, one.width, one.height, one.backend)
+    np.testing.assert_array_equal(two.keypoints[:60], one.keypoints[:60])
+    np.testing.assert_array_equal(two.people, one.people)
+    found = (two.keypoints[60:, :19, 2] > 0) & (one.keypoints[60:, :19, 2] > 0)
+    gap = np.linalg.norm(two.keypoints[60:, :19, :2] - one.keypoints[60:, :19, :2], axis=-1)[found]
+    assert found.mean() > 0.9 and np.median(gap) < 3

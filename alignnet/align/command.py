@@ -44,6 +44,7 @@ import torch
 
 from alignnet.align.pipeline import PoseOptions, align_video
 from alignnet.align.windows import WindowConfig
+from alignnet.errors import UserInputError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,6 +75,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="openpose-json: the folder OpenPose's --write_json wrote for VIDEO (files VIDEO-stem_*_keypoints.json)",
     )  # fmt: skip
     pose.add_argument("--max-side", type=int, default=640, help="mediapipe/openpose see frames at most this long")
+    pose.add_argument(
+        "--pose-workers", type=int, default=None, metavar="N",
+        help="mediapipe: pose processes, each over one run of VIDEO's frames (default: one per available core, at"
+        " most 8; a video shorter than 20 s per process uses fewer; openpose: 1)",
+    )  # fmt: skip
     pose.add_argument("--model-folder", type=Path, help="openpose: its models/ folder")
     pose.add_argument("--python-path", type=Path, help="openpose: folder holding openpose/pyopenpose")
     pose.add_argument(
@@ -106,8 +112,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
+    if args.pose_workers is not None and args.pose_workers < 1:
+        raise UserInputError(f"--pose-workers {args.pose_workers}: must be at least 1")
     pose = PoseOptions(args.pose_backend, args.pose_json, args.max_side, args.model_folder, args.python_path,
-                       args.min_person_share)  # fmt: skip
+                       args.min_person_share, args.pose_workers)  # fmt: skip
     result = align_video(
         args.video,
         args.audio,

@@ -34,9 +34,9 @@ from alignnet.data.logmel import logmel, normalise_logmel
 from alignnet.data.preprocessing import Preprocessing, load_preprocessing
 from alignnet.errors import UserInputError
 from alignnet.models.alignnet import AlignNet
-from alignnet.pose.backends import get_backend
-from alignnet.pose.extract import extract_pose, probe_video
+from alignnet.pose.extract import probe_video
 from alignnet.pose.openpose_json import read_openpose_json
+from alignnet.pose.parallel import BackendSpec, default_workers, extract_pose_parallel
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import StageFailure
 
@@ -54,6 +54,7 @@ class PoseOptions:
     model_folder: Path | None = None  # openpose
     python_path: Path | None = None  # openpose
     min_person_share: float = 0.5  # fewer frames with a person: "no person found"
+    workers: int | None = None  # frame backends: processes over runs of the frames (None: `default_workers`)
 
 
 @dataclass
@@ -105,15 +106,15 @@ def video_pose(
     if options.backend == "openpose":
         if options.model_folder is None:
             raise UserInputError("--pose-backend openpose needs --model-folder (OpenPose's models/ folder)")
-        backend = get_backend("openpose", model_folder=options.model_folder, python_path=options.python_path, face=face)
+        spec = BackendSpec("openpose", {"model_folder": options.model_folder, "python_path": options.python_path,
+                                        "face": face})  # fmt: skip
     else:
-        backend = get_backend(options.backend, face=face)
+        spec = BackendSpec(options.backend, {"face": face})
+    workers = options.workers or default_workers(options.backend)
     try:
-        return extract_pose(video30, backend, max_side=options.max_side or None, progress=progress)
+        return extract_pose_parallel(video30, spec, workers, max_side=options.max_side or None, progress=progress)
     except StageFailure as failure:
         raise UserInputError(f"VIDEO {original}: {failure.detail}", EXIT_UNREADABLE) from failure
-    finally:
-        backend.close()
 
 
 def model_keypoints(

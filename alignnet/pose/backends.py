@@ -9,6 +9,7 @@ over a video. OpenPose's own JSON output is imported by
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -39,6 +40,19 @@ class PoseBackend(Protocol):
     def close(self) -> None:
         """Free the model."""
         ...
+
+
+@dataclass(frozen=True)
+class BackendTraits:
+    """What a PoseSequence records of the backend that made it (see PoseBackend)."""
+
+    name: str
+    layout: str
+    counts_people: bool
+
+    @classmethod
+    def of(cls, backend: PoseBackend) -> BackendTraits:
+        return cls(backend.name, backend.layout, backend.counts_people)
 
 
 # name -> "module:factory"; modules are imported only when their backend is built,

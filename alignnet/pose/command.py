@@ -31,10 +31,11 @@ import logging
 from pathlib import Path
 
 from alignnet.errors import UserInputError
-from alignnet.pose.backends import FRAME_BACKENDS, PoseBackend, get_backend
-from alignnet.pose.extract import extract_pose, failed_sequence, probe_video
+from alignnet.pose.backends import FRAME_BACKENDS
+from alignnet.pose.extract import failed_sequence, probe_video
 from alignnet.pose.openpose_json import BACKEND_NAME as JSON_BACKEND
 from alignnet.pose.openpose_json import read_openpose_json
+from alignnet.pose.parallel import BackendSpec, extract_pose_parallel
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import Reason, StageFailure, upstream_failure
 
@@ -60,6 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the lips task: write face points (layout FACE_70) instead of BODY_25; mediapipe fills only "
         "the mouth points 48-67 (Face Mesh)",
     )
+    parser.add_argument(
+        "--workers", type=int, default=1,
+        help="frame backends: processes, each over one run of VIDEO's frames (at least 20 s of them each): for one"
+        " long video on a machine with idle cores; the workflow runs videos side by side instead",
+    )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     mp_group = parser.add_argument_group("mediapipe")
     mp_group.add_argument(
@@ -97,7 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     js_group.add_argument("--height", type=int, help="frame height in pixels when VIDEO is absent")
 
 
-def _frame_backend(args: argparse.Namespace) -> PoseBackend:
+def _frame_backend(args: argparse.Namespace) -> BackendSpec:
     options: dict[str, dict[str, object]] = {
         "mediapipe": {"min_visibility": args.min_visibility, "face": args.face},
         "openpose": {
@@ -110,15 +116,14 @@ def _frame_backend(args: argparse.Namespace) -> PoseBackend:
     }
     if args.backend == "openpose" and args.model_folder is None:
         raise UserInputError("--backend openpose needs --model-folder (OpenPose's models/ folder)")
-    return get_backend(args.backend, **options[args.backend])
+    return BackendSpec(args.backend, options[args.backend])
 
 
 def _run_frames(args: argparse.Namespace) -> PoseSequence:
-    backend = _frame_backend(args)
-    try:
-        return extract_pose(args.video, backend, max_side=args.max_side or None, progress=not args.no_progress)
-    finally:
-        backend.close()
+    if args.workers < 1:
+        raise UserInputError(f"--workers {args.workers}: must be at least 1")
+    spec = _frame_backend(args)
+    return extract_pose_parallel(args.video, spec, args.workers, args.max_side or None, not args.no_progress)
 
 
 def _run_json(args: argparse.Namespace) -> PoseSequence:

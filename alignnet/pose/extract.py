@@ -12,7 +12,7 @@ import logging
 import os
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TypeVar
@@ -21,7 +21,7 @@ import ffmpeg
 import numpy as np
 from tqdm import tqdm
 
-from alignnet.pose.backends import PoseBackend
+from alignnet.pose.backends import BackendTraits, PoseBackend
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import Reason, StageFailure
 from alignnet.video_frames import iter_frames
@@ -109,12 +109,80 @@ def prefetch(items: Iterable[T], depth: int = 8) -> Iterator[T]:
             close()
 
 
-def _decoded(video: str | os.PathLike[str], size: tuple[int, int] | None) -> Iterator[np.ndarray]:
-    """iter_frames, with a decoding error turned into StageFailure(corrupt_file)."""
+def decoded_frames(
+    video: str | os.PathLike[str], size: tuple[int, int] | None, frame_range: tuple[int, int | None] | None = None
+) -> Iterator[np.ndarray]:
+    """iter_frames (RGB), with a decoding error turned into StageFailure(corrupt_file)."""
     try:
-        yield from iter_frames(video, size=size)
+        yield from iter_frames(video, size=size, frame_range=frame_range)
     except RuntimeError as exc:
         raise StageFailure(Reason.CORRUPT_FILE, str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class DecodePlan:
+    """How a video's frames reach a backend: its probe, the decoded size, and the factor back to its pixels."""
+
+    info: VideoInfo
+    width: int
+    height: int
+
+    @classmethod
+    def of(cls, video: str | os.PathLike[str], max_side: int | None) -> DecodePlan:
+        """Probe `video` (StageFailure when unreadable) and fit its longer side to max_side (None: full size)."""
+        info = probe_video(video)
+        return cls(info, *decode_size(info.width, info.height, max_side))
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        """The size to scale to, or None for the stored size."""
+        return None if (self.width, self.height) == (self.info.width, self.info.height) else (self.width, self.height)
+
+    @property
+    def scale(self) -> np.ndarray:
+        """(3,) factors from decoded pixels back to the video's own (and 1 for the confidence)."""
+        return np.array([self.info.width / self.width, self.info.height / self.height, 1.0], dtype=np.float32)
+
+
+def pose_frames(
+    frames: Iterable[np.ndarray], backend: PoseBackend, scale: np.ndarray, on_frame: Callable[[], object]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(keypoints (n, points, 3) scaled by `scale`, people (n,)) of decoded frames, decoding in a thread ahead."""
+    keypoints: list[np.ndarray] = []
+    people: list[int] = []
+    for frame in prefetch(frames):
+        points, count = backend.process(frame)
+        keypoints.append(points * scale)
+        people.append(count)
+        on_frame()
+    if not keypoints:
+        return np.zeros((0, 0, 3), np.float32), np.zeros(0, np.int64)
+    return np.stack(keypoints), np.array(people)
+
+
+def pose_sequence(
+    video: str | os.PathLike[str],
+    plan: DecodePlan,
+    keypoints: np.ndarray,
+    people: np.ndarray,
+    backend: BackendTraits,
+    **meta: str,
+) -> PoseSequence:
+    """The PoseSequence of posed frames; StageFailure(corrupt_file) when there are none."""
+    if len(keypoints) == 0:
+        raise StageFailure(Reason.CORRUPT_FILE, f"no frame could be decoded from {video}")
+    meta = {"decoded_size": f"{plan.width}x{plan.height}", "counts_people": str(backend.counts_people).lower(), **meta}
+    log.info("%s: %d frames, a person in %d", video, len(people), int(np.sum(people > 0)))
+    return PoseSequence(
+        keypoints=keypoints,
+        people=people,
+        fps=plan.info.fps,
+        width=plan.info.width,
+        height=plan.info.height,
+        backend=backend.name,
+        layout=backend.layout,
+        meta=meta,
+    )
 
 
 def extract_pose(
@@ -127,35 +195,14 @@ def extract_pose(
 
     max_side: decode so the longer side is at most this many pixels (None:
     full size). Raises StageFailure (corrupt_file, no_video_stream) for a
-    video that cannot be decoded.
+    video that cannot be decoded. `alignnet.pose.parallel` runs several
+    backends over runs of the frames instead.
     """
-    info = probe_video(video)
-    width, height = decode_size(info.width, info.height, max_side)
-    scale = np.array([info.width / width, info.height / height, 1.0], dtype=np.float32)
-    frames = _decoded(video, None if (width, height) == (info.width, info.height) else (width, height))
-    keypoints: list[np.ndarray] = []
-    people: list[int] = []
-    bar = tqdm(total=info.n_frames, desc=f"pose {os.path.basename(video)}", unit="frame", disable=not progress)
+    plan = DecodePlan.of(video, max_side)
+    bar = tqdm(total=plan.info.n_frames, desc=f"pose {os.path.basename(video)}", unit="frame", disable=not progress)
     with bar:
-        for frame in prefetch(frames):
-            points, count = backend.process(frame)
-            keypoints.append(points * scale)
-            people.append(count)
-            bar.update()
-    if not keypoints:
-        raise StageFailure(Reason.CORRUPT_FILE, f"no frame could be decoded from {video}")
-    meta = {"decoded_size": f"{width}x{height}", "counts_people": str(backend.counts_people).lower()}
-    log.info("%s: %d frames, a person in %d", video, len(people), sum(c > 0 for c in people))
-    return PoseSequence(
-        keypoints=np.stack(keypoints),
-        people=np.array(people),
-        fps=info.fps,
-        width=info.width,
-        height=info.height,
-        backend=backend.name,
-        layout=backend.layout,
-        meta=meta,
-    )
+        keypoints, people = pose_frames(decoded_frames(video, plan.size), backend, plan.scale, bar.update)
+    return pose_sequence(video, plan, keypoints, people, BackendTraits.of(backend))
 
 
 def failed_sequence(reason: str, detail: str, backend: str, layout: str = "BODY_25") -> PoseSequence:
