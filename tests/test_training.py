@@ -277,3 +277,13 @@ def test_a_clip_followed_in_its_video_gives_windows_across_both(tmp_path):
     assert np.array_equal(plain[0]["audio"].numpy(), split.logmel[0].astype(np.float32))
     for key in ("video", "audio", "target"):  # clip 1 has no follower: the same sample either way
         assert torch.equal(crossing[1][key], plain[1][key])
+
+
+@pytest.mark.parametrize("command", ["train", "train-syncnet"])
+def test_no_progress_leaves_only_the_log_lines(data_dir, tmp_path, capsys, command) -> None:
+    argv = [command, "--data", str(data_dir), "--out", str(tmp_path / "out"), "--epochs", "1", "--batch-size", "4",
+            "--steps-per-epoch", "3", "--threads", "1"]  # fmt: skip
+    assert main(argv) == 0
+    assert "epoch 0:" in capsys.readouterr().err  # tqdm's bar
+    assert main([*argv, "--out", str(tmp_path / "quiet"), "--no-progress"]) == 0
+    assert "epoch 0:" not in capsys.readouterr().err

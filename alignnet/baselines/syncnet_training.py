@@ -205,7 +205,9 @@ def train_syncnet(cfg: SyncNetTrainConfig) -> dict[str, Any]:
         )
         model.train()
         total, steps = 0.0, 0
-        for batch in tqdm(loader, desc=f"epoch {epoch}", file=sys.stderr, leave=False, dynamic_ncols=True):
+        for batch in tqdm(
+            loader, desc=f"epoch {epoch}", file=sys.stderr, leave=False, dynamic_ncols=True, disable=not cfg.progress
+        ):
             loss, _ = pair_loss(model, batch, train_set.timebase, cfg, shifts, device)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

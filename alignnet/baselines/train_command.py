@@ -30,7 +30,7 @@ from alignnet.distort import SampleGenerator
 from alignnet.errors import UserInputError
 from alignnet.training.band_limit import add_band_limit_argument, band_limit_bands
 from alignnet.training.data import keypoint_layout, read_data_meta
-from alignnet.training.run_settings import add_val_warps_argument
+from alignnet.training.run_settings import add_progress_argument, add_val_warps_argument
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--max-minutes", type=float, default=None, help="stop cleanly after this much time")
     add_val_warps_argument(parser)
+    add_progress_argument(parser)
     model = parser.add_argument_group("model and loss")
     model.add_argument("--channels", type=int, default=SyncNetConfig.channels, help="conv channels per stream")
     model.add_argument("--embed-dim", type=int, default=SyncNetConfig.embed_dim, help="joint embedding size")
@@ -82,6 +83,7 @@ def config_from_args(args: argparse.Namespace) -> SyncNetTrainConfig:
         data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         seed=args.seed, device=args.device, workers=args.workers, steps_per_epoch=args.steps_per_epoch or None,
         threads=args.threads, max_minutes=args.max_minutes, val_warps_per_clip=args.val_warps_per_clip,
+        progress=not args.no_progress,
         margin=args.margin,
         min_shift_seconds=args.min_shift_seconds, max_shift_seconds=args.max_shift_seconds,
         max_offset_seconds=args.max_offset_seconds, dtw_band=args.dtw_band,

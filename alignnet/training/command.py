@@ -52,7 +52,7 @@ from alignnet.models.alignnet import CORRELATIONS, AlignNetConfig
 from alignnet.training.band_limit import add_band_limit_argument, band_limit_bands
 from alignnet.training.data import keypoint_layout, read_data_meta
 from alignnet.training.loop import TrainConfig, train
-from alignnet.training.run_settings import add_val_warps_argument
+from alignnet.training.run_settings import add_progress_argument, add_val_warps_argument
 from alignnet.training.schedule import LR_SCHEDULES
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-minutes", type=float, default=None, help="stop cleanly after this much time")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.*")
     add_val_warps_argument(parser)
+    add_progress_argument(parser)
     model = parser.add_argument_group("model (ablations and variants)")
     model.add_argument("--no-pyramid", action="store_true", help="single level instead of 4")
     model.add_argument("--raw-positions", action="store_true", help="positions instead of velocity/acceleration")
@@ -205,6 +206,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         seed=args.seed, device=args.device, workers=args.workers, steps_per_epoch=args.steps_per_epoch or None,
         threads=args.threads, max_minutes=args.max_minutes, val_warps_per_clip=args.val_warps_per_clip,
+        progress=not args.no_progress,
         resume=args.resume, model=model, samples=samples, matching=args.matching_weight, lr_schedule=args.lr_schedule,
         average_decay=args.average_decay,
     )  # fmt: skip

@@ -238,7 +238,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
         model.train()
         total, steps = 0.0, 0
         progress = tqdm(
-            loader, desc=f"epoch {epoch}", file=sys.stderr, leave=False, dynamic_ncols=True, disable=not ctx.is_main
+            loader, desc=f"epoch {epoch}", file=sys.stderr, leave=False, dynamic_ncols=True,
+            disable=not (ctx.is_main and cfg.progress),
         )
         for batch in progress:
             with _autocast(device):

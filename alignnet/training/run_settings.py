@@ -23,6 +23,12 @@ class RunSettings:
     threads: int | None = None  # torch CPU threads; None = torch's default
     max_minutes: float | None = None
     val_warps_per_clip: int = 1  # validation samples per val clip (`alignnet.training.data.validation_samples`)
+    progress: bool = True  # a progress bar per epoch (on stderr)
+
+
+def add_progress_argument(parser: argparse.ArgumentParser) -> None:
+    """Every trainer's --no-progress (RunSettings.progress)."""
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar per epoch (the log lines stay)")
 
 
 def add_val_warps_argument(parser: argparse.ArgumentParser) -> None:
