@@ -30,7 +30,8 @@ rule align_pair:
     shell:
         "alignnet align {input.video}/video.mp4 {input.audio}/audio.wav -o {output.video}"
         " --checkpoint {params.checkpoint} --correspondence {output.csv}"
-        " --side-by-side {output.comparison} --threads {threads} --no-progress {params.options} > {log} 2>&1"
+        " --side-by-side {output.comparison} --threads {threads} --pose-workers {threads}"
+        " --no-progress {params.options} > {log} 2>&1"
 
 
 rule retarget:
