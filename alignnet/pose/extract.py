@@ -198,11 +198,21 @@ def extract_pose(
     video that cannot be decoded. `alignnet.pose.parallel` runs several
     backends over runs of the frames instead.
     """
-    plan = DecodePlan.of(video, max_side)
-    bar = tqdm(total=plan.info.n_frames, desc=f"pose {os.path.basename(video)}", unit="frame", disable=not progress)
-    with bar:
+    return pose_in_process(video, backend, DecodePlan.of(video, max_side), progress)
+
+
+def pose_in_process(
+    video: str | os.PathLike[str], backend: PoseBackend, plan: DecodePlan, progress: bool = True
+) -> PoseSequence:
+    """`extract_pose` of a video already probed into `plan`, in this process."""
+    with pose_bar(video, plan, progress) as bar:
         keypoints, people = pose_frames(decoded_frames(video, plan.size), backend, plan.scale, bar.update)
     return pose_sequence(video, plan, keypoints, people, BackendTraits.of(backend))
+
+
+def pose_bar(video: str | os.PathLike[str], plan: DecodePlan, progress: bool) -> tqdm:
+    """The progress bar over a video's frames (disabled without `progress`)."""
+    return tqdm(total=plan.info.n_frames, desc=f"pose {os.path.basename(video)}", unit="frame", disable=not progress)
 
 
 def failed_sequence(reason: str, detail: str, backend: str, layout: str = "BODY_25") -> PoseSequence:

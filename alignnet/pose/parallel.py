@@ -16,7 +16,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,7 @@ import numpy as np
 from tqdm import tqdm
 
 from alignnet.pose.backends import BackendTraits, PoseBackend, get_backend
-from alignnet.pose.extract import DecodePlan, decoded_frames, extract_pose, pose_frames, pose_sequence
+from alignnet.pose.extract import DecodePlan, decoded_frames, pose_bar, pose_frames, pose_in_process, pose_sequence
 from alignnet.pose.sequence import PoseSequence
 
 MIN_FRAMES_PER_WORKER = 600  # 20 s at 30 fps: a worker's start (spawn + MediaPipe, about 1 s) must pay off
@@ -116,22 +116,18 @@ def extract_pose_parallel(
     if len(runs) == 1:
         backend = spec.build()
         try:
-            return extract_pose(video, backend, max_side, progress)
+            return pose_in_process(video, backend, plan, progress)
         finally:
             backend.close()
     context = multiprocessing.get_context("spawn")
     reports = context.Queue()
-    bar = tqdm(total=plan.info.n_frames, desc=f"pose {os.path.basename(video)}", unit="frame", disable=not progress)
-    with bar, ProcessPoolExecutor(len(runs), mp_context=context, initializer=_init_worker, initargs=(reports,)) as pool:
-        futures = [pool.submit(_pose_run, os.fspath(video), spec, plan, run) for run in runs]
+    pool = ProcessPoolExecutor(len(runs), mp_context=context, initializer=_init_worker, initargs=(reports,))
+    with pose_bar(video, plan, progress) as bar, pool:
+        futures = [pool.submit(_pose_run, os.fspath(video), spec, plan, run) for run in runs]  # one worker each
         pending: set[Future] = set(futures)
         while pending:
-            _, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
+            _, pending = wait(pending, timeout=0.2)
             _drain(reports, bar)
-            if any(f.done() and f.exception() is not None for f in futures):
-                for f in pending:
-                    f.cancel()
-                break
         parts = [f.result() for f in futures]  # re-raises a worker's exception here
     posed = [p for p in parts if len(p[0])]  # a run past the last frame, when the container overstates it, is empty
     keypoints = np.concatenate([p[0] for p in posed]) if posed else parts[0][0]
