@@ -18,10 +18,12 @@ import ffmpeg
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from scipy.io import wavfile
 
 from alignnet.align import EXIT_NO_PERSON, EXIT_NO_STREAM, EXIT_UNREADABLE
 from alignnet.align.media import is_normalised, probe_streams, video_at_fps
+from alignnet.align.pipeline import speed_change_warning
 from alignnet.align.retime import invert, render
 from alignnet.align.windows import (
     Window,
@@ -32,6 +34,7 @@ from alignnet.align.windows import (
     stitch,
     weighted_median,
 )
+from alignnet.aligners import AlignNetAligner
 from alignnet.checkpoint import save_checkpoint
 from alignnet.cli import main
 from alignnet.data.clean import LEGACY_CLEAN_PARAMS, CleanParams
@@ -68,10 +71,9 @@ def test_windows_with_exact_predictions_recover_a_long_warp():
     config = WindowConfig(window_seconds=6.0, hop_seconds=2.0, coverage=0.8)
     seen: list[Window] = []
 
-    def oracle(window: Window) -> np.ndarray:
-        seen.append(window)
-        part = truth[window.video_start : window.video_stop]
-        return np.clip(part, window.audio_start, window.audio_stop - 1)
+    def oracle(windows: list[Window]) -> list[np.ndarray]:
+        seen.extend(windows)
+        return [np.clip(truth[w.video_start : w.video_stop], w.audio_start, w.audio_stop - 1) for w in windows]
 
     estimate = align_in_windows(oracle, n, n_audio, FPS, AUDIO_RATE, config)
     assert all(w.audio_stop - w.audio_start == round(6 * AUDIO_RATE) for w in seen)
@@ -85,8 +87,8 @@ def test_stitching_makes_noisy_predictions_monotonic_and_keeps_the_trend():
     rng = np.random.default_rng(0)
     truth = linear_prior(n, n_audio)
 
-    def noisy(window: Window) -> np.ndarray:
-        return truth[window.video_start : window.video_stop] + rng.normal(0, 20, window.video_stop - window.video_start)
+    def noisy(windows: list[Window]) -> list[np.ndarray]:
+        return [truth[w.video_start : w.video_stop] + rng.normal(0, 20, w.video_stop - w.video_start) for w in windows]
 
     estimate = align_in_windows(noisy, n, n_audio, FPS, AUDIO_RATE, WindowConfig())
     assert np.all(np.diff(estimate) >= 0) and estimate.min() >= 0 and estimate.max() <= n_audio - 1
@@ -123,6 +125,18 @@ def test_windows_follow_a_video_longer_than_its_audio():
 def test_bad_window_settings_are_refused():
     with pytest.raises(ValueError, match="gaps"):
         WindowConfig(window_seconds=6.0, hop_seconds=5.0, coverage=0.8)
+
+
+def test_batched_windows_predict_what_single_windows_do():
+    torch.manual_seed(0)
+    aligner = AlignNetAligner(AlignNet())
+    rng = np.random.default_rng(0)
+    keypoints = [rng.normal(size=(n, 19, 2)).astype(np.float32) for n in (180, 97, 180)]
+    logmels = [rng.normal(size=(128, m)).astype(np.float32) for m in (516, 300, 516)]  # two shapes: two passes
+    batched = aligner.coords_batch(keypoints, logmels)
+    assert [len(c) for c in batched] == [180, 97, 180]
+    for k, m, c in zip(keypoints, logmels, batched, strict=True):
+        assert np.allclose(aligner.coords(k, m), c, atol=1e-5)
 
 
 def test_invert_places_input_frames_on_the_audio_timeline():
@@ -250,6 +264,37 @@ def test_video_without_a_person(tmp_path, media, random_checkpoint, capsys):
     assert _align(tmp_path, media["empty_stage"], media["empty_stage"], random_checkpoint) == EXIT_NO_PERSON
     assert "no person found" in capsys.readouterr().err
     assert not (tmp_path / "out.mp4").exists()
+
+
+def _cut(src: Path, dst: Path, share: float) -> Path:
+    """The first `share` of src's bytes: a download cut short, its header still promising the whole file."""
+    data = src.read_bytes()
+    dst.write_bytes(data[: int(len(data) * share)])
+    return dst
+
+
+def test_truncated_video_or_audio_is_refused_before_the_pose(tmp_path, media, random_checkpoint, capsys):
+    whole = tmp_path / "whole.mp4"  # 4 s, its index in front (as most web videos), so a cut file still opens
+    make_video(tmp_path / "tail_index.mp4", 4, size="160x120", fps=30)
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(tmp_path / "tail_index.mp4"), "-c", "copy",
+                    "-movflags", "+faststart", str(whole)], check=True)  # fmt: skip
+    cut = _cut(whole, tmp_path / "cut video.mp4", 0.4)
+    assert _align(tmp_path, cut, whole, random_checkpoint) == EXIT_UNREADABLE
+    err = capsys.readouterr().err
+    assert f"VIDEO {cut} decodes to" in err and "announces 4.00 s (truncated or damaged?)" in err
+    assert "no person" not in err  # refused before any pose extraction
+
+    assert _align(tmp_path, whole, cut, random_checkpoint) == EXIT_UNREADABLE  # its sound track as AUDIO
+    assert f"AUDIO {cut} decodes to" in capsys.readouterr().err
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_large_overall_speed_change_is_warned_about():
+    assert speed_change_warning(10.0, 10.0) is None
+    assert speed_change_warning(15.0, 10.0) is None and speed_change_warning(10.0, 15.0) is None  # at the limit
+    assert "VIDEO lasts 2.0 s and AUDIO 10.0 s" in speed_change_warning(2.0, 10.0)
+    assert "5.0x slower than filmed" in speed_change_warning(2.0, 10.0)
+    assert "1.6x faster than filmed" in speed_change_warning(16.0, 10.0)
 
 
 def test_checkpoint_without_normalisation_asks_for_the_dataset(tmp_path, media, capsys):

@@ -16,6 +16,7 @@ import numpy as np
 import soundfile
 
 from alignnet.align import EXIT_NO_STREAM, EXIT_UNREADABLE
+from alignnet.data.media import decoded_in_full
 from alignnet.errors import UserInputError
 
 
@@ -27,20 +28,40 @@ def _ffmpeg_message(exc: ffmpeg.Error) -> str:
 def probe_streams(path: Path, kind: str, role: str) -> dict[str, Any]:
     """The first `kind` ("video" or "audio") stream of `path` as ffprobe reports it.
 
-    role names the argument in messages ("VIDEO", "AUDIO"). Raises
-    UserInputError: missing or unreadable file (EXIT_UNREADABLE), no such stream (EXIT_NO_STREAM).
+    Its "duration" (seconds, a string as ffprobe writes it) is the
+    container's where the stream announces none (Matroska, WebM). role names
+    the argument in messages ("VIDEO", "AUDIO"). Raises UserInputError:
+    missing or unreadable file (EXIT_UNREADABLE), no such stream (EXIT_NO_STREAM).
     """
     if not path.is_file():
         raise UserInputError(f"{role} not found: {path}", EXIT_UNREADABLE)
     try:
-        streams = ffmpeg.probe(os.fspath(path)).get("streams", [])
+        info = ffmpeg.probe(os.fspath(path))
     except ffmpeg.Error as exc:
         message = f"{role} {path} is not a readable media file ({_ffmpeg_message(exc)})"
         raise UserInputError(message, EXIT_UNREADABLE) from exc
+    streams = info.get("streams", [])
     found = [s for s in streams if s.get("codec_type") == kind and not s.get("disposition", {}).get("attached_pic")]
     if not found:
         raise UserInputError(f"{role} {path} has no {kind} stream", EXIT_NO_STREAM)
-    return found[0]
+    stream = dict(found[0])
+    stream.setdefault("duration", info.get("format", {}).get("duration", "0"))
+    return stream
+
+
+def check_decoded(role: str, path: Path, decoded_seconds: float, stream: dict[str, Any]) -> None:
+    """UserInputError (EXIT_UNREADABLE) when `path` decodes to clearly less than its `stream` (from
+    `probe_streams`) announces: a cut download or a damaged file, which would be re-timed as a shorter one."""
+    try:
+        announced = float(stream.get("duration") or 0)
+    except ValueError:  # "N/A"
+        announced = 0.0
+    if not decoded_in_full(decoded_seconds, announced):
+        raise UserInputError(
+            f"{role} {path} decodes to {decoded_seconds:.2f} s where its container announces {announced:.2f} s "
+            "(truncated or damaged?)",
+            EXIT_UNREADABLE,
+        )
 
 
 def _run(command: Any, role: str, path: Path) -> None:

@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from alignnet.align import EXIT_NO_PERSON, EXIT_UNREADABLE
 from alignnet.align.media import (
+    check_decoded,
     decode_audio,
     is_normalised,
     probe_streams,
@@ -31,6 +32,7 @@ from alignnet.checkpoint import load_model
 from alignnet.correspondence import coord_to_audio_frame
 from alignnet.data.clean import TASK_POINTS, CleanParams, clean_clip, kept_points
 from alignnet.data.logmel import logmel, normalise_logmel
+from alignnet.data.media import count_frames
 from alignnet.data.preprocessing import Preprocessing, load_preprocessing
 from alignnet.errors import UserInputError
 from alignnet.models.alignnet import AlignNet
@@ -42,6 +44,10 @@ from alignnet.stage_status import StageFailure
 
 log = logging.getLogger(__name__)
 MIN_SECONDS = 1.0  # shortest VIDEO / AUDIO: the model's coarsest level needs about 24 video frames
+# Beyond this ratio of VIDEO's and AUDIO's lengths the overall speed change is well outside the training's warps
+# (the dance covering 70-100 % of the music, tempo changes down to x0.75): warn.
+MAX_SPEED_CHANGE = 1.5
+WINDOW_BATCH = 32  # windows per forward pass of the model (on 1 CPU thread 5x faster per window than one by one)
 
 
 @dataclass(frozen=True)
@@ -172,12 +178,20 @@ def alignment(
     n_audio = mel.shape[1]
     bar = tqdm(desc="align windows", unit="window", disable=not progress)
 
-    def predict(window: Window) -> np.ndarray:
-        coords = aligner.coords(
-            keypoints[window.video_start : window.video_stop], mel[:, window.audio_start : window.audio_stop]
-        )
-        bar.update()
-        return window.audio_start + coord_to_audio_frame(coords, window.audio_stop - window.audio_start)
+    def predict(planned: list[Window]) -> list[np.ndarray]:
+        positions = []
+        for first in range(0, len(planned), WINDOW_BATCH):
+            batch = planned[first : first + WINDOW_BATCH]
+            coords = aligner.coords_batch(
+                [keypoints[w.video_start : w.video_stop] for w in batch],
+                [mel[:, w.audio_start : w.audio_stop] for w in batch],
+            )
+            positions += [
+                w.audio_start + coord_to_audio_frame(c, w.audio_stop - w.audio_start)
+                for w, c in zip(batch, coords, strict=True)
+            ]
+            bar.update(len(batch))
+        return positions
 
     def on_pass(index: int, planned: list[Window]) -> None:
         bar.reset(total=len(planned))
@@ -191,6 +205,20 @@ def alignment(
 def _check_length(seconds: float, role: str, path: Path) -> None:
     if seconds < MIN_SECONDS:
         raise UserInputError(f"{role} {path} lasts {seconds:.2f} s; align needs at least {MIN_SECONDS:g} s")
+
+
+def speed_change_warning(video_seconds: float, audio_seconds: float) -> str | None:
+    """A warning when re-timing the whole VIDEO onto the whole AUDIO changes the overall speed by more than
+    MAX_SPEED_CHANGE (the user probably meant a part of one of them), else None."""
+    ratio = video_seconds / audio_seconds
+    if 1 / MAX_SPEED_CHANGE <= ratio <= MAX_SPEED_CHANGE:
+        return None
+    change = f"{1 / ratio:.1f}x slower" if ratio < 1 else f"{ratio:.1f}x faster"
+    return (
+        f"VIDEO lasts {video_seconds:.1f} s and AUDIO {audio_seconds:.1f} s: the dance is spread over the whole "
+        f"audio, {change} than filmed on average, where the model learnt speed changes up to about "
+        f"{MAX_SPEED_CHANGE:g}x; trim the longer file to the part that matches the other"
+    )
 
 
 def align_video(
@@ -236,7 +264,7 @@ def align_video(
     except ValueError as exc:
         raise UserInputError(f"--window-seconds / --hop-seconds / --coverage / --passes: {exc}") from exc
     video_stream = probe_streams(video, "video", "VIDEO")
-    probe_streams(audio, "audio", "AUDIO")
+    audio_stream = probe_streams(audio, "audio", "AUDIO")
     lap("load")
 
     with tempfile.TemporaryDirectory(prefix="alignnet-align-") as tmp:
@@ -245,13 +273,21 @@ def align_video(
         video30 = video if ready else video_at_fps(video, Path(tmp) / "video.mp4", prep.fps)
         wav = Path(tmp) / "audio.wav"
         mono, audio_seconds = decode_audio(audio, wav, prep.logmel.sample_rate)
+        try:
+            video_seconds = count_frames(video30) / prep.fps
+        except StageFailure as failure:
+            raise UserInputError(f"VIDEO {video}: {failure.detail}", EXIT_UNREADABLE) from failure
+        check_decoded("VIDEO", video, video_seconds, video_stream)
+        check_decoded("AUDIO", audio, audio_seconds, audio_stream)
+        _check_length(video_seconds, "VIDEO", video)
         _check_length(audio_seconds, "AUDIO", audio)
+        if (warning := speed_change_warning(video_seconds, audio_seconds)) is not None:
+            log.warning(warning)
         lap("decode")
         # The log-mel is computed beside the pose, on a core the pose backend leaves idle; "logmel" times the wait.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="logmel") as beside:
             mel_job = beside.submit(lambda: normalise_logmel(logmel(mono, prep.logmel), prep.stats))
             pose_seq = video_pose(video, video30, pose, prep.fps, progress, task)
-            _check_length(pose_seq.n_frames / prep.fps, "VIDEO", video)
             keypoints, share = model_keypoints(pose_seq, video, pose.min_person_share, task, prep.clean)
             lap("pose")
             mel = mel_job.result()

@@ -140,7 +140,7 @@ def stitch(windows: list[Window], predictions: list[np.ndarray], n_video: int, n
 
 
 def align_in_windows(
-    predict: Callable[[Window], np.ndarray],
+    predict: Callable[[list[Window]], list[np.ndarray]],
     n_video: int,
     n_audio: int,
     fps: float,
@@ -150,7 +150,8 @@ def align_in_windows(
 ) -> np.ndarray:
     """(n_video,) monotonic audio position (log-mel frame) of every video frame.
 
-    predict(window) returns that window's audio positions (global log-mel frames).
+    predict(windows) returns each window's audio positions (global log-mel frames);
+    it gets a whole pass's windows at once (all of one shape: `plan_windows`), to batch them.
     Each of config.passes passes re-centres the audio windows on the previous pass's result.
     on_pass(pass_index, windows) is called before each pass (progress reporting).
     """
@@ -159,5 +160,5 @@ def align_in_windows(
         windows = plan_windows(estimate, n_audio, fps, audio_rate, config)
         if on_pass is not None:
             on_pass(index, windows)
-        estimate = stitch(windows, [predict(w) for w in windows], n_video, n_audio)
+        estimate = stitch(windows, predict(windows), n_video, n_audio)
     return estimate

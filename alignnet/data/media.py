@@ -180,9 +180,18 @@ def output_size(width: int, height: int, max_height: int) -> tuple[int, int]:
     return out_width, out_height
 
 
-def _count_frames(path: Path) -> int:
-    stream = _ffprobe(path, count_packets=None, select_streams="v:0")["streams"][0]
+def count_frames(path: str | os.PathLike[str]) -> int:
+    """Frames of the first video stream that can be read (packets counted, not decoded): a cut file counts short."""
+    stream = _ffprobe(Path(path), count_packets=None, select_streams="v:0")["streams"][0]
     return int(stream["nb_read_packets"])
+
+
+def decoded_in_full(decoded_seconds: float, announced_seconds: float) -> bool:
+    """Whether decoding gave about what the container announces (False: a truncated or damaged file).
+
+    An unknown announcement (0) passes.
+    """
+    return decoded_seconds >= _MIN_DECODED_SHARE * announced_seconds - 0.5
 
 
 def normalise(
@@ -250,14 +259,14 @@ def normalise(
         message = exc.stderr.decode(errors="replace").strip().splitlines()
         raise StageFailure(Reason.CORRUPT_FILE, f"{src}: ffmpeg failed: {' / '.join(message[-3:])}") from exc
 
-    n_frames = _count_frames(Path(video_out))
+    n_frames = count_frames(video_out)
     n_samples = soundfile.info(os.fspath(audio_out)).frames
     decoded = {
         "video": (n_frames / fps, info.video_duration),
         "audio": (n_samples / sample_rate - audio_offset, info.audio_duration),
     }
     for kind, (seconds, announced) in decoded.items():
-        if seconds < _MIN_DECODED_SHARE * announced - 0.5:
+        if not decoded_in_full(seconds, announced):
             raise StageFailure(
                 Reason.CORRUPT_FILE,
                 f"{src}: decoded {seconds:.2f} s of {kind} where the container announces {announced:.2f} s"
