@@ -9,10 +9,12 @@ from collections.abc import Iterator
 import ffmpeg
 import numpy as np
 
+from alignnet.ffmpeg_paths import ffmpeg_path
+
 
 def probe_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     """(width, height) of the first video stream as stored (before rotation)."""
-    info = ffmpeg.probe(os.fspath(path))
+    info = ffmpeg.probe(ffmpeg_path(path))
     stream = next((s for s in info["streams"] if s["codec_type"] == "video"), None)
     if stream is None:
         raise ValueError(f"{path}: no video stream")
@@ -56,7 +58,7 @@ def iter_frames(
     if pix_fmt == "yuv420p" and (width % 2 or height % 2):
         raise ValueError(f"{path}: yuv420p frames need an even size, not {width}x{height}")
     shape = _FRAME_SHAPES[pix_fmt](width, height)
-    stream = ffmpeg.input(os.fspath(path))
+    stream = ffmpeg.input(ffmpeg_path(path))
     if frame_range is not None:
         start, end = frame_range
         stream = stream.trim(start_frame=start) if end is None else stream.trim(start_frame=start, end_frame=end)

@@ -157,6 +157,17 @@ def test_video_at_fps_resamples_any_rate_to_30(tmp_path):
     assert is_normalised(probe_streams(out, "video", "VIDEO"), 30)  # so align uses such a video as it is
 
 
+def test_file_names_ffmpeg_would_misread_are_handed_over_as_files(tmp_path, monkeypatch):
+    """A relative name starting with "-" is an option to ffmpeg, "take:1" a protocol: both must stay files."""
+    make_video(tmp_path / "-take:1.mp4", 1.2, size="160x120", fps=25)
+    monkeypatch.chdir(tmp_path)
+    src = Path("-take:1.mp4")
+    assert probe_streams(src, "video", "VIDEO")["codec_type"] == "video"
+    out = video_at_fps(src, Path("-at:30.mp4"), 30)
+    assert sum(1 for _ in iter_frames(out, pix_fmt="gray")) == 36
+    assert (tmp_path / "-at:30.mp4").is_file()
+
+
 def test_video_at_fps_gives_anamorphic_video_square_pixels(tmp_path):
     """160x120 stored with 2:1 pixels shows as 320x120: the dancer must not come out squeezed to half their width."""
     src = tmp_path / "anamorphic.mp4"
@@ -241,6 +252,16 @@ def test_missing_checkpoint_is_named(tmp_path, media, capsys):
     assert code == EXIT_UNREADABLE
     err = capsys.readouterr().err
     assert "checkpoint not found" in err and str(tmp_path / "nope" / "best.safetensors") in err
+
+
+@pytest.mark.parametrize("name, message", [(".", "is a directory"), ("out.webm", "must end in .mp4, .m4v")])
+def test_an_output_it_cannot_write_is_refused_first(tmp_path, media, random_checkpoint, capsys, name, message):
+    out = tmp_path / name
+    code = main(["align", str(media["empty_stage"]), str(media["empty_stage"]), "-o", str(out), "--checkpoint",
+                 str(random_checkpoint), "--no-progress"])  # fmt: skip
+    assert code == 2
+    assert f"-o {out}" in (err := capsys.readouterr().err) and message in err
+    assert "no person" not in err  # before the work, not after it
 
 
 def test_text_file_as_video(tmp_path, media, random_checkpoint, capsys):

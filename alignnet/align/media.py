@@ -18,6 +18,7 @@ import soundfile
 from alignnet.align import EXIT_NO_STREAM, EXIT_UNREADABLE
 from alignnet.data.media import decoded_in_full
 from alignnet.errors import UserInputError
+from alignnet.ffmpeg_paths import ffmpeg_path
 
 
 def _ffmpeg_message(exc: ffmpeg.Error) -> str:
@@ -36,7 +37,7 @@ def probe_streams(path: Path, kind: str, role: str) -> dict[str, Any]:
     if not path.is_file():
         raise UserInputError(f"{role} not found: {path}", EXIT_UNREADABLE)
     try:
-        info = ffmpeg.probe(os.fspath(path))
+        info = ffmpeg.probe(ffmpeg_path(path))
     except ffmpeg.Error as exc:
         message = f"{role} {path} is not a readable media file ({_ffmpeg_message(exc)})"
         raise UserInputError(message, EXIT_UNREADABLE) from exc
@@ -61,6 +62,21 @@ def check_decoded(role: str, path: Path, decoded_seconds: float, stream: dict[st
             f"{role} {path} decodes to {decoded_seconds:.2f} s where its container announces {announced:.2f} s "
             "(truncated or damaged?)",
             EXIT_UNREADABLE,
+        )
+
+
+# Containers that hold what `alignnet.align.retime` writes (H.264 video, AAC sound).
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv")
+
+
+def check_output(path: Path, option: str, suffixes: tuple[str, ...] | None = None) -> None:
+    """UserInputError (exit 2) for an output path that cannot be written as asked, before any work is done:
+    an existing directory, or (suffixes given) a file name whose suffix is not one of them."""
+    if path.is_dir():
+        raise UserInputError(f"{option} {path} is a directory; give a file name")
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise UserInputError(
+            f"{option} {path}: the file name must end in {', '.join(suffixes)} (H.264 video with AAC sound)"
         )
 
 
@@ -101,13 +117,13 @@ def video_at_fps(src: Path, dst: Path, fps: float = 30, max_height: int = 720) -
     max_height are scaled down. No audio.
     """
     video = (
-        ffmpeg.input(os.fspath(src))["v:0"]
+        ffmpeg.input(ffmpeg_path(src))["v:0"]
         .filter("setpts", "PTS-STARTPTS")
         .filter("fps", fps=fps, round="near")
         .filter("scale", "trunc(oh*dar/2)*2", f"trunc(min(ih,{max_height})/2)*2")  # the display aspect (dar)
         .filter("setsar", 1)
     )
-    out = ffmpeg.output(video, os.fspath(dst), vcodec="libx264", crf=17, preset="veryfast", pix_fmt="yuv420p",
+    out = ffmpeg.output(video, ffmpeg_path(dst), vcodec="libx264", crf=17, preset="veryfast", pix_fmt="yuv420p",
                         an=None, map_metadata=-1, **{"metadata:s:v:0": "rotate=0"})  # fmt: skip
     _run(out, "VIDEO", src)
     return dst
@@ -120,8 +136,8 @@ def decode_audio(src: Path, dst_wav: Path, sample_rate: int) -> tuple[np.ndarray
     seconds. The WAV is what gets muxed into the output, so the analysed and
     the played audio share one timeline (sample 0 = time 0).
     """
-    audio = ffmpeg.input(os.fspath(src))["a:0"].filter("aresample", sample_rate)
-    _run(ffmpeg.output(audio, os.fspath(dst_wav), acodec="pcm_s16le", vn=None, map_metadata=-1), "AUDIO", src)
+    audio = ffmpeg.input(ffmpeg_path(src))["a:0"].filter("aresample", sample_rate)
+    _run(ffmpeg.output(audio, ffmpeg_path(dst_wav), acodec="pcm_s16le", vn=None, map_metadata=-1), "AUDIO", src)
     samples, rate = soundfile.read(os.fspath(dst_wav), dtype="float32", always_2d=True)
     if len(samples) == 0:
         raise UserInputError(f"AUDIO {src} decodes to no samples", EXIT_UNREADABLE)

@@ -19,7 +19,9 @@ from tqdm import tqdm
 
 from alignnet.align import EXIT_NO_PERSON, EXIT_UNREADABLE
 from alignnet.align.media import (
+    VIDEO_SUFFIXES,
     check_decoded,
+    check_output,
     decode_audio,
     is_normalised,
     probe_streams,
@@ -252,6 +254,11 @@ def align_video(
         seconds[name] = now - clock
         clock = now
 
+    check_output(out, "-o", VIDEO_SUFFIXES)
+    if comparison is not None:
+        check_output(comparison, "--side-by-side", VIDEO_SUFFIXES)
+    if correspondence is not None:
+        check_output(correspondence, "--correspondence")
     stem = checkpoint_stem(checkpoint)
     model, meta = load_model(stem, map_location=device)
     task = next((t for t in TASK_POINTS if len(kept_points(t)) == model.config.n_keypoints), None)

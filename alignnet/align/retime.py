@@ -20,6 +20,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from alignnet.atomic import atomic_output
+from alignnet.ffmpeg_paths import ffmpeg_path
 from alignnet.video_frames import ffmpeg_finish, iter_frames, probe_size
 
 _TIE_BREAK = 1e-6  # frames: makes a flat stretch of `forward` strictly increasing for np.interp
@@ -47,7 +48,7 @@ _RENDER_PIX_FMT = "yuv420p"
 def _encoder(path: Path, width: int, height: int, fps: float, audio: Path) -> subprocess.Popen:
     """ffmpeg reading raw yuv420p frames on stdin, muxing `audio`, writing `path`."""
     video = ffmpeg.input("pipe:", format="rawvideo", pix_fmt=_RENDER_PIX_FMT, s=f"{width}x{height}", framerate=fps)
-    out = ffmpeg.output(video, ffmpeg.input(os.fspath(audio))["a:0"], os.fspath(path), vcodec="libx264",
+    out = ffmpeg.output(video, ffmpeg.input(ffmpeg_path(audio))["a:0"], ffmpeg_path(path), vcodec="libx264",
                         crf=18, preset="veryfast", pix_fmt="yuv420p", acodec="aac", audio_bitrate="192k",
                         movflags="+faststart")  # fmt: skip
     return (
@@ -108,17 +109,17 @@ def side_by_side(
     dance as filmed against the new music.
     """
     width, height = probe_size(retimed)
-    n_frames = int(ffmpeg.probe(os.fspath(retimed), select_streams="v:0", count_packets=None)["streams"][0]
+    n_frames = int(ffmpeg.probe(ffmpeg_path(retimed), select_streams="v:0", count_packets=None)["streams"][0]
                    ["nb_read_packets"])  # fmt: skip
     left = (
-        ffmpeg.input(os.fspath(original))["v:0"]
+        ffmpeg.input(ffmpeg_path(original))["v:0"]
         .filter("tpad", stop_mode="clone", stop_duration=n_frames / fps)
         .filter("scale", width, height)
         .filter("setsar", 1)
     )
-    right = ffmpeg.input(os.fspath(retimed))
+    right = ffmpeg.input(ffmpeg_path(retimed))
     stacked = ffmpeg.filter([left, right["v:0"].filter("setsar", 1)], "hstack", inputs=2, shortest=1)
     with atomic_output(out) as tmp:
-        command = ffmpeg.output(stacked, right["a:0"], os.fspath(tmp), vcodec="libx264", crf=20, preset="veryfast",
+        command = ffmpeg.output(stacked, right["a:0"], ffmpeg_path(tmp), vcodec="libx264", crf=20, preset="veryfast",
                                 pix_fmt="yuv420p", acodec="copy", **{"frames:v": n_frames})  # fmt: skip
         command.global_args("-nostdin", "-loglevel", "error").overwrite_output().run(capture_stderr=True)

@@ -28,6 +28,7 @@ from typing import Any
 import ffmpeg
 import soundfile
 
+from alignnet.ffmpeg_paths import ffmpeg_path
 from alignnet.stage_status import Reason, StageFailure
 
 # Leading packets decoded to find the first presentation time of a stream (covers B-frame reordering).
@@ -94,7 +95,7 @@ class NormalisedMedia:
 
 def _ffprobe(path: Path, **options: Any) -> dict[str, Any]:
     try:
-        return ffmpeg.probe(os.fspath(path), **options)
+        return ffmpeg.probe(ffmpeg_path(path), **options)
     except ffmpeg.Error as exc:
         message = exc.stderr.decode(errors="replace").strip().splitlines()
         raise StageFailure(Reason.CORRUPT_FILE, f"{path}: ffprobe failed: {' / '.join(message[-3:])}") from exc
@@ -219,7 +220,7 @@ def normalise(
     shift = round(abs(audio_offset) * sample_rate)
     width, height = output_size(*info.display_size, max_height)
 
-    source = ffmpeg.input(os.fspath(src))
+    source = ffmpeg.input(ffmpeg_path(src))
     video = (
         source[str(info.video_index)]
         .filter("setpts", "PTS-STARTPTS")
@@ -241,7 +242,7 @@ def normalise(
     command = ffmpeg.merge_outputs(
         ffmpeg.output(
             video,
-            os.fspath(video_out),
+            ffmpeg_path(video_out),
             vcodec="libx264",
             crf=crf,
             preset=preset,
@@ -251,7 +252,7 @@ def normalise(
             map_metadata=-1,
             **{"metadata:s:v:0": "rotate=0"},
         ),
-        ffmpeg.output(audio, os.fspath(audio_out), acodec="pcm_s16le", vn=None, map_metadata=-1),
+        ffmpeg.output(audio, ffmpeg_path(audio_out), acodec="pcm_s16le", vn=None, map_metadata=-1),
     ).global_args("-nostdin", "-loglevel", "error")
     try:
         command.overwrite_output().run(capture_stdout=True, capture_stderr=True)

@@ -21,6 +21,7 @@ import ffmpeg
 import numpy as np
 from tqdm import tqdm
 
+from alignnet.ffmpeg_paths import ffmpeg_path
 from alignnet.pose.backends import BackendTraits, PoseBackend
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import Reason, StageFailure
@@ -44,7 +45,7 @@ class VideoInfo:
 def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
     """ffprobe the first video stream. Raises StageFailure (corrupt_file, no_video_stream)."""
     try:
-        info = ffmpeg.probe(os.fspath(path))
+        info = ffmpeg.probe(ffmpeg_path(path))
     except ffmpeg.Error as exc:
         detail = exc.stderr.decode(errors="replace").strip()[-300:] if exc.stderr else str(exc)
         raise StageFailure(Reason.CORRUPT_FILE, f"ffprobe cannot read {path}: {detail}") from exc
