@@ -27,6 +27,8 @@ the other 50 points are (0, 0, 0).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from alignnet.lips.face_keypoints import (
@@ -35,6 +37,9 @@ from alignnet.lips.face_keypoints import (
     mouth_from_face_mesh,
 )
 from alignnet.pose.people import most_prominent
+
+# protobuf 4 warns on every run that MediaPipe 0.10.14 reads its results with a deprecated call: not ours to fix.
+warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
 
 # BODY_25 point i is the mean of MediaPipe landmarks _MP_A[i] and _MP_B[i]
 # (the same landmark twice for a direct copy).
