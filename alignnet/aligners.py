@@ -53,17 +53,16 @@ class AlignNetAligner:
         config = self.model.config
         videos = [motion_features(k, config.motion_inputs, config.input_scaling) for k in keypoints]
         audios = [np.asarray(m, np.float32) for m in logmels]
-        out: list[np.ndarray | None] = [None] * len(videos)
         shapes: dict[tuple[tuple[int, ...], tuple[int, ...]], list[int]] = {}
         for i, (video, audio) in enumerate(zip(videos, audios, strict=True)):
             shapes.setdefault((video.shape, audio.shape), []).append(i)
+        out: dict[int, np.ndarray] = {}
         for members in shapes.values():
             video = torch.from_numpy(np.stack([videos[i] for i in members])).to(self.device)
             audio = torch.from_numpy(np.stack([audios[i] for i in members])).to(self.device)
             predicted = self.model(video, audio).float().cpu().numpy().astype(np.float64)
-            for row, i in enumerate(members):
-                out[i] = predicted[row]
-        return out  # type: ignore[return-value]
+            out.update(zip(members, predicted, strict=True))
+        return [out[i] for i in range(len(videos))]
 
     def align(self, keypoints: np.ndarray, logmel: np.ndarray, timebase: Timebase) -> np.ndarray:
         return timebase.coord_to_source_frame(self.coords(keypoints, logmel))

@@ -20,6 +20,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from alignnet.atomic import atomic_output
+from alignnet.data.media import count_frames
 from alignnet.ffmpeg_paths import ffmpeg_path
 from alignnet.video_frames import ffmpeg_finish, iter_frames, probe_size
 
@@ -109,8 +110,7 @@ def side_by_side(
     dance as filmed against the new music.
     """
     width, height = probe_size(retimed)
-    n_frames = int(ffmpeg.probe(ffmpeg_path(retimed), select_streams="v:0", count_packets=None)["streams"][0]
-                   ["nb_read_packets"])  # fmt: skip
+    n_frames = count_frames(retimed)
     left = (
         ffmpeg.input(ffmpeg_path(original))["v:0"]
         .filter("tpad", stop_mode="clone", stop_duration=n_frames / fps)
