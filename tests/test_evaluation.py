@@ -181,8 +181,8 @@ def test_ladder_adds_one_part_per_step() -> None:
     assert variant_flags("all") == [] and "--no-flip" in variant_flags("base")
     assert len(variant_flags("base")) == 6
     assert variant_flags("paper_affinity") == [
-        "--correlation", "local", "--no-fine-refinement", "--no-coarse-context", "--no-mirror-average",
-        "--matching-weight", "0", "--no-tempo-change", "--no-timbre-change", "--no-band-limit", "--no-cross-clip", "--per-keypoint-scaling",
+        "--correlation", "local", "--no-fine-refinement", "--no-coarse-context", "--matching-weight", "0",
+        "--no-tempo-change", "--no-timbre-change", "--no-band-limit", "--no-cross-clip", "--per-keypoint-scaling",
     ]  # fmt: skip
     for before, after in itertools.pairwise(LADDER[:-1]):
         assert set(after.train_flags) < set(before.train_flags)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 
-from alignnet.distort import flip_keypoints, motion_features
 from alignnet.keypoints import DANCE_MIRROR
 from alignnet.losses import alignment_loss
 from alignnet.models import AlignNet, AlignNetConfig, AlignNetOutput
@@ -17,7 +15,6 @@ from alignnet.models.correlation import (
     pool_frames,
 )
 from alignnet.models.keypoint_attention import KeypointAttention
-from alignnet.models.mirror import mirror_video
 from alignnet.models.refinement import FineRefinement
 from alignnet.models.temporal_attention import TemporalAttention
 from alignnet.models.warp import straight_through_clamp, upsample, warp
@@ -110,39 +107,10 @@ def test_config_round_trip() -> None:
     assert AlignNet.from_config(config).config == config
     with pytest.raises(ValueError, match="mirror"):
         AlignNetConfig(n_keypoints=20)
-    new_parts = ("fine_refinement", "coarse_context", "mirror_average")
+    new_parts = ("fine_refinement", "coarse_context")
     saved_before = {k: v for k, v in AlignNetConfig().to_dict().items() if k not in new_parts}
     loaded = AlignNetConfig.from_dict(saved_before)
-    assert loaded.fine_refinement is False and loaded.coarse_context is False and loaded.mirror_average is False
-
-
-@pytest.mark.parametrize("motion", [True, False])
-@pytest.mark.parametrize("scaling", ["body", "per_keypoint"])
-def test_mirrored_input_is_the_input_of_the_flipped_pose(motion: bool, scaling: str) -> None:
-    keypoints = np.random.default_rng(0).normal(size=(40, 19, 2)).astype(np.float32)
-    video = torch.from_numpy(motion_features(keypoints, motion, scaling))[None]
-    flipped = torch.from_numpy(motion_features(flip_keypoints(keypoints), motion, scaling))[None]
-    assert torch.allclose(mirror_video(video, DANCE_MIRROR.tolist()), flipped, atol=1e-6)
-    assert torch.equal(mirror_video(mirror_video(video, DANCE_MIRROR.tolist()), DANCE_MIRROR.tolist()), video)
-
-
-def test_mirror_average_predicts_the_mean_of_pose_and_mirror_image_in_eval_only() -> None:
-    torch.manual_seed(0)
-    net = AlignNet().eval()
-    video, audio = torch.randn(2, 76, 45), torch.randn(2, 128, 130)
-    mirrored = mirror_video(video, net.config.mirror)
-    with torch.no_grad():
-        averaged = net(video, audio)
-        single = AlignNet(mirror_average=False)
-        single.load_state_dict(net.state_dict())
-        single.eval()
-        expected = (single(video, audio) + single(mirrored, audio)) / 2
-        assert torch.allclose(averaged, expected, atol=1e-5)
-        assert torch.allclose(net(mirrored, audio), averaged, atol=1e-5)  # the same for a dance and its mirror
-        levels = net(video, audio, return_levels=True)
-        assert torch.allclose(levels.correspondence, averaged, atol=1e-5) and len(levels.levels) == 4
-        net.train()
-        assert torch.equal(net(video, audio).correspondence, single.train()(video, audio).correspondence)
+    assert loaded.fine_refinement is False and loaded.coarse_context is False
 
 
 def test_keypoint_attention_ties_mirror_pairs() -> None:

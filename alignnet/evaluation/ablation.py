@@ -7,8 +7,8 @@ flips), +feature pyramid, +motion inputs, +SpecAugment, +temporal attention,
 `alignnet train` defaults), which adds the horizontal flips. One rung past
 the paper's ladder, "paper_affinity", is "all" as the paper designed it:
 each level's local correlation alone, its output (the finest level
-upsampled, no full-rate refinement, no mirror average), a context network at
-the finest level only, the paper's loss (no matching term),
+upsampled, no full-rate refinement), a context network at the finest level
+only, the paper's loss (no matching term),
 no tempo or timbre changes or low-passes, no cross-clip windows and the authors'
 per-keypoint input scaling, which measures what this implementation's
 departures bring.
@@ -58,8 +58,7 @@ def _ladder() -> tuple[Variant, ...]:
             "paper_affinity",
             "all, as the paper designed it",
             math.nan,
-            ("--correlation", "local", "--no-fine-refinement", "--no-coarse-context", "--no-mirror-average",
-             "--matching-weight", "0",
+            ("--correlation", "local", "--no-fine-refinement", "--no-coarse-context", "--matching-weight", "0",
              "--no-tempo-change", "--no-timbre-change", "--no-band-limit", "--no-cross-clip",
              "--per-keypoint-scaling"),  # fmt: skip
         )

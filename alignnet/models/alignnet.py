@@ -69,7 +69,6 @@ from alignnet.models.correlation import (
 )
 from alignnet.models.heads import ContextNetwork, CorrespondenceHead
 from alignnet.models.keypoint_attention import KeypointAttention
-from alignnet.models.mirror import mirror_video
 from alignnet.models.pyramid import AudioStem, FeaturePyramid
 from alignnet.models.refinement import FineRefinement
 from alignnet.models.temporal_attention import TemporalAttention
@@ -120,9 +119,6 @@ class AlignNetConfig:
     # a dilated context network at the coarser levels too (the paper: only at the finest), so each level's
     # residual reads the affinity across the whole clip where the local one is ambiguous (repeating music and dance)
     coarse_context: bool = True
-    # at inference (eval mode), the mean of the prediction on the pose and on its mirror image
-    # (`alignnet.models.mirror`); for models trained with flips, which have seen every dance both ways round
-    mirror_average: bool = True
 
     def __post_init__(self) -> None:
         if len(self.mirror) != self.n_keypoints:
@@ -149,9 +145,8 @@ class AlignNetConfig:
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown AlignNetConfig fields: {sorted(unknown)}")
-        # checkpoints saved before the refinement, the coarse context networks and the mirror average existed
-        # have none of them (they keep the predictions they were validated with)
-        data = {"fine_refinement": False, "coarse_context": False, "mirror_average": False, **data}
+        # checkpoints saved before the refinement and the coarse context networks existed have neither
+        data = {"fine_refinement": False, "coarse_context": False, **data}
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
@@ -239,30 +234,7 @@ class AlignNet(nn.Module):
         """video (B, 4K, n), audio (B, bins, m) -> (B, n) in [-1, 1].
 
         With return_levels (default: self.training) an AlignNetOutput with every level.
-        In eval mode with config.mirror_average, every output (correspondence,
-        levels) is the mean of the pose's and its mirror image's; the affinity
-        is the pose's own.
         """
-        with_levels = return_levels if return_levels is not None else self.training
-        if self.training or not self.config.mirror_average:
-            return self._predict(video, audio, with_levels)
-        batch = video.shape[0]
-        both = self._predict(
-            torch.cat([video, mirror_video(video, self.config.mirror)]), audio.repeat(2, 1, 1), with_levels
-        )
-
-        def mean(d: torch.Tensor) -> torch.Tensor:
-            return (d[:batch] + d[batch:]) / 2
-
-        if not with_levels:
-            assert isinstance(both, torch.Tensor)
-            return mean(both)
-        assert isinstance(both, AlignNetOutput)
-        affinity = None if both.affinity is None else both.affinity[:batch]
-        return AlignNetOutput(mean(both.correspondence), [mean(d) for d in both.levels], both.strides, affinity)
-
-    def _predict(self, video: torch.Tensor, audio: torch.Tensor, with_levels: bool) -> torch.Tensor | AlignNetOutput:
-        """The forward pass of one input (no mirror average)."""
         n = video.shape[-1]
         if not self.config.motion_inputs:
             video = video[:, : 2 * self.config.n_keypoints]
@@ -275,6 +247,7 @@ class AlignNet(nn.Module):
         video_feats = self.video_pyramid(video)  # finest first
         audio_feats = self.audio_pyramid(audio)
 
+        with_levels = return_levels if return_levels is not None else self.training
         pyramid = (  # the all-pairs affinity: for the pooled lookups, and in training for the matching loss
             CorrelationPyramid(video_feats[0], audio_feats[0], self.config.audio_strides[1 : len(video_feats)])
             if self.config.correlation != "local" or with_levels

@@ -109,11 +109,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a dilated context network at the finest level only (the paper's) instead of at every level",
     )
     model.add_argument(
-        "--no-mirror-average", action="store_true",
-        help="predict from the pose alone (by default a model trained with flips predicts, in validation,"
-        " evaluation and align, the mean of its estimates from the pose and from the pose's mirror image)",
-    )  # fmt: skip
-    model.add_argument(
         "--correlation", choices=CORRELATIONS, default=AlignNetConfig.correlation,
         help="affinity the heads read: each level's own features (local, the paper's), a pyramid pooled from the"
         " finest features' all-pairs affinity (pooled), or both",
@@ -195,7 +190,6 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         correlation=args.correlation,
         fine_refinement=not args.no_fine_refinement,
         coarse_context=not args.no_coarse_context,
-        mirror_average=not (args.no_mirror_average or args.no_flip),  # only a model that has seen mirror images
     )
     samples = SampleGenerator(
         warp=WarpConfig(min_span=args.min_span, max_deviation=args.max_deviation),
