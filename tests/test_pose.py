@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,7 @@ from alignnet.pose.backends import get_backend
 from alignnet.pose.extract import decode_size, extract_pose, prefetch
 from alignnet.pose.parallel import BackendSpec, extract_pose_parallel, frame_runs
 from alignnet.pose.mediapipe_backend import landmarks_to_body25
+from alignnet.pose.native_stderr import SHOW_ENV, without_native_notices
 from alignnet.pose.openpose_json import read_openpose_json
 from alignnet.pose.people import most_prominent
 from alignnet.pose.sequence import PoseSequence
@@ -117,6 +120,45 @@ def test_mediapipe_on_synth_dancer_matches_ground_truth(tmp_path: Path) -> None:
     assert np.median(error[found]) < 12
     per_joint = np.array([np.median(error[found[:, j], j]) for j in range(19)])
     assert (per_joint < 30).all(), per_joint  # a left/right swap is ~shoulder width off
+
+
+# A fresh process finds a person with MediaPipe: what it writes to stderr (the graph's notices appear once per process).
+_POSE_ONE_VIDEO = """
+import sys
+from alignnet.pose.backends import get_backend
+from alignnet.pose.extract import extract_pose
+backend = get_backend("mediapipe")
+seq = extract_pose(sys.argv[1], backend, progress=False)
+backend.close()
+print(int((seq.people == 1).sum()))
+"""
+
+
+@pytest.mark.parametrize("shown", [False, True])
+def test_mediapipe_start_up_notices_stay_out_of_stderr(tmp_path: Path, shown: bool) -> None:
+    assert main(["synth", str(tmp_path), "--videos", "1", "--seconds", "1", "--negatives", "0", "--no-progress"]) == 0
+    env = {**os.environ, SHOW_ENV: "1"} if shown else {k: v for k, v in os.environ.items() if k != SHOW_ENV}
+    run = subprocess.run([sys.executable, "-c", _POSE_ONE_VIDEO, str(tmp_path / "demo-0000.mp4")],
+                         capture_output=True, text=True, env=env, check=True)  # fmt: skip
+    assert int(run.stdout) == 30  # a person in every frame: the graph ran in full
+    notices = ("XNNPACK delegate", "absl::InitializeLog", "inference_feedback_manager")
+    assert [n for n in notices if n in run.stderr] == (list(notices) if shown else []), run.stderr
+
+
+def test_stderr_filter_passes_on_everything_but_the_notices(capfd: pytest.CaptureFixture[str]) -> None:
+    notices = (
+        b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
+        b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        b"W0000 00:00:1795896311.720353    5169 inference_feedback_manager.cc:114] Feedback manager requires a model"
+        b" with a single signature inference. Disabling support for feedback tensors.\n"
+    )
+    with without_native_notices():
+        os.write(2, b"\rpose: 10%" + notices + b"W0000 other.cc:1] kept\n")
+        worker = threading.Thread(target=os.write, args=(2, b"from a thread\n"))
+        worker.start()
+        worker.join()
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "\rpose: 10%W0000 other.cc:1] kept\nfrom a thread\nafter\n"
 
 
 def test_mediapipe_without_its_own_smoothing_follows_fast_motion_closer(tmp_path: Path) -> None:

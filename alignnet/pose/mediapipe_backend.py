@@ -36,6 +36,7 @@ from alignnet.lips.face_keypoints import (
     MOUTH_POINTS,
     mouth_from_face_mesh,
 )
+from alignnet.pose.native_stderr import without_native_notices
 from alignnet.pose.people import most_prominent
 
 # protobuf 4 warns on every run that MediaPipe 0.10.14 reads its results with a deprecated call: not ours to fix.
@@ -84,6 +85,9 @@ def face_mesh_to_face70(landmarks: np.ndarray, width: int, height: int) -> np.nd
     return out
 
 
+_WARM_UP_SIZE = 64  # pixels of the empty frame the constructor runs through the graph
+
+
 class MediaPipeBackend:
     """Frame backend around `mp.solutions.pose.Pose` (or, face=True, `mp.solutions.face_mesh.FaceMesh`)
     in video (tracking) mode.
@@ -119,22 +123,26 @@ class MediaPipeBackend:
         self.face = face
         self.layout = "FACE_70" if face else "BODY_25"
         self.counts_people = face
-        if face:
-            self._model = mp.solutions.face_mesh.FaceMesh(
-                static_image_mode=False,
-                max_num_faces=max_faces,
-                refine_landmarks=False,
-                min_detection_confidence=min_detection_confidence,
-                min_tracking_confidence=min_tracking_confidence,
-            )
-        else:
-            self._model = mp.solutions.pose.Pose(
-                static_image_mode=False,
-                model_complexity=1,
-                smooth_landmarks=smooth_landmarks,
-                min_detection_confidence=min_detection_confidence,
-                min_tracking_confidence=min_tracking_confidence,
-            )
+        with without_native_notices():  # MediaPipe's start-up notices (`alignnet.pose.native_stderr`)
+            if face:
+                self._model = mp.solutions.face_mesh.FaceMesh(
+                    static_image_mode=False,
+                    max_num_faces=max_faces,
+                    refine_landmarks=False,
+                    min_detection_confidence=min_detection_confidence,
+                    min_tracking_confidence=min_tracking_confidence,
+                )
+            else:
+                self._model = mp.solutions.pose.Pose(
+                    static_image_mode=False,
+                    model_complexity=1,
+                    smooth_landmarks=smooth_landmarks,
+                    min_detection_confidence=min_detection_confidence,
+                    min_tracking_confidence=min_tracking_confidence,
+                )
+            # The graph opens its calculators (and writes its notices) in its own threads after the constructor
+            # returns; one empty frame through it waits for that. No one is found there, so tracking starts afresh.
+            self._model.process(np.zeros((_WARM_UP_SIZE, _WARM_UP_SIZE, 3), np.uint8))
 
     def process(self, frame_rgb: np.ndarray) -> tuple[np.ndarray, int]:
         """(25, 3) BODY_25 keypoints in pixels of `frame_rgb` and 1 or 0 people; face=True:
