@@ -178,7 +178,7 @@ def alignment(
     aligner = AlignNetAligner(model, device)
     audio_rate = prep.logmel.sample_rate / prep.logmel.hop_length
     n_audio = mel.shape[1]
-    bar = tqdm(desc="align windows", unit="window", disable=not progress)
+    bar: tqdm | None = None  # made by the first pass, when its number of windows is known
 
     def predict(planned: list[Window]) -> list[np.ndarray]:
         positions = []
@@ -192,15 +192,24 @@ def alignment(
                 w.audio_start + coord_to_audio_frame(c, w.audio_stop - w.audio_start)
                 for w, c in zip(batch, coords, strict=True)
             ]
-            bar.update(len(batch))
+            if bar is not None:
+                bar.update(len(batch))
         return positions
 
     def on_pass(index: int, planned: list[Window]) -> None:
-        bar.reset(total=len(planned))
-        bar.set_description(f"align windows, pass {index + 1}/{windows.passes}")
+        nonlocal bar
+        description = f"align windows, pass {index + 1}/{windows.passes}"
+        if bar is None:
+            bar = tqdm(total=len(planned), desc=description, unit="window", disable=not progress)
+        else:
+            bar.set_description(description, refresh=False)
+            bar.reset(total=len(planned))
 
-    with bar:
+    try:
         positions = align_in_windows(predict, len(keypoints), n_audio, prep.fps, audio_rate, windows, on_pass)
+    finally:
+        if bar is not None:
+            bar.close()
     return positions / audio_rate * prep.fps
 
 
