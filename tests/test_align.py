@@ -24,7 +24,7 @@ from scipy.io import wavfile
 from alignnet.align import EXIT_NO_PERSON, EXIT_NO_STREAM, EXIT_UNREADABLE
 from alignnet.align.media import is_normalised, probe_streams, video_at_fps
 from alignnet.align.pipeline import speed_change_warning
-from alignnet.align.retime import invert, render
+from alignnet.align.retime import encode_audio, invert, render
 from alignnet.align.windows import (
     Window,
     WindowConfig,
@@ -201,6 +201,35 @@ def test_render_shows_the_picked_input_frames(tmp_path):
     with pytest.raises(RuntimeError, match=r"ffmpeg failed .* writing .*bad\.mp4: .*nowhere\.wav"):
         render(video, source, tmp_path / "nowhere.wav", tmp_path / "bad.mp4", progress=False)
     assert not (tmp_path / "bad.mp4").exists()
+
+
+def test_render_muxes_an_encoded_track_as_it_is(tmp_path):
+    """The AAC track `encode_audio` writes (align makes it beside the pose) is copied into the re-timed video:
+    the same packets, the video's frames as with the WAV."""
+    video = tmp_path / "v.mp4"
+    ffmpeg.output(ffmpeg.input("testsrc2=size=64x48:rate=30:duration=2", f="lavfi"), str(video), vcodec="libx264",
+                  pix_fmt="yuv420p").global_args("-loglevel", "error").overwrite_output().run()  # fmt: skip
+    wav, track = tmp_path / "a.wav", tmp_path / "a.m4a"
+    t = np.arange(88200) / 44100
+    wavfile.write(wav, 44100, (8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16))
+    encode_audio(wav, track)
+    source = np.linspace(0, 59, 60)
+    render(video, source, track, tmp_path / "copied.mp4", progress=False, encoded_audio=True)
+    render(video, source, wav, tmp_path / "encoded.mp4", progress=False)
+
+    def audio_packets(path: Path) -> list[str]:
+        probe = ffmpeg.probe(str(path), select_streams="a:0", show_packets=None, show_entries="packet=size,pts")
+        return [f"{p['pts']}:{p['size']}" for p in probe["packets"]]
+
+    assert audio_packets(tmp_path / "copied.mp4") == audio_packets(track)
+    copied, encoded = (ffmpeg.probe(str(tmp_path / f"{k}.mp4"))["streams"] for k in ("copied", "encoded"))
+    assert [s["codec_name"] for s in copied] == [s["codec_name"] for s in encoded] == ["h264", "aac"]
+    assert float(copied[1]["duration"]) == pytest.approx(float(encoded[1]["duration"]), abs=0.03)
+    assert list(iter_frames(tmp_path / "copied.mp4", pix_fmt="gray"))[-1].mean() == pytest.approx(
+        list(iter_frames(tmp_path / "encoded.mp4", pix_fmt="gray"))[-1].mean(), abs=1
+    )
+    with pytest.raises(RuntimeError, match=r"ffmpeg failed encoding .*nowhere\.wav"):
+        encode_audio(tmp_path / "nowhere.wav", tmp_path / "b.m4a")
 
 
 # --- bad inputs through the CLI ---------------------------------------------------------------

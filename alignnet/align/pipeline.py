@@ -27,7 +27,7 @@ from alignnet.align.media import (
     probe_streams,
     video_at_fps,
 )
-from alignnet.align.retime import invert, render, side_by_side, write_correspondence
+from alignnet.align.retime import encode_audio, invert, render, side_by_side, write_correspondence
 from alignnet.align.windows import Window, WindowConfig, align_in_windows
 from alignnet.aligners import AlignNetAligner
 from alignnet.checkpoint import load_model
@@ -300,20 +300,24 @@ def align_video(
         if (warning := speed_change_warning(video_seconds, audio_seconds)) is not None:
             log.warning(warning)
         lap("decode")
-        # The log-mel is computed beside the pose, on a core the pose backend leaves idle; "logmel" times the wait.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="logmel") as beside:
+        # The log-mel and the output's AAC track are made beside the pose, on what the pose backend leaves of the
+        # cores; "logmel" times the wait for the log-mel, "render" the wait for the track.
+        track = Path(tmp) / "audio.m4a"
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audio") as beside:
             mel_job = beside.submit(lambda: normalise_logmel(logmel(mono, prep.logmel), prep.stats))
+            track_job = beside.submit(encode_audio, wav, track)
             pose_seq = video_pose(video, video30, pose, prep.fps, progress, task)
             keypoints, share = model_keypoints(pose_seq, video, pose.min_person_share, task, prep.clean)
             lap("pose")
             mel = mel_job.result()
-        lap("logmel")
-        forward = alignment(model, keypoints, mel, prep, windows, device, progress)
-        source = invert(forward, round(audio_seconds * prep.fps))
-        lap("model")
+            lap("logmel")
+            forward = alignment(model, keypoints, mel, prep, windows, device, progress)
+            source = invert(forward, round(audio_seconds * prep.fps))
+            lap("model")
+            track_job.result()
         if correspondence is not None:
             write_correspondence(correspondence, source)
-        render(video30, source, wav, out, prep.fps, progress)
+        render(video30, source, track, out, prep.fps, progress, encoded_audio=True)
         if comparison is not None:
             side_by_side(video30, out, comparison, prep.fps)
         lap("render")
