@@ -26,6 +26,7 @@ import pandas as pd
 
 from alignnet.cli import main as cli_main
 from alignnet.metrics import afe, itu_accuracy
+from alignnet.synth.timewarp import retimed_truth
 
 FPS = 30.0
 # --music-as: file suffix and ffmpeg output options of each form of the music
@@ -45,12 +46,6 @@ def music_file(video: Path, form: str) -> Path:
     out = video.with_name(f"{video.stem}.music-{form}{suffix}")
     ffmpeg.input(str(video)).output(str(out), vn=None, **options).overwrite_output().run(quiet=True)
     return out
-
-
-def truth_of(sidecar: dict) -> np.ndarray:
-    """Input frame j shows the dance of audio frame warp[j]; invert it onto the audio's frames."""
-    warp = np.asarray(sidecar["source_frame"], dtype=np.float64)
-    return np.interp(np.arange(len(warp)), warp, np.arange(len(warp)))
 
 
 def main() -> None:
@@ -77,7 +72,7 @@ def main() -> None:
             if code != 0:
                 print(f"{video.name}: align exited with {code}")
                 continue
-            truth = truth_of(json.loads(video.with_suffix(".json").read_text()))
+            truth = retimed_truth(json.loads(video.with_suffix(".json").read_text())["source_frame"])
             pred = pd.read_csv(csv)["source_frame"].to_numpy(np.float64)
             preds.append(pred)
             truths.append(truth)

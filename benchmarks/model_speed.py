@@ -1,6 +1,7 @@
 """AlignNet speed: inference clips/s, training step time, parameter count, peak memory.
 
 Usage: python benchmarks/model_speed.py [--device cpu|cuda] [--batch 32] [--frames 180] [--audio 516] [--repeats 10]
+                                      [--finest-depth N]
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 import torch
 
 from alignnet.losses import alignment_loss
-from alignnet.models import AlignNet
+from alignnet.models import AlignNet, AlignNetConfig
 from alignnet.training.optimizer import adam
 
 
@@ -38,10 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=180)
     parser.add_argument("--audio", type=int, default=516)
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--finest-depth", type=int, default=AlignNetConfig.pyramid_depths[0],
+                        help="conv blocks at the finest pyramid level (as alignnet train --finest-depth)")  # fmt: skip
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     torch.manual_seed(0)
-    model = AlignNet().to(device)
+    model = AlignNet(pyramid_depths=(args.finest_depth, *AlignNetConfig.pyramid_depths[1:])).to(device)
     video = torch.randn(args.batch, 76, args.frames, device=device)
     audio = torch.randn(args.batch, 128, args.audio, device=device)
     target = torch.linspace(-0.9, 0.9, args.frames, device=device).expand(args.batch, -1)

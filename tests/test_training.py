@@ -255,6 +255,23 @@ def test_input_scaling_is_trained_saved_and_used_by_the_aligner(data_dir, tmp_pa
         assert np.allclose(coords, direct, atol=1e-6) == same, scaling
 
 
+def test_finest_depth_is_trained_saved_and_loaded(data_dir, tmp_path, capsys) -> None:
+    """--finest-depth sets the conv blocks at the finest level of both pyramids; a checkpoint of the earlier,
+    one-block model loads as what it is."""
+    from alignnet.checkpoint import load_model
+
+    base = ["train", "--data", str(data_dir), "--epochs", "1", "--batch-size", "4", "--steps-per-epoch", "1",
+            "--device", "cpu"]  # fmt: skip
+    for depth in (1, 3):
+        assert main([*base, "--out", str(tmp_path / str(depth)), "--finest-depth", str(depth)]) == 0
+        model, _ = load_model(tmp_path / str(depth) / "best")
+        assert model.config.pyramid_depths == (depth, 2, 2, 2)
+        assert len(model.video_pyramid.levels[0]) == len(model.audio_pyramid.levels[0]) == depth
+    assert AlignNet().config.pyramid_depths == (2, 2, 2, 2)
+    assert main([*base, "--out", str(tmp_path / "0"), "--finest-depth", "0"]) == 2
+    assert "--finest-depth 0" in capsys.readouterr().err
+
+
 def test_following_clips_are_back_to_back_in_one_video():
     index = pd.DataFrame({"video_id": ["a", "b", "a", "a", "b"], "start_frame": ["180", "0", "0", "540", "180"]})
     assert following_clips(index, 180).tolist() == [-1, 4, 0, -1, -1]  # a: 0 -> 180, then a gap to 540

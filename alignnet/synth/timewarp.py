@@ -42,3 +42,11 @@ def random_warp(rng: np.random.Generator, n_frames: int, fps: float) -> np.ndarr
 def identity(n_frames: int) -> np.ndarray:
     """The unwarped timeline: source_frame[i] == i."""
     return np.arange(n_frames, dtype=np.float64)
+
+
+def retimed_truth(source_frame: np.ndarray) -> np.ndarray:
+    """The input frame a perfect re-timing shows at each output frame (`alignnet align --correspondence`'s
+    source_frame), for a warped video whose input frame j shows the dance of audio frame source_frame[j]
+    (a sidecar's `source_frame`): the warp inverted onto the audio's frames."""
+    warp = np.asarray(source_frame, dtype=np.float64)
+    return np.interp(np.arange(len(warp)), warp, np.arange(len(warp)))

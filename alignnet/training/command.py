@@ -109,6 +109,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a dilated context network at the finest level only (the paper's) instead of at every level",
     )
     model.add_argument(
+        "--finest-depth", type=int, default=AlignNetConfig.pyramid_depths[0], metavar="N",
+        help="convolution blocks at the finest level of the video and audio feature pyramids, whose features make"
+        " the all-pairs affinity (1: a single strided block, the earlier model)",
+    )  # fmt: skip
+    model.add_argument(
         "--correlation", choices=CORRELATIONS, default=AlignNetConfig.correlation,
         help="affinity the heads read: each level's own features (local, the paper's), a pyramid pooled from the"
         " finest features' all-pairs affinity (pooled), or both",
@@ -169,6 +174,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         raise UserInputError(f"--threads {args.threads}: must be at least 1")
     if args.lr <= 0:
         raise UserInputError(f"--lr {args.lr}: must be > 0")
+    if args.finest_depth < 1:
+        raise UserInputError(f"--finest-depth {args.finest_depth}: must be at least 1")
     if args.matching_weight < 0:
         raise UserInputError(f"--matching-weight {args.matching_weight}: must be >= 0")
     if not 0 <= args.average_decay < 1:
@@ -190,6 +197,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         correlation=args.correlation,
         fine_refinement=not args.no_fine_refinement,
         coarse_context=not args.no_coarse_context,
+        pyramid_depths=(args.finest_depth, *AlignNetConfig.pyramid_depths[1:]),
     )
     samples = SampleGenerator(
         warp=WarpConfig(min_span=args.min_span, max_deviation=args.max_deviation),
