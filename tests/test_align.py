@@ -358,8 +358,9 @@ def test_checkpoint_without_normalisation_asks_for_the_dataset(tmp_path, media, 
 # --- end to end on a warped demo video ---------------------------------------------------------
 
 
-# The demo workflow's AlignNet (`bash scripts/demo.sh`, rule train: seed 0, 14 minutes on 2 CPU cores, best validation
-# AFE), kept for this test; retrain and replace it when the model's layout changes (its weights then fail to load).
+# The demo workflow's AlignNet (rule train's settings: seed 0, 14 minutes on 2 CPU cores, best validation AFE; trained
+# with --finest-depth 2, which its config records), kept for this test; retrain and replace it when the model's
+# layout changes (its weights then fail to load).
 DEMO_CHECKPOINT = Path(__file__).parent / "data" / "demo_alignnet" / "best"
 
 
