@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     torch.manual_seed(0)
-    model = AlignNet(pyramid_depths=(args.finest_depth, *AlignNetConfig.pyramid_depths[1:])).to(device)
+    model = AlignNet(pyramid_depths=AlignNetConfig.depths_with_finest(args.finest_depth)).to(device)
     video = torch.randn(args.batch, 76, args.frames, device=device)
     audio = torch.randn(args.batch, 128, args.audio, device=device)
     target = torch.linspace(-0.9, 0.9, args.frames, device=device).expand(args.batch, -1)

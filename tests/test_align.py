@@ -1,7 +1,7 @@
 """`alignnet align`: windows and inversion, bad inputs with real files, and runs on warped demo videos.
 
 The end-to-end run aligns three `alignnet synth --warp` videos to their own
-music with the demo workflow's checkpoint kept in tests/data (or
+music with a demo-trained checkpoint kept in tests/data (or
 $ALIGNNET_ALIGN_CHECKPOINT when set), checks the CSVs against the sidecars'
 `source_frame` (AFE < 1.5 frames, ITU accuracy >= 90 %) and the outputs'
 form (CSV, re-timed video, side-by-side). benchmarks/align_accuracy.py
@@ -358,15 +358,15 @@ def test_checkpoint_without_normalisation_asks_for_the_dataset(tmp_path, media, 
 # --- end to end on a warped demo video ---------------------------------------------------------
 
 
-# The demo workflow's AlignNet (rule train's settings: seed 0, 14 minutes on 2 CPU cores, best validation AFE; trained
-# with --finest-depth 2, which its config records), kept for this test; retrain and replace it when the model's
-# layout changes (its weights then fail to load).
+# An AlignNet trained on the demo workflow's packed data with its train rule's settings (`alignnet train`: seed 0,
+# 14 minutes on 2 CPU cores, best validation AFE; --finest-depth 2, which its config records), kept for this test;
+# retrain and replace it when the model's layout changes (its weights then fail to load).
 DEMO_CHECKPOINT = Path(__file__).parent / "data" / "demo_alignnet" / "best"
 
 
 @pytest.fixture(scope="module")
 def trained() -> Path:
-    """$ALIGNNET_ALIGN_CHECKPOINT when set, else the demo workflow's checkpoint kept in tests/data."""
+    """$ALIGNNET_ALIGN_CHECKPOINT when set, else the demo-trained checkpoint kept in tests/data."""
     stem = os.environ.get("ALIGNNET_ALIGN_CHECKPOINT")
     return Path(stem).with_suffix("") if stem else DEMO_CHECKPOINT
 
@@ -404,13 +404,13 @@ def test_align_recovers_the_warps_of_demo_videos(aligned):
 
 
 def test_align_writes_the_retimed_video_and_the_csv(aligned):
-    aligned = aligned[0]
-    table = pd.read_csv(aligned["csv"])
-    n = aligned["sidecar"]["n_frames"]
+    first = aligned[0]
+    table = pd.read_csv(first["csv"])
+    n = first["sidecar"]["n_frames"]
     assert list(table.columns) == ["frame", "source_frame"] and len(table) == n
     assert np.all(np.diff(table["source_frame"]) >= 0)
     assert table["source_frame"].between(0, n - 1).all()
-    video = _video_stream(aligned["out"])
+    video = _video_stream(first["out"])
     assert video["avg_frame_rate"] == "30/1" and int(video["nb_read_frames"]) == n
-    compare = _video_stream(aligned["cmp"])
+    compare = _video_stream(first["cmp"])
     assert int(compare["width"]) == 2 * int(video["width"]) and int(compare["nb_read_frames"]) == n

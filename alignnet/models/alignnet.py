@@ -135,6 +135,11 @@ class AlignNetConfig:
         if self.correlation not in CORRELATIONS:
             raise ValueError(f"correlation {self.correlation!r}: choose one of {', '.join(CORRELATIONS)}")
 
+    @classmethod
+    def depths_with_finest(cls, depth: int) -> tuple[int, ...]:
+        """The default pyramid_depths with `depth` blocks at the finest level (`alignnet train --finest-depth`)."""
+        return (depth, *cls.pyramid_depths[1:])
+
     @property
     def n_levels(self) -> int:
         return len(self.channels) if self.pyramid else 1

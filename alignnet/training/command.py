@@ -197,7 +197,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         correlation=args.correlation,
         fine_refinement=not args.no_fine_refinement,
         coarse_context=not args.no_coarse_context,
-        pyramid_depths=(args.finest_depth, *AlignNetConfig.pyramid_depths[1:]),
+        pyramid_depths=AlignNetConfig.depths_with_finest(args.finest_depth),
     )
     samples = SampleGenerator(
         warp=WarpConfig(min_span=args.min_span, max_deviation=args.max_deviation),
