@@ -26,7 +26,7 @@ from alignnet.training.data import (
     load_training_data,
 )
 from alignnet.training.optimizer import adam
-from alignnet.training.schedule import RunPlan, lr_factor
+from alignnet.training.schedule import BudgetFit, RunPlan, lr_factor
 from tests.synthetic_split import make_synthetic_split
 
 
@@ -177,6 +177,12 @@ def test_learning_rate_schedule_follows_steps_or_time_budget() -> None:
     assert timed.fitted(400, 100, 20.0, 25.0).total_steps == 756  # resumed after 300 steps
     assert timed.fitted(100, 100, 20.0, 25.0).progress(456) == 1.0
     assert RunPlan(1000).fitted(100, 100, 90.0, 95.0) == RunPlan(1000)  # no budget: no fitting
+    fit = BudgetFit(RunPlan(total_steps=1000, budget_seconds=100.0))
+    assert fit.after_epoch(100, 100, 20.0, 25.0) and fit.plan.total_steps == 456  # the first epoch's pace
+    assert fit.after_epoch(200, 100, 10.0, 35.0) and fit.plan.total_steps == 817  # the second's: steps come back
+    assert fit.after_epoch(300, 100, 10.0, 45.0) and fit.plan.total_steps == 822  # epochs 2-3: 200 steps in 20 s
+    assert not fit.after_epoch(400, 100, 30.0, 75.0) and fit.fixed and fit.plan.total_steps == 822  # half used
+    assert not BudgetFit(RunPlan(1000)).after_epoch(100, 100, 90.0, 95.0)  # no budget: nothing to fit
 
 
 def test_runs_with_a_time_budget_that_holds_them_repeat_exactly(data_dir, tmp_path) -> None:
@@ -267,7 +273,7 @@ def test_finest_depth_is_trained_saved_and_loaded(data_dir, tmp_path, capsys) ->
         model, _ = load_model(tmp_path / str(depth) / "best")
         assert model.config.pyramid_depths == (depth, 2, 2, 2)
         assert len(model.video_pyramid.levels[0]) == len(model.audio_pyramid.levels[0]) == depth
-    assert AlignNet().config.pyramid_depths == (3, 2, 2, 2)
+    assert AlignNet().config.pyramid_depths == (4, 2, 2, 2)
     assert main([*base, "--out", str(tmp_path / "0"), "--finest-depth", "0"]) == 2
     assert "--finest-depth 0" in capsys.readouterr().err
 

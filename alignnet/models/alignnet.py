@@ -94,9 +94,10 @@ class AlignNetConfig:
     audio_stem_stride: int = 4
     audio_strides: tuple[int, ...] = (2, 2, 2, 2)
     # conv blocks per level of both pyramids; the finest level's features make the all-pairs affinity every pooled
-    # lookup and the matching loss read, and three blocks there (at first one: a single strided convolution on the
-    # raw motion and on the audio stem) train to a better model in the same time (`alignnet train --finest-depth`)
-    pyramid_depths: tuple[int, ...] = (3, 2, 2, 2)
+    # lookup and the matching loss read, and four blocks there (at first one: a single strided convolution on the
+    # raw motion and on the audio stem) train to a better model in the same time; five fitted the training clips
+    # better and the validation clips worse (`alignnet train --finest-depth`, README "Training")
+    pyramid_depths: tuple[int, ...] = (4, 2, 2, 2)
     corr_radius: int = 4
     # affinity each head reads: "local" (that level's features, the paper's), "pooled" (RAFT-style pyramid of the
     # finest features' all-pairs affinity) or "both" (the two side by side)

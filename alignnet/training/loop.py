@@ -38,7 +38,7 @@ from alignnet.training.averaging import WeightAverage
 from alignnet.training.data import DistortedDataset, load_training_data
 from alignnet.training.optimizer import adam
 from alignnet.training.run_settings import RunSettings
-from alignnet.training.schedule import RunPlan, lr_factor
+from alignnet.training.schedule import BudgetFit, RunPlan, lr_factor
 
 log = logging.getLogger(__name__)
 
@@ -228,9 +228,9 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
     epoch = start_epoch - 1
     steps_per_epoch = len(_epoch_loader(train_set, cfg, ctx, batch_size, start_epoch))
     planned_steps = cfg.epochs * steps_per_epoch
-    plan = RunPlan(planned_steps, cfg.max_minutes * 60 if cfg.max_minutes else None)
+    budget = BudgetFit(RunPlan(planned_steps, cfg.max_minutes * 60 if cfg.max_minutes else None))
     steps_done = start_epoch * steps_per_epoch  # a resumed run picks the schedule up where it stopped
-    _set_lr(optimizer, cfg, plan.progress(steps_done))
+    _set_lr(optimizer, cfg, budget.plan.progress(steps_done))
     for epoch in range(start_epoch, cfg.epochs):
         epoch_start = time.monotonic()
         train_set.set_epoch(epoch)
@@ -254,7 +254,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
             now = time.monotonic()
             step_loss, stop = ctx.reduce_step(float(loss.detach()), now > deadline)
             total, steps, steps_done = total + step_loss, steps + 1, steps_done + 1
-            fitted_end = plan.total_steps < planned_steps and steps_done >= plan.total_steps
+            plan = budget.plan
+            fitted_end = plan.total_steps < budget.first.total_steps and steps_done >= plan.total_steps
             stop = stop or fitted_end  # a plan fitted to the time budget ends early
             lr = _set_lr(optimizer, cfg, plan.progress(steps_done))
             if writer is not None:
@@ -274,18 +275,22 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
                 preprocessing,
             )  # fmt: skip
         ctx.barrier()
-        if epoch == start_epoch and not stopped_early and plan.budget_seconds:  # the same values on every process
+        if not stopped_early:
             now = time.monotonic()
-            epoch_seconds, seconds_used = ctx.mean(now - epoch_start, now - started)
-            fitted = plan.fitted(steps_done, steps, epoch_seconds, seconds_used)
-            if fitted != plan and ctx.is_main:
-                log.info(
+            epoch_seconds, seconds_used = ctx.mean(now - epoch_start, now - started)  # the same on every process
+            was_fixed = budget.fixed
+            if budget.after_epoch(steps_done, steps, epoch_seconds, seconds_used) and ctx.is_main:
+                log.log(
+                    logging.INFO if epoch == start_epoch else logging.DEBUG,
                     "--max-minutes %.1f holds about %d of the %d planned steps: the learning rate schedule ends there",
-                    cfg.max_minutes, fitted.total_steps, plan.total_steps,
+                    cfg.max_minutes, budget.plan.total_steps, budget.first.total_steps,
                 )  # fmt: skip
-            plan = fitted
+            if budget.fixed and not was_fixed and budget.plan != budget.first and ctx.is_main:
+                log.info("half of --max-minutes used: the plan stays at %d steps", budget.plan.total_steps)
         if stopped_early:
-            if ctx.is_main:
+            if ctx.is_main and fitted_end:
+                log.info("stopping: the %d steps that --max-minutes %.1f holds are done", steps_done, cfg.max_minutes)
+            elif ctx.is_main:
                 log.info("stopping: --max-minutes %.1f reached", cfg.max_minutes)
             break
     if writer is not None:
