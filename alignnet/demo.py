@@ -5,7 +5,10 @@ change): `alignnet synth` (dance) or, with `demo.generator: lips`,
 `alignnet lips-synth` (talking heads, config/lips-demo.yaml). Then serves it
 on loopback (`alignnet serve-corpus`), runs `snakemake --configfile CONFIG
 --cores N --rerun-incomplete` with any extra arguments (options, target rules or files), and
-stops the server. The exit status is snakemake's.
+stops the server. When snakemake succeeded it writes the HTML report of what
+was run (`snakemake --report`, `--report PATH`, default results/report.html;
+not after a dry run, an unlock or a touch). The exit status is snakemake's, or
+the report's where only that failed.
 
 Examples:
   alignnet demo --cores 2 -- --forceall
@@ -43,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--configfile", default="config/demo.yaml", help="the demo's workflow config")
     parser.add_argument("--cores", type=int, default=2, help="snakemake --cores")
     parser.add_argument("--server-timeout", type=float, default=30, help="seconds to wait for the server")
+    parser.add_argument(
+        "--report", default="results/report.html", metavar="PATH",
+        help="where the HTML report (figures, tables, captions) is written after a successful run "
+        "(default: %(default)s; an empty PATH: no report)",
+    )  # fmt: skip
     parser.add_argument(
         "snakemake_args", nargs=argparse.REMAINDER, help="further snakemake arguments (after --)"
     )
@@ -134,6 +142,22 @@ def snakemake_command(configfile: Path, cores: int, snakemake_args: Sequence[str
     return ["snakemake", "--configfile", str(configfile), "--cores", str(cores), "--rerun-incomplete", *extra]
 
 
+# snakemake options after which the run made nothing to report
+NOT_A_RUN = frozenset({"-n", "--dry-run", "--dryrun", "--unlock", "-t", "--touch", "--list-rules", "-l"})
+
+
+def report_command(configfile: Path, snakemake_args: Sequence[str], report: str) -> list[str] | None:
+    """The `snakemake --report` command line for the run of `snakemake_args`, or None where there is none to make.
+
+    The user's arguments (targets, --snakefile, --directory) go along, so the
+    report covers the workflow and the targets that ran.
+    """
+    extra = [a for a in snakemake_args if a != "--"]
+    if not report or NOT_A_RUN & set(extra):
+        return None
+    return ["snakemake", "--configfile", str(configfile), "--report", report, *extra]
+
+
 def run(args: argparse.Namespace) -> int:
     configfile = Path(args.configfile)
     settings = demo_settings(configfile)
@@ -144,6 +168,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         bindir = Path(sys.executable).parent
         env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
-        return subprocess.run(cmd, env=env).returncode
+        status = subprocess.run(cmd, env=env).returncode
+        report = report_command(configfile, args.snakemake_args, args.report)
+        if status == 0 and report is not None:
+            status = subprocess.run(report, env=env).returncode
+            if status == 0:
+                log.info("the report: %s", args.report)
+        return status
     finally:
         stop_server(server)

@@ -358,9 +358,10 @@ def test_checkpoint_without_normalisation_asks_for_the_dataset(tmp_path, media, 
 # --- end to end on a warped demo video ---------------------------------------------------------
 
 
-# An AlignNet trained on the demo workflow's packed data with its train rule's settings (`alignnet train`: seed 0,
-# 14 minutes on 2 CPU cores, best validation AFE; --finest-depth 2, which its config records), kept for this test;
-# retrain and replace it when the model's layout changes (its weights then fail to load).
+# The demo workflow's AlignNet (`bash scripts/demo.sh` at b373523: the train rule, seed 0, 14 minutes on 2 CPU
+# cores, its best validation AFE; four blocks at the finest level), kept for this test. When the model's default
+# layout changes, replace it with the demo's new results/train/alignnet/best.*, so the test runs the model the
+# workflow trains (an older checkpoint still loads: its config records its layout).
 DEMO_CHECKPOINT = Path(__file__).parent / "data" / "demo_alignnet" / "best"
 
 

@@ -53,7 +53,8 @@ def test_every_stage_ran(demo_run):
                  "results/train/alignnet/metrics.csv", "results/train/syncnet/best.safetensors",
                  "results/evaluate/results.csv", "results/evaluate/results.md", "results/ablation/ablation.csv",
                  "results/report/fig3_skeletons.png", "results/report/results_table.png",
-                 "results/retarget/demo-0000/demo-0002.mp4", "results/retarget/demo-0000/demo-0002.csv"):  # fmt: skip
+                 "results/retarget/demo-0000/demo-0002.mp4", "results/retarget/demo-0000/demo-0002.csv",
+                 "results/report.html"):  # fmt: skip
         assert (demo_run / path).exists(), path
     for stage in ("download", "clip", "pose", "filter", "clean", "logmel", "evaluate", "retarget"):
         assert list((demo_run / "logs" / stage).rglob("*.log")), stage

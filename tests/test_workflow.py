@@ -12,7 +12,7 @@ from snakemake.cli import get_argument_parser
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from alignnet.demo import snakemake_command
+from alignnet.demo import report_command, snakemake_command
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = str(REPO / "workflow/schemas/config.schema.yaml")
@@ -143,6 +143,18 @@ def test_demo_passes_target_rules_to_snakemake(extra, targets, forcerun):
     parsed = get_argument_parser().parse_args(command[1:])
     assert parsed.configfile == [Path("config/demo.yaml")] and parsed.cores == 2 and parsed.rerun_incomplete
     assert set(parsed.targets) == targets and set(parsed.forcerun or ()) == forcerun
+
+
+def test_demo_writes_the_report_of_what_ran():
+    """After a run, `snakemake --report` with the run's own targets and options; none after a dry run or unlock."""
+    command = report_command(Path("config/demo.yaml"), ["--", "evaluate", "--directory", "w"], "results/report.html")
+    assert command is not None and command[0] == "snakemake"
+    parsed = get_argument_parser().parse_args(command[1:])
+    assert parsed.report == Path("results/report.html") and parsed.targets == ["evaluate"]
+    assert parsed.directory == Path("w") and parsed.configfile == [Path("config/demo.yaml")]
+    for flags in (["-n"], ["--unlock"], ["split", "--dry-run"]):
+        assert report_command(Path("config/demo.yaml"), flags, "results/report.html") is None
+    assert report_command(Path("config/demo.yaml"), [], "") is None
 
 
 @pytest.mark.parametrize("env", sorted(p.stem for p in (REPO / "envs").glob("*.yaml")))
