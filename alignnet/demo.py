@@ -168,10 +168,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         bindir = Path(sys.executable).parent
         env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
-        status = subprocess.run(cmd, env=env).returncode
+        status = subprocess.run(cmd, env=env, check=False).returncode
         report = report_command(configfile, args.snakemake_args, args.report)
         if status == 0 and report is not None:
-            status = subprocess.run(report, env=env).returncode
+            status = subprocess.run(report, env=env, check=False).returncode
             if status == 0:
                 log.info("the report: %s", args.report)
         return status
