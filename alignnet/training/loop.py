@@ -275,17 +275,16 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
                 preprocessing,
             )  # fmt: skip
         ctx.barrier()
-        if not stopped_early:
+        if not stopped_early and budget.first.budget_seconds and not budget.fixed:  # the same on every process
             now = time.monotonic()
-            epoch_seconds, seconds_used = ctx.mean(now - epoch_start, now - started)  # the same on every process
-            was_fixed = budget.fixed
+            epoch_seconds, seconds_used = ctx.mean(now - epoch_start, now - started)  # one collective
             if budget.after_epoch(steps_done, steps, epoch_seconds, seconds_used) and ctx.is_main:
                 log.log(
                     logging.INFO if epoch == start_epoch else logging.DEBUG,
                     "--max-minutes %.1f holds about %d of the %d planned steps: the learning rate schedule ends there",
                     cfg.max_minutes, budget.plan.total_steps, budget.first.total_steps,
                 )  # fmt: skip
-            if budget.fixed and not was_fixed and budget.plan != budget.first and ctx.is_main:
+            if budget.fixed and budget.plan != budget.first and ctx.is_main:  # fixed by this epoch
                 log.info("half of --max-minutes used: the plan stays at %d steps", budget.plan.total_steps)
         if stopped_early:
             if ctx.is_main and fitted_end:
