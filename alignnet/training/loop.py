@@ -54,7 +54,7 @@ class TrainConfig(RunSettings):
     samples: SampleGenerator = field(default_factory=SampleGenerator)  # its motion and scaling follow `model`
     lambdas: tuple[float, ...] = DEFAULT_LAMBDAS
     mu: float = 1.0
-    matching: float = 0.2  # weight of the matching loss (`alignnet.losses.matching_loss`); 0 = the paper's loss
+    matching: float = 0.3  # weight of the matching loss (`alignnet.losses.matching_loss`); 0 = the paper's loss
     lr_schedule: str = "cosine"  # `alignnet.training.schedule`: cosine decay from `lr` to 0, or "constant" (paper)
     average_decay: float = 0.999  # > 0: validate and keep as best a moving average of the weights (`averaging`)
 
