@@ -181,8 +181,11 @@ def test_learning_rate_schedule_follows_steps_or_time_budget() -> None:
     assert fit.after_epoch(100, 100, 20.0, 25.0) and fit.plan.total_steps == 456  # the first epoch's pace
     assert fit.after_epoch(200, 100, 10.0, 35.0) and fit.plan.total_steps == 817  # the second's: steps come back
     assert fit.after_epoch(300, 100, 10.0, 45.0) and fit.plan.total_steps == 822  # epochs 2-3: 200 steps in 20 s
+    assert fit.fitting
     assert not fit.after_epoch(400, 100, 30.0, 75.0) and fit.fixed and fit.plan.total_steps == 822  # half used
-    assert not BudgetFit(RunPlan(1000)).after_epoch(100, 100, 90.0, 95.0)  # no budget: nothing to fit
+    assert not fit.fitting
+    assert not BudgetFit(RunPlan(1000)).fitting  # no budget: nothing to fit
+    assert not BudgetFit(RunPlan(1000)).after_epoch(100, 100, 90.0, 95.0)
 
 
 def test_runs_with_a_time_budget_that_holds_them_repeat_exactly(data_dir, tmp_path) -> None:

@@ -275,7 +275,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
                 preprocessing,
             )  # fmt: skip
         ctx.barrier()
-        if not stopped_early and budget.first.budget_seconds and not budget.fixed:  # the same on every process
+        if not stopped_early and budget.fitting:  # the same on every process
             now = time.monotonic()
             epoch_seconds, seconds_used = ctx.mean(now - epoch_start, now - started)  # one collective
             if budget.after_epoch(steps_done, steps, epoch_seconds, seconds_used) and ctx.is_main:

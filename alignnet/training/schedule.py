@@ -91,9 +91,14 @@ class BudgetFit:
     def __post_init__(self) -> None:
         self.plan = self.first
 
+    @property
+    def fitting(self) -> bool:
+        """Whether an epoch's end still fits the plan: a budget is set and the plan is not yet fixed."""
+        return bool(self.first.budget_seconds) and not self.fixed
+
     def after_epoch(self, steps_done: int, epoch_steps: int, epoch_seconds: float, seconds_used: float) -> bool:
         """Fit the plan after an epoch of `epoch_steps` steps in `epoch_seconds`; True when it changed."""
-        if not self.first.budget_seconds or self.fixed:
+        if not self.fitting:
             return False
         if self.first.time_share(seconds_used) >= REFIT_UNTIL:
             self.fixed = True
