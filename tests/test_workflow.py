@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import copy
 import subprocess
 from pathlib import Path
@@ -13,6 +14,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from alignnet.demo import report_command, snakemake_command
+from alignnet.training import command as train_command
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = str(REPO / "workflow/schemas/config.schema.yaml")
@@ -122,6 +124,22 @@ def test_schema_fills_defaults():
     validate(config, SCHEMA)
     assert config["media"]["fps"] == 30 and config["logmel"]["n_mels"] == 128
     assert config["clean"]["max_gap"] == 15
+
+
+def test_train_schema_defaults_are_the_train_commands():
+    """The train rule passes config `train:` as options: its defaults are `alignnet train`'s, so that a workflow run
+    and a run of the command trains the same model (both are set by hand; this keeps them together)."""
+    parser = argparse.ArgumentParser()
+    train_command.add_arguments(parser)
+    command_defaults = {action.dest: action.default for action in parser._actions}
+    schema = yaml.safe_load(Path(SCHEMA).read_text())["properties"]["train"]["properties"]
+    workflow_only = {"gpus"}  # the rule's resources, not an option
+    differ_on_purpose = {"workers": (2, 0)}  # the workflow loads with 2 processes; a command starts with none
+    for key, spec in schema.items():
+        if key in workflow_only:
+            continue
+        pair = (spec["default"], command_defaults[key])
+        assert pair == differ_on_purpose.get(key, (pair[1], pair[1])), (key, pair)
 
 
 def test_schema_rejection_reaches_the_user(tmp_path):
