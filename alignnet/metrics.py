@@ -6,7 +6,9 @@ import numpy as np
 
 from alignnet.distort import apply_warp, scale_positions
 
-# ITU-R BT.1359 detectability window: audio may lead by 45 ms and lag by 125 ms.
+# ITU-R BT.1359 detectability window: audio may lead the picture by at most 45 ms and lag it by
+# at most 125 ms. With err = predicted - true source frame, err > 0 means the re-timed video plays
+# the frame after its sound (the audio leads), so a frame is correct when -125 <= err_ms <= +45.
 ITU_LEAD_MS = 45.0
 ITU_LAG_MS = 125.0
 _EPS_MS = 1e-6  # float slack so that errors exactly on the window's edges count as inside
@@ -21,15 +23,19 @@ def afe(pred_frames: np.ndarray, true_frames: np.ndarray) -> float:
 
 
 def itu_accuracy(pred_frames: np.ndarray, true_frames: np.ndarray, fps: float) -> float:
-    """Share of frames with -45 <= (pred - true) / fps * 1000 <= 125 ms (positive: the picture is ahead).
+    """Share of frames with -125 <= (pred - true) / fps * 1000 <= +45 ms (ITU-R BT.1359).
 
-    At 30 fps, +3 frames (100 ms) and -1 frame (-33 ms) are correct; +4 and -2 are not.
+    Distorted frame i shows source frame true(i); the re-timed video plays it at
+    source time pred(i). pred > true puts the picture after its sound: the audio
+    leads, tolerated up to 45 ms. pred < true: the audio lags, up to 125 ms.
+    At 30 fps, -3 frames (-100 ms) and +1 frame (+33 ms) are correct; -4 and +2
+    are not (25 fps: -3 ... +1 as well).
     """
     pred, true = np.asarray(pred_frames, np.float64), np.asarray(true_frames, np.float64)
     if pred.shape != true.shape:
         raise ValueError(f"prediction shape {pred.shape} != truth shape {true.shape}")
     err_ms = (pred - true) / fps * 1000.0
-    inside = (err_ms >= -ITU_LEAD_MS - _EPS_MS) & (err_ms <= ITU_LAG_MS + _EPS_MS)
+    inside = (err_ms >= -ITU_LAG_MS - _EPS_MS) & (err_ms <= ITU_LEAD_MS + _EPS_MS)
     return float(inside.mean())
 
 

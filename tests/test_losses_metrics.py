@@ -28,16 +28,47 @@ def test_afe_hand_case() -> None:
 
 def test_itu_accuracy_at_30_fps() -> None:
     true = np.zeros(6)
-    pred = np.array([3.0, 4.0, -1.0, -2.0, 0.0, 3.75])  # +100 ms, +133 ms, -33 ms, -67 ms, 0, +125 ms
+    pred = np.array([-3.0, -4.0, 1.0, 2.0, 0.0, -3.75])  # -100 ms, -133 ms, +33 ms, +67 ms, 0, -125 ms
     assert itu_accuracy(pred, true, 30.0) == pytest.approx(4 / 6)
 
 
+def test_itu_accuracy_at_25_fps_by_hand() -> None:
+    """25 fps, 40 ms frames: -3 (-120 ms) ... +1 (+40 ms) whole frames pass; -4 (-160) and +2 (+80) do not."""
+    true = np.full(7, 50.0)
+    pred = true + np.array([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, -4.0])
+    assert itu_accuracy(pred, true, 25.0) == pytest.approx(5 / 7)
+
+
 def test_itu_window_edges_are_inside() -> None:
-    true = np.full(4, 10.0)
-    pred = true + np.array([-45.0, 125.0, -45.01, 125.01])  # at 1000 fps, one frame is one ms
-    assert itu_accuracy(pred, true, 1000.0) == pytest.approx(0.5)
-    pred25 = np.array([-1.125, 3.125, -1.126, 3.126])  # 25 fps: 40 ms frames
-    assert itu_accuracy(pred25, np.zeros(4), 25.0) == pytest.approx(0.5)
+    """Each edge alone: -125 ms and +45 ms are inside, a hundredth of a ms beyond is not (1000 and 25 fps)."""
+    for fps, frames_per_ms in ((1000.0, 1.0), (25.0, 1 / 40)):
+        for err_ms, inside in ((-125.0, 1.0), (45.0, 1.0), (-125.01, 0.0), (45.01, 0.0), (125.0, 0.0), (-45.01, 1.0)):
+            pred = np.array([10.0 + err_ms * frames_per_ms])
+            assert itu_accuracy(pred, np.array([10.0]), fps) == inside, (fps, err_ms)
+
+
+def test_itu_window_side_by_actually_retiming_with_a_constant_lag() -> None:
+    """Re-time a sequence with a prediction that is late by a constant lag and look at what plays when.
+
+    The source has one event (a flash and a click) at source frame 60. The video is
+    shown undistorted (true(i) = i); a prediction pred = true + lag re-times it: distorted
+    frame i is played at source time pred(i). The click stays at its source time, so the
+    picture of the event comes `lag` frames after its sound when lag > 0: the audio leads,
+    which ITU-R BT.1359 tolerates only to 45 ms. A late picture of 2 frames (67 ms) must
+    fail and one of 1 frame (33 ms) pass; an early picture (audio lagging) passes to 125 ms.
+    """
+    fps, n, event = 30.0, 120, 60
+    flash = (np.arange(n) == event).astype(np.float64)  # the picture: brightness per source frame
+    true = np.arange(n, dtype=np.float64)
+    for lag, inside in ((2.0, 0.0), (1.0, 1.0), (-3.0, 1.0), (-4.0, 0.0)):
+        pred = true + lag
+        # the re-timed picture on the output (= audio) timeline
+        shown = retime_to_source(flash[:, None, None] * np.ones((1, 1, 2)), pred, true)[:, 0, 0]
+        audio_leads_ms = (int(np.argmax(shown)) - event) / fps * 1000.0  # > 0: picture after the click
+        assert audio_leads_ms == pytest.approx(lag / fps * 1000.0)
+        # BT.1359: audio may lead by at most 45 ms and lag (negative lead) by at most 125 ms
+        assert float(-125.0 <= audio_leads_ms <= 45.0) == inside, lag
+        assert itu_accuracy(pred, true, fps) == inside, lag
 
 
 def test_coordinate_conversions() -> None:
@@ -123,13 +154,13 @@ def test_true_correspondence_through_the_metric_path_is_exact() -> None:
 
 
 def test_itu_window_at_30_fps_frame_by_frame() -> None:
-    """+3 frames (+100 ms) and -1 frame (-33.3 ms) are inside; +4 (+133 ms) and -2 (-66.7 ms) are not."""
+    """-3 frames (-100 ms) and +1 frame (+33.3 ms) are inside; -4 (-133 ms) and +2 (+66.7 ms) are not."""
     true = np.arange(5.0)
-    for offset, inside in ((3.0, 1.0), (-1.0, 1.0), (4.0, 0.0), (-2.0, 0.0), (0.0, 1.0)):
+    for offset, inside in ((-3.0, 1.0), (1.0, 1.0), (-4.0, 0.0), (2.0, 0.0), (0.0, 1.0)):
         assert itu_accuracy(true + offset, true, 30.0) == inside, offset
-    # the window's exact edges at 30 fps: +3.75 frames = +125 ms, -1.35 frames = -45 ms
-    assert itu_accuracy(np.array([3.75, -1.35]), np.zeros(2), 30.0) == 1.0
-    assert itu_accuracy(np.array([3.76, -1.36]), np.zeros(2), 30.0) == 0.0
+    # the window's exact edges at 30 fps: -3.75 frames = -125 ms, +1.35 frames = +45 ms
+    assert itu_accuracy(np.array([-3.75, 1.35]), np.zeros(2), 30.0) == 1.0
+    assert itu_accuracy(np.array([-3.76, 1.36]), np.zeros(2), 30.0) == 0.0
 
 
 def test_retime_inverts_the_predicted_correspondence() -> None:

@@ -2,7 +2,7 @@
 
 The pyramid's finest level runs at a third of the video's frame rate (about
 10 fps), so its affinity samples the audio every 100 ms; the ITU window is
--45 .. +125 ms. This stage reads light features at the input rates instead:
+-125 .. +45 ms (predicted - true). This stage reads light features at the input rates instead:
 the video's motion features at every frame and the log-mel every
 `audio_stride` frames (about 43 fps for 44.1 kHz, hop 512), looks their
 all-pairs affinity up around the upsampled correspondence and adds the

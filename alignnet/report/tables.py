@@ -31,7 +31,7 @@ def results_table(table: pd.DataFrame) -> Figure:
     if "ms_per_clip" in table:
         shown["time per clip (ms)"] = table["ms_per_clip"].map(lambda v: _number(v, 1))
     return table_figure(shown, "Alignment on the distorted test clips",
-                        note="accuracy: share of frames inside the ITU-R BT.1359 window (-45 ms to +125 ms); "
+                        note="accuracy: share of frames inside the ITU-R BT.1359 window (-125 ms <= predicted - true <= +45 ms); "
                         "paper: Dance50 (Table 1), or VoxCeleb2 (Table 2) for the lips task")  # fmt: skip
 
 
