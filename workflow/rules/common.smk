@@ -60,6 +60,12 @@ def options(section, skip=()):
     return shlex.join(parts)
 
 
+def train_options(skip=()):
+    """config `train:` as `alignnet train` options, led by --paper under `model: paper`."""
+    paper = "--paper " if config["model"] == "paper" else ""
+    return paper + options("train", skip)
+
+
 def discover_command(wildcards, output):
     """`alignnet discover` of the configured sources, or `alignnet voxceleb` of VoxCeleb2's metadata."""
     voxceleb = config.get("voxceleb") or {}
