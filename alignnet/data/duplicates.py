@@ -195,12 +195,7 @@ def video_table(fingerprints: Sequence[VideoFingerprint], matches: Sequence[Pair
     evidence = {}
     for m in matches:
         if m.duplicate:
-            kind = "mirrored" if m.visual_mirrored > m.visual_direct else "direct"
-            figures = (
-                f"audio bit error {m.bit_error:.3f} over {m.overlap_seconds:.0f} s at {m.offset_seconds:+.2f} s, "
-                f"{kind} picture correlation {max(m.visual_direct, m.visual_mirrored):.2f}"
-            )
-            evidence[(m.video_a, m.video_b)] = evidence[(m.video_b, m.video_a)] = figures
+            evidence[(m.video_a, m.video_b)] = evidence[(m.video_b, m.video_a)] = m
     rows = []
     for group in copies.members().values():
         kept = min(group, key=lambda v: (-by_id[v].duration, -by_id[v].width * by_id[v].height, v))
@@ -208,11 +203,23 @@ def video_table(fingerprints: Sequence[VideoFingerprint], matches: Sequence[Pair
             row = {"video_id": video_id, "song_id": songs.find(video_id), "keep": True, "reason": "", "detail": ""}
             row["duplicate_of"] = ""
             if video_id != kept:
-                link = evidence.get((video_id, kept), "via another copy of the group")
+                match = evidence.get((video_id, kept))
+                link = _evidence(match, video_id) if match else "through another copy of it"
                 row.update(keep=False, reason=str(Reason.DUPLICATE), duplicate_of=kept)
                 row["detail"] = f"re-upload of {kept}: {link}"
             rows.append(row)
     return pd.DataFrame(rows, columns=VIDEO_COLUMNS).sort_values("video_id", kind="stable").reset_index(drop=True)
+
+
+def _evidence(match: PairMatch, copy: str) -> str:
+    """The figures of a duplicate pair, as seen from `copy` (the one rejected)."""
+    # time in b = time in a - offset: b's start is `offset` seconds into a
+    start = match.offset_seconds if copy == match.video_b else -match.offset_seconds
+    kind = "mirrored" if match.visual_mirrored > match.visual_direct else "direct"
+    return (
+        f"starts {start:+.2f} s into it; audio bit error {match.bit_error:.3f} over {match.overlap_seconds:.0f} s, "
+        f"{kind} picture correlation {max(match.visual_direct, match.visual_mirrored):.2f}"
+    )
 
 
 def pair_table(matches: Sequence[PairMatch]) -> pd.DataFrame:
