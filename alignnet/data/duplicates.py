@@ -36,8 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from alignnet.errors import DataError
 from alignnet.data.fingerprint import ITEM_SECONDS, VISUAL_RATE, VideoFingerprint, mirrored
+from alignnet.errors import DataError
 from alignnet.stage_status import Reason
 
 VIDEO_COLUMNS = ["video_id", "song_id", "keep", "reason", "detail", "duplicate_of"]
