@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import fields
 from pathlib import Path
 
 from alignnet.atomic import atomic_output
@@ -28,41 +29,36 @@ from alignnet.errors import UserInputError
 log = logging.getLogger(__name__)
 
 
+# Help of each MatchSettings field, which becomes the option --field-name with the field's default.
+SETTING_HELP = {
+    "min_votes": "equal Chromaprint items at one offset that make a pair a candidate",
+    "max_postings": "item values held by more videos than this do not vote (silence, for instance)",
+    "max_bit_error": "same recording when the items differ in at most this share of bits (unrelated audio: ~0.5)",
+    "min_overlap_seconds": "audio the two videos must share",
+    "min_visual_similarity": "a copy when the median correlation of aligned frame signatures (direct or mirrored) "
+    "reaches this",
+    "min_visual_frames": "aligned signature frames needed for a visual verdict",
+}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    d = MatchSettings()
     add = parser.add_argument
     add("fingerprints", nargs="*", type=Path, help="fingerprint .npz files of `alignnet fingerprint`")
     add("-o", "--output", type=Path, required=True, help="the per-video TSV to write")
     add("--pairs", type=Path, help="also write every audio match (video_a, video_b, figures) to this TSV")
-    add("--min-votes", type=int, default=d.min_votes, help="equal Chromaprint items at one offset for a candidate")
-    add("--max-postings", type=int, default=d.max_postings, help="item values in more videos than this do not vote")
-    add(
-        "--max-bit-error",
-        type=float,
-        default=d.max_bit_error,
-        help="same recording when the items differ in at most this share of bits (unrelated audio: ~0.5)",
-    )
-    add("--min-overlap-seconds", type=float, default=d.min_overlap_seconds, help="audio the two must share")
-    add(
-        "--min-visual-similarity",
-        type=float,
-        default=d.min_visual_similarity,
-        help="a copy when the median correlation of aligned frame signatures (direct or mirrored) reaches this",
-    )
+    for f in fields(MatchSettings):
+        add(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default, help=SETTING_HELP[f.name])
 
 
 def run(args: argparse.Namespace) -> int:
     if not 0 < args.max_bit_error < 0.5:
         raise UserInputError(f"--max-bit-error must be in (0, 0.5), got {args.max_bit_error}")
-    if args.min_votes < 1 or args.max_postings < 2:
-        raise UserInputError(f"--min-votes must be >= 1 and --max-postings >= 2, got {args.min_votes}, {args.max_postings}")
-    settings = MatchSettings(
-        min_votes=args.min_votes,
-        max_postings=args.max_postings,
-        max_bit_error=args.max_bit_error,
-        min_overlap_seconds=args.min_overlap_seconds,
-        min_visual_similarity=args.min_visual_similarity,
-    )
+    if args.min_votes < 1 or args.max_postings < 2 or args.min_visual_frames < 1:
+        raise UserInputError(
+            "--min-votes and --min-visual-frames must be >= 1 and --max-postings >= 2, got "
+            f"{args.min_votes}, {args.min_visual_frames}, {args.max_postings}"
+        )
+    settings = MatchSettings(**{f.name: getattr(args, f.name) for f in fields(MatchSettings)})
     fingerprints = []
     for path in args.fingerprints:
         try:

@@ -149,7 +149,7 @@ def fingerprint_video(
         audio, duration = audio_fingerprint(path, max_seconds)
     except acoustid.FingerprintGenerationError as exc:
         audio, duration = np.zeros(0, np.uint32), 0.0
-        failed["audio"] = f"{path}: {exc}"
+        failed["audio"] = str(exc)
     try:
         visual = visual_signature(path, max_seconds)
     except RuntimeError as exc:
