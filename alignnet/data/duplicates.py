@@ -29,18 +29,16 @@ filter stage gives to all their clips.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from alignnet.data.duplicate_table import VIDEO_COLUMNS
 from alignnet.data.fingerprint import ITEM_SECONDS, VISUAL_RATE, VideoFingerprint, mirrored
-from alignnet.errors import DataError
 from alignnet.stage_status import Reason
 
-VIDEO_COLUMNS = ["video_id", "song_id", "keep", "reason", "detail", "duplicate_of"]
 PAIR_COLUMNS = [
     "video_a",
     "video_b",
@@ -224,13 +222,3 @@ def _evidence(match: PairMatch, copy: str) -> str:
 
 def pair_table(matches: Sequence[PairMatch]) -> pd.DataFrame:
     return pd.DataFrame([m.__dict__ for m in matches], columns=PAIR_COLUMNS)
-
-
-def read_video_table(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """videos.tsv of `alignnet duplicates`; raises DataError naming the file when columns are missing."""
-    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    missing = [c for c in VIDEO_COLUMNS if c not in table.columns]
-    if missing:
-        raise DataError(f"{path}: missing columns {', '.join(missing)} (is it videos.tsv of `alignnet duplicates`?)")
-    table["keep"] = table["keep"].str.lower() == "true"
-    return table

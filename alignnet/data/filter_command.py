@@ -31,7 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from alignnet.atomic import atomic_output
-from alignnet.data.duplicates import read_video_table
+from alignnet.data.duplicate_table import read_video_table
 from alignnet.data.filters import ImageSettings, Thresholds, failure_row, filter_video, rejected_rows
 from alignnet.data.foreground import FigureRule
 from alignnet.data.shot_cuts import CutSettings, cuts_in_clips, detect_cuts, mark_shot_cuts

@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from alignnet.data.duplicates import read_video_table
+from alignnet.data.duplicate_table import read_video_table
 from alignnet.data.packing import pack_dataset
 from alignnet.errors import UserInputError
 
