@@ -71,13 +71,18 @@ def table(fingerprints) -> pd.DataFrame:
     )
 
 
-def test_fingerprints_cover_the_audio_and_the_picture(fingerprints) -> None:
+def test_fingerprints_cover_the_audio_and_the_picture(fingerprints, tmp_path) -> None:
     original = fingerprints["original"]
     assert not original.failed
     assert original.duration == pytest.approx(SECONDS, abs=0.1)
     assert original.audio.dtype == np.uint32 and original.audio.size > 0.8 * SECONDS / ITEM_SECONDS - 16
     assert original.visual.shape == (SECONDS * 4, 256)
     np.testing.assert_allclose(np.linalg.norm(original.visual, axis=1), 1.0, atol=1e-4)
+    original.save(tmp_path / "fp.npz")
+    loaded = VideoFingerprint.load(tmp_path / "fp.npz")
+    np.testing.assert_array_equal(loaded.audio, original.audio)
+    np.testing.assert_allclose(loaded.visual, original.visual, atol=1e-3)
+    assert (loaded.video_id, loaded.duration, loaded.failed) == ("original", original.duration, {})
 
 
 def test_reencoded_copy_is_a_duplicate(table) -> None:

@@ -127,7 +127,7 @@ def visual_similarity(a: np.ndarray, b: np.ndarray, offset_seconds: float, min_f
     inside = (index_b >= 0) & (index_b < len(b))
     if inside.sum() < min_frames:
         return float("nan"), float("nan")
-    fa, fb = a[index_a[inside]], b[index_b[inside]]
+    fa, fb = a[index_a[inside]].astype(np.float32), b[index_b[inside]].astype(np.float32)
     direct = np.einsum("ij,ij->i", fa, fb)
     flipped = np.einsum("ij,ij->i", fa, mirrored(fb))
     return float(np.median(direct)), float(np.median(flipped))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 import acoustid
 import chromaprint
@@ -51,14 +51,14 @@ class VideoFingerprint:
 
     video_id: str
     audio: np.ndarray  # uint32 (n_items,) raw Chromaprint items; empty when the audio could not be read
-    visual: np.ndarray  # float32 (n_frames, SIDE * SIDE) unit-norm signatures at VISUAL_RATE
+    visual: np.ndarray  # (n_frames, SIDE * SIDE) unit-norm signatures at VISUAL_RATE (float16 when loaded)
     duration: float = 0.0  # seconds of audio fingerprinted (at most max_seconds)
     width: int = 0
     height: int = 0
     failed: dict[str, str] = field(default_factory=dict)  # part ("audio", "visual", "download") -> why
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        meta = {k: v for k, v in asdict(self).items() if k not in ("audio", "visual")}
+        meta = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("audio", "visual")}
         with atomic_output(path) as tmp, open(tmp, "wb") as fh:
             np.savez_compressed(
                 fh, audio=self.audio.astype(np.uint32), visual=self.visual.astype(np.float16), meta=json.dumps(meta)
@@ -68,7 +68,8 @@ class VideoFingerprint:
     def load(cls, path: str | os.PathLike[str]) -> VideoFingerprint:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
-            return cls(audio=data["audio"].astype(np.uint32), visual=data["visual"].astype(np.float32), **meta)
+            # the signatures stay float16 (~250 KB a video at 120 s): thousands of videos fit in memory
+            return cls(audio=data["audio"].astype(np.uint32), visual=data["visual"], **meta)
 
 
 def audio_fingerprint(path: str | os.PathLike[str], max_seconds: float = MAX_SECONDS) -> tuple[np.ndarray, float]:
