@@ -58,7 +58,10 @@ def run(tmp_path_factory) -> Path:
         rows = ["video_id\turl\ttitle\tuploader\tduration\tsource"]
         rows += [f"{v}\t{server.page_url(v)}\t{v}\tTester\t\thand-written" for v in ids]
         (work / "manifest.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-        overrides = {"manifest": str(work / "manifest.tsv"), "splits": {"train": 4, "val": 2, "test": 2, "seed": 0, "disjoint": "song"}}
+        overrides = {
+            "manifest": str(work / "manifest.tsv"),
+            "splits": {"train": 4, "val": 2, "test": 2, "seed": 0, "disjoint": "song"},
+        }
         (work / "overrides.yaml").write_text(json.dumps(overrides))
         result = subprocess.run(
             ["snakemake", "--snakefile", str(REPO / "workflow/Snakefile"), "--directory", str(work),

@@ -135,9 +135,7 @@ def visual_similarity(a: np.ndarray, b: np.ndarray, offset_seconds: float, min_f
 
 def match_pair(a: VideoFingerprint, b: VideoFingerprint, offset: int, settings: MatchSettings) -> PairMatch | None:
     """The audio check at `offset` items (+-2) and, when it holds, the visual one; None when the audio differs."""
-    error, overlap, best = min(
-        (*bit_error(a.audio, b.audio, offset + shift), offset + shift) for shift in range(-2, 3)
-    )
+    error, overlap, best = min((*bit_error(a.audio, b.audio, offset + shift), offset + shift) for shift in range(-2, 3))
     overlap_seconds = overlap * ITEM_SECONDS
     if error > settings.max_bit_error or overlap_seconds < settings.min_overlap_seconds:
         return None

@@ -77,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
             pair_table(matches).to_csv(tmp, sep="\t", index=False, float_format="%.4f")
     n_dup = int((~videos["keep"]).sum())
     log.info(
-        "%d videos, %d songs, %d audio matches, %d duplicates", len(videos), videos["song_id"].nunique(), len(matches), n_dup
+        "%d videos, %d songs, %d audio matches, %d duplicates",
+        len(videos),
+        videos["song_id"].nunique(),
+        len(matches),
+        n_dup,
     )
     return 0

@@ -129,9 +129,7 @@ def visual_signature(path: str | os.PathLike[str], max_seconds: float = MAX_SECO
 
     Raises RuntimeError when ffmpeg cannot decode the file.
     """
-    frames = list(
-        iter_frames(path, (DECODE_SIDE, DECODE_SIDE), pix_fmt="gray", rate=VISUAL_RATE, seconds=max_seconds)
-    )
+    frames = list(iter_frames(path, (DECODE_SIDE, DECODE_SIDE), pix_fmt="gray", rate=VISUAL_RATE, seconds=max_seconds))
     return signature_frames(np.stack(frames) if frames else np.zeros((0, DECODE_SIDE, DECODE_SIDE), np.uint8))
 
 
