@@ -45,6 +45,21 @@ def per_video(pattern):
     return inputs
 
 
+def duplicates_table(needed):
+    """DUPLICATES as an input when `needed` (a config switch), else no input."""
+    return DUPLICATES if needed else []
+
+
+def table_option(flag, name):
+    """A params function: `flag` and the rule's input `name`, or nothing when that input is empty."""
+
+    def option(wildcards, input):
+        path = input.get(name)
+        return shlex.join([flag, path]) if path else ""
+
+    return option
+
+
 def options(section, skip=()):
     """A config section as command-line options: {max_gap: 15} -> --max-gap 15."""
     parts = []
@@ -60,21 +75,6 @@ def options(section, skip=()):
         else:
             parts += [flag, str(value)]
     return shlex.join(parts)
-
-
-def duplicates_table(needed):
-    """DUPLICATES as an input when `needed` (a config switch), else no input."""
-    return DUPLICATES if needed else []
-
-
-def table_option(flag, name):
-    """A params function: `flag` and the rule's input `name`, or nothing when that input is empty."""
-
-    def option(wildcards, input):
-        path = input.get(name)
-        return shlex.join([flag, path]) if path else ""
-
-    return option
 
 
 def discover_command(wildcards, output):
