@@ -16,6 +16,8 @@ wildcard_constraints:
 
 
 MANIFEST = config["manifest"] or "results/manifest.tsv"
+# Re-uploads and song groups of every download (rules/duplicates.smk).
+DUPLICATES = "results/duplicates/videos.tsv"
 # VoxCeleb2's speaking segments, written beside the manifest by the discover stage (task lips).
 VOXCELEB_SEGMENTS = "results/discover/voxceleb_segments.tsv"
 
@@ -41,6 +43,21 @@ def per_video(pattern):
         return expand(pattern, video=video_ids())
 
     return inputs
+
+
+def duplicates_table(needed):
+    """DUPLICATES as an input when `needed` (a config switch), else no input."""
+    return DUPLICATES if needed else []
+
+
+def table_option(flag, name):
+    """A params function: `flag` and the rule's input `name`, or nothing when that input is empty."""
+
+    def option(wildcards, input):
+        path = input.get(name)
+        return shlex.join([flag, path]) if path else ""
+
+    return option
 
 
 def options(section, skip=()):
