@@ -12,11 +12,13 @@ AFE (frames) and ITU-R BT.1359 accuracy of the CSV against the truth, beside
 two reference rows: the video left as it is (output frame k shows input frame
 k) and the best single global shift (the shift with the best AFE, and the one
 with the best accuracy: what an offset-only method such as SyncNet can at most
-reach). --variant adds runs of align with other options (e.g. "linear=--prior
-linear", align before the global search). --syncnet STEM adds SyncNet+DTW on
+reach). --variant adds runs of align with other options (e.g. linear="--prior
+linear": align before the global search, which centred its windows on the
+linear prior). --syncnet STEM adds SyncNet+DTW on
 the same videos (MediaPipe pose, the AlignNet checkpoint's log-mel settings).
---mismatched N aligns N videos per length to another video's music and counts
-how many are reported low-confidence (C.confidence.json).
+--mismatched N aligns N videos per length to another video's music (with the
+first of the align runs) and prints whether each is reported low-confidence
+(C.confidence.json).
 
 The videos come from the project's own generator (its figure, music and
 moves); --music, --figure and --style are kept for held-out material (real
@@ -183,17 +185,17 @@ def main() -> None:
                     rows.append({"length s": length, "drift": strength, "method": name, "AFE": round(error, 2),
                                  "ITU %": round(100 * accuracy, 1),
                                  "confidence": round(float(np.mean(conf)), 2) if conf else None})  # fmt: skip
+                    print(rows[-1], flush=True)
+            name, extra = next(iter(variants.items()))  # align as asked: the first variant
             for index in range(min(args.mismatched, len(made) - 1)):
                 (video, _), (_, music) = made[index], made[(index + len(made) // 2) % len(made)]
-                for name, extra in variants.items():
-                    csv = run_align(video, music, folder, args.checkpoint, f"{name}.mismatched", extra)
-                    if csv is not None:
-                        record = json.loads(confidence_path(csv).read_text())
-                        print(f"{video.stem} against {music.stem} ({name}): confidence {record['confidence']:.2f}, "
-                              f"low {record['low_confidence']}", flush=True)  # fmt: skip
-                        rows.append({"length s": length, "drift": "other song", "method": name, "AFE": None,
-                                     "ITU %": None, "confidence": record["confidence"],
-                                     "low": record["low_confidence"]})  # fmt: skip
+                csv = run_align(video, music, folder, args.checkpoint, f"{name}.mismatched", extra)
+                if csv is not None:
+                    record = json.loads(confidence_path(csv).read_text())
+                    rows.append({"length s": length, "drift": f"other song ({music.stem})", "method": name,
+                                 "AFE": None, "ITU %": None, "confidence": record["confidence"],
+                                 "low": record["low_confidence"]})  # fmt: skip
+                    print(rows[-1], flush=True)
         table = pd.DataFrame(rows)
         print()
         print(table.to_string(index=False))

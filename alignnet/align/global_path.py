@@ -60,9 +60,10 @@ class FeatureTrack:
     times: np.ndarray
 
     def on_grid(self, rate: float, n_cells: int) -> np.ndarray:
-        """(C, n_cells) features at times k / rate: box-averaged over one cell, then linearly interpolated."""
+        """(C, n_cells) features at times k / rate: box-averaged over about one cell (an odd number of frames,
+        centred), then linearly interpolated."""
         native = (len(self.times) - 1) / max(self.times[-1] - self.times[0], 1e-9) if len(self.times) > 1 else rate
-        size = max(1, round(native / rate))
+        size = 2 * (round(native / rate) // 2) + 1
         smooth = uniform_filter1d(self.features, size, axis=1, mode="nearest") if size > 1 else self.features
         if len(self.times) == 1:
             return np.repeat(smooth, n_cells, axis=1)
