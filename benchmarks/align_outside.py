@@ -78,13 +78,14 @@ def as_is(n_out: int, n_video: int) -> np.ndarray:
 
 
 def best_shifts(truth: np.ndarray, n_video: int) -> tuple[np.ndarray, np.ndarray]:
-    """The video shifted by the single offset with the best AFE, and by the one with the best ITU accuracy."""
+    """The video shifted by the single offset with the best AFE, and by the one with the best ITU accuracy
+    (of those, the one with the lowest AFE)."""
     shifts = np.arange(-MAX_SHIFT_S * FPS, MAX_SHIFT_S * FPS + SHIFT_STEP, SHIFT_STEP)
     base = np.arange(len(truth), dtype=np.float64)
     shifted = np.clip(base[None, :] + shifts[:, None], 0, n_video - 1)
-    errors = [afe(s, truth) for s in shifted]
-    hits = [itu_accuracy(s, truth, FPS) for s in shifted]
-    return shifted[int(np.argmin(errors))], shifted[int(np.argmax(hits))]
+    errors = np.array([afe(s, truth) for s in shifted])
+    hits = np.array([itu_accuracy(s, truth, FPS) for s in shifted])
+    return shifted[int(np.argmin(errors))], shifted[int(np.lexsort((errors, -hits))[0])]  # ties: the lower AFE
 
 
 def run_align(video: Path, music: Path, folder: Path, checkpoint: str, name: str, extra: list[str]) -> Path | None:

@@ -121,6 +121,7 @@ def _inputs(prep, dance, music: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return keypoints, normalise_logmel(logmel(music.astype(np.float32), prep.logmel), prep.stats)
 
 
+@pytest.mark.slow  # about 12 CPU-seconds: a minute of song and dance made, then aligned
 def test_global_search_follows_a_drift_of_three_seconds(demo_model):
     """60 s of music; the dance starts 2.4 s into it, ends before it and drifts -2.2 ... +3.5 s from the linear
     prior at local speeds of 0.6-1.6x: re-timed to within a frame (AFE < 2 frames; the linear prior's windows:
