@@ -176,10 +176,12 @@ def main() -> None:
                         scores[name].add(pred, truth)
                         confidence = json.loads(confidence_path(csv).read_text())["confidence"]
                         confidences[name].append(confidence)
-                        print(f"{stem} {name}: AFE {afe(pred, truth):.2f}, ITU {itu_accuracy(pred, truth, FPS):.1%}, "
-                              f"confidence {confidence:.2f}, {time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
+                        accuracy = itu_accuracy(pred, truth, FPS)
+                        print(f"{stem} {name}: AFE {afe(pred, truth):.2f}, ITU {accuracy:.1%}, confidence "
+                              f"{confidence:.2f}, {time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
                     if args.syncnet:
-                        scores["SyncNet+DTW"].add(syncnet_dtw(args.syncnet, args.checkpoint, video, music, n_out), truth)
+                        retimed = syncnet_dtw(args.syncnet, args.checkpoint, video, music, n_out)
+                        scores["SyncNet+DTW"].add(retimed, truth)
                 for name, score in scores.items():
                     error, accuracy = score.summary()
                     conf = confidences.get(name)

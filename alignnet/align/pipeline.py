@@ -210,7 +210,8 @@ def alignment(
     if windows.prior == "global":
         cells = grid.path()
         if cells is None:
-            log.info("no global path fits %d video against %d audio cells: windows on the linear prior", *grid.affinity.shape)
+            shape = grid.affinity.shape
+            log.info("no global path fits %d video against %d audio cells: windows on the linear prior", *shape)
         else:
             initial = path_in_frames(grid, cells, n_video, prep.fps, audio_rate)
     bar: tqdm | None = None  # made by the first pass, when its number of windows is known
