@@ -159,7 +159,8 @@ def main() -> None:
                 for index in range(args.videos):
                     stem = f"{strength}-{length:g}s-{index}"
                     video, music = folder / f"{stem}.mp4", folder / f"{stem}.music.wav"
-                    dance = write_drifted(video, music, args.seed, index, length, DRIFTS[strength])
+                    # every video of a length its own song and dance (the mismatches pair different songs)
+                    dance = write_drifted(video, music, args.seed, len(made), length, DRIFTS[strength])
                     made.append((video, music))
                     n_out, n_video = round(length * FPS), len(dance.source)
                     truth = retimed_truth(dance.source, n_out)
