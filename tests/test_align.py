@@ -25,7 +25,8 @@ from scipy.io import wavfile
 from alignnet.align import EXIT_NO_PERSON, EXIT_NO_STREAM, EXIT_UNREADABLE
 from alignnet.align.media import is_normalised, probe_streams, video_at_fps
 from alignnet.align.pipeline import speed_change_warning
-from alignnet.align.retime import encode_audio, invert, render
+from alignnet.align.global_path import LOW_CONFIDENCE
+from alignnet.align.retime import confidence_path, encode_audio, invert, render
 from alignnet.align.windows import (
     Window,
     WindowConfig,
@@ -420,3 +421,11 @@ def test_align_writes_the_retimed_video_and_the_csv(aligned):
     assert video["avg_frame_rate"] == "30/1" and int(video["nb_read_frames"]) == n
     compare = _video_stream(first["cmp"])
     assert int(compare["width"]) == 2 * int(video["width"]) and int(compare["nb_read_frames"]) == n
+
+
+def test_align_writes_a_confident_alignment_beside_the_csv(aligned):
+    """The dances follow their own music: C.confidence.json says so for every video."""
+    for run in aligned:
+        record = json.loads(confidence_path(run["csv"]).read_text())
+        assert record["low_confidence"] is False and record["confidence"] >= record["threshold"] == LOW_CONFIDENCE
+        assert record["prior"] == "global"

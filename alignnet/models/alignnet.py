@@ -254,16 +254,8 @@ class AlignNet(nn.Module):
         With return_levels (default: self.training) an AlignNetOutput with every level.
         """
         n = video.shape[-1]
-        if not self.config.motion_inputs:
-            video = video[:, : 2 * self.config.n_keypoints]
-        if self.keypoint_attention is not None:
-            video = self.keypoint_attention(video)
+        video, video_feats, audio_feats = self._pyramids(video, audio)
         logmel = audio
-        audio = self.audio_stem(audio)  # (B, stem, m / 4)
-        if self.temporal_attention is not None:
-            audio = self.temporal_attention(audio)
-        video_feats = self.video_pyramid(video)  # finest first
-        audio_feats = self.audio_pyramid(audio)
 
         with_levels = return_levels if return_levels is not None else self.training
         pyramid = (  # the all-pairs affinity: for the pooled lookups, and in training for the matching loss
@@ -307,6 +299,36 @@ class AlignNet(nn.Module):
             assert pyramid is not None
             return AlignNetOutput(correspondence, levels[::-1], self.level_strides, pyramid.affinity)
         return correspondence
+
+    def _pyramids(
+        self, video: torch.Tensor, audio: torch.Tensor
+    ) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+        """The video input the model reads (after keypoint attention), and both feature pyramids, finest first."""
+        video = self._video_input(video)
+        return video, self.video_pyramid(video), self.audio_pyramid(self._audio_stem(audio))
+
+    def _video_input(self, video: torch.Tensor) -> torch.Tensor:
+        if not self.config.motion_inputs:
+            video = video[:, : 2 * self.config.n_keypoints]
+        return video if self.keypoint_attention is None else self.keypoint_attention(video)
+
+    def _audio_stem(self, audio: torch.Tensor) -> torch.Tensor:
+        audio = self.audio_stem(audio)  # (B, stem, m / 4)
+        return audio if self.temporal_attention is None else self.temporal_attention(audio)
+
+    def finest_video_features(self, video: torch.Tensor) -> torch.Tensor:
+        """(B, 4K, n) -> (B, C, ceil(n / 3)) (default strides): the video side of the finest all-pairs affinity
+        that the pooled lookups and the matching loss read."""
+        return self.video_pyramid.levels[0](self._video_input(video))
+
+    def finest_audio_features(self, audio: torch.Tensor) -> torch.Tensor:
+        """(B, bins, m) -> (B, C, ceil(m / 8)) (default strides): the audio side of the finest affinity."""
+        return self.audio_pyramid.levels[0](self._audio_stem(audio))
+
+    @property
+    def finest_strides(self) -> tuple[int, int]:
+        """Input video frames and log-mel frames per frame of the finest features: (3, 8) by default."""
+        return self.video_strides[0], self.config.audio_stem_stride * self.config.audio_strides[0]
 
     def _context(self, level: int) -> ContextNetwork | None:
         """The dilated context network that refines `level`: the finest level's always, a coarser one's with
