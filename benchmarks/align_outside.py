@@ -45,7 +45,7 @@ import pandas as pd
 
 from alignnet.align.retime import confidence_path, invert
 from alignnet.cli import main as cli_main
-from alignnet.metrics import afe, itu_accuracy
+from alignnet.metrics import afe, retiming_errors, retiming_itu_accuracy
 from alignnet.synth.drifted import DRIFTS, write_drifted
 from alignnet.synth.timewarp import retimed_truth
 
@@ -69,7 +69,8 @@ class Scores:
         if not self.preds:
             return float("nan"), float("nan")
         pred, truth = np.concatenate(self.preds), np.concatenate(self.truths)
-        return afe(pred, truth), itu_accuracy(pred, truth, FPS)
+        errors = np.concatenate([retiming_errors(p, t) for p, t in zip(self.preds, self.truths, strict=True)])
+        return afe(pred, truth), retiming_itu_accuracy(errors, FPS)
 
 
 def as_is(n_out: int, n_video: int) -> np.ndarray:
@@ -84,7 +85,7 @@ def best_shifts(truth: np.ndarray, n_video: int) -> tuple[np.ndarray, np.ndarray
     base = np.arange(len(truth), dtype=np.float64)
     shifted = np.clip(base[None, :] + shifts[:, None], 0, n_video - 1)
     errors = np.array([afe(s, truth) for s in shifted])
-    hits = np.array([itu_accuracy(s, truth, FPS) for s in shifted])
+    hits = np.array([retiming_itu_accuracy(retiming_errors(s, truth), FPS) for s in shifted])
     return shifted[int(np.argmin(errors))], shifted[int(np.lexsort((errors, -hits))[0])]  # ties: the lower AFE
 
 
@@ -177,7 +178,7 @@ def main() -> None:
                         scores[name].add(pred, truth)
                         confidence = json.loads(confidence_path(csv).read_text())["confidence"]
                         confidences[name].append(confidence)
-                        accuracy = itu_accuracy(pred, truth, FPS)
+                        accuracy = retiming_itu_accuracy(retiming_errors(pred, truth), FPS)
                         print(f"{stem} {name}: AFE {afe(pred, truth):.2f}, ITU {accuracy:.1%}, confidence "
                               f"{confidence:.2f}, {time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
                     if args.syncnet:
