@@ -130,15 +130,19 @@ class OpenPoseBackend:
     def process(self, frame_rgb: np.ndarray) -> tuple[np.ndarray, int]:
         """Keypoints (25 or 70, 3) in pixels of `frame_rgb` and the number of people OpenPose found."""
         datum = self._op.Datum()
-        datum.cvInputData = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2BGR)
+        # OpenPose's numpy -> op::Matrix conversion keeps a raw pointer to this buffer (no copy):
+        # `frame_bgr` must stay alive until the keypoints are read below.
+        frame_bgr = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2BGR)
+        datum.cvInputData = frame_bgr
         self._emplace_and_pop(datum)
         body = _people_array(datum.poseKeypoints, BODY_25_POINTS)
+        faces = _people_array(datum.faceKeypoints, FACE_70_POINTS)  # none without face=True
+        del frame_bgr  # only now may the frame go
         n_people = body.shape[0]
         if not self.face:
             if n_people == 0:
                 return np.zeros((BODY_25_POINTS, 3), dtype=np.float32), 0
             return body[most_prominent(body)], n_people
-        faces = _people_array(datum.faceKeypoints, FACE_70_POINTS)
         if faces.shape[0] == 0:
             return np.zeros((FACE_70_POINTS, 3), dtype=np.float32), n_people
         chosen = most_prominent(body) if faces.shape[0] == n_people else most_prominent(faces)
