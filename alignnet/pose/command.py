@@ -19,7 +19,7 @@ meta["failed"] = the reason, and the command exits 0.
 Examples:
   alignnet pose results/clips/abc/video.mp4 -o results/pose/abc.npz --backend mediapipe
   alignnet pose video.mp4 -o video.npz --backend openpose --model-folder ~/openpose/models \\
-      --python-path ~/openpose/build/python
+      --python-path ~/openpose/build/python --net-resolution=-1x368
   alignnet pose video.mp4 -o video.npz --backend openpose-json --json-dir openpose_json/
   alignnet pose talk.mp4 -o talk.npz --backend mediapipe --face   # lips task
 """
@@ -33,6 +33,7 @@ from pathlib import Path
 from alignnet.errors import UserInputError
 from alignnet.pose.backends import FRAME_BACKENDS
 from alignnet.pose.extract import failed_sequence, probe_video
+from alignnet.pose.openpose_backend import net_resolution
 from alignnet.pose.openpose_json import BACKEND_NAME as JSON_BACKEND
 from alignnet.pose.openpose_json import read_openpose_json
 from alignnet.pose.parallel import BackendSpec, extract_pose_parallel
@@ -78,7 +79,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="folder holding openpose/pyopenpose (OpenPose's build/python); default $OPENPOSE_PYTHON",
     )
-    op_group.add_argument("--net-resolution", default="-1x368", help="OpenPose --net_resolution")
+    op_group.add_argument(
+        "--net-resolution",
+        default="-1x368",
+        help="OpenPose --net_resolution, WIDTHxHEIGHT, multiples of 16, one of them -1 (from the aspect ratio); "
+        "with a leading minus write it as one token: --net-resolution=-1x368",
+    )
     op_group.add_argument(
         "--number-people-max",
         type=int,
@@ -108,7 +114,7 @@ def _frame_backend(args: argparse.Namespace) -> BackendSpec:
         "mediapipe": {"min_visibility": args.min_visibility, "face": args.face},
         "openpose": {
             "model_folder": args.model_folder,
-            "net_resolution": args.net_resolution,
+            "net_resolution": net_resolution(args.net_resolution),
             "number_people_max": args.number_people_max,
             "face": args.face,
             "python_path": args.python_path,

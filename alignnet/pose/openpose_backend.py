@@ -19,6 +19,7 @@ install`) is given by `python_path` or the OPENPOSE_PYTHON variable.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from types import ModuleType
 from typing import Any
@@ -56,6 +57,20 @@ def import_pyopenpose(python_path: str | os.PathLike[str] | None = None) -> Modu
             f"(or /usr/local/python after `make install`) with --python-path or ${PYTHON_PATH_ENV}."
         ) from exc
     return pyopenpose
+
+
+def net_resolution(text: str) -> str:
+    """`text` if OpenPose accepts it as --net_resolution (WIDTHxHEIGHT, at most one <= 0, the others
+    multiples of 16: its flagsToPoint and wrapper checks); UserInputError naming it otherwise."""
+    match = re.fullmatch(r"(-?\d+)x(-?\d+)", text.strip())
+    if match is None:
+        raise UserInputError(f"net resolution {text!r}: expected WIDTHxHEIGHT, e.g. -1x368")
+    sides = [int(side) for side in match.groups()]
+    if all(side <= 0 for side in sides):
+        raise UserInputError(f"net resolution {text!r}: only one side may be <= 0 (-1: from the aspect ratio)")
+    if any(side > 0 and side % 16 for side in sides):
+        raise UserInputError(f"net resolution {text!r}: sides must be multiples of 16")
+    return text.strip()
 
 
 def _people_array(keypoints: Any, n_points: int) -> np.ndarray:

@@ -101,7 +101,8 @@ def pose_options():
     if pose["backend"] == "mediapipe":
         parts += ["--max-side", str(pose["max_side"])]
     elif pose["backend"] == "openpose":
-        parts += ["--net-resolution", pose["net_resolution"]]
+        # one token: argparse would read a separate "-1x368" as an option
+        parts += [f"--net-resolution={pose['net_resolution']}"]
         parts += ["--number-people-max", str(pose["number_people_max"])]
         for key in ("model_folder", "python_path"):
             if pose[key]:
