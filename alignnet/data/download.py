@@ -223,6 +223,10 @@ def _fetch(entry: ManifestEntry, tmpdir: Path, settings: DownloadSettings) -> tu
     except DownloadError as exc:
         raise StageFailure(*classify_error(exc)) from exc
     if info is None:
+        if settings.archive is not None:
+            # Extractors that read the id from the URL (YouTube's) are checked against the archive before
+            # extraction, and extract_info returns None for a listed id: skipped, like a listed generic video.
+            return None, {}
         raise StageFailure(Reason.UNAVAILABLE, f"yt-dlp returned nothing for {entry.url}")
     if info.get("_type") == "playlist":
         raise StageFailure(Reason.INVALID_URL, f"{entry.url} is a playlist, not one video")
@@ -255,7 +259,7 @@ def download_video(entry: ManifestEntry, outdir: str | os.PathLike[str], setting
             check_video_file(path)
             os.replace(path, target)
             status = StageStatus(STAGE, True)
-        if path is not None or not (out / INFO_FILE).exists():
+        if info and (path is not None or not (out / INFO_FILE).exists()):
             with atomic_output(out / INFO_FILE) as tmp:
                 text = json.dumps(_info_subset(info), indent=1, ensure_ascii=False)
                 tmp.write_text(text + "\n", encoding="utf-8")
