@@ -9,9 +9,11 @@ and title regexes. Everything left out (failed sources, malformed URLs
 with reason invalid_url, filtered videos) goes to --rejects.
 
 A failing source is a warning while another succeeds; when all fail the
-command exits 1 naming them. Flat listings may lack durations or uploaders
-(an RSS feed has no uploader): --probe-durations resolves those entries one
-by one (one request each); without it, entries of unknown duration are kept.
+command exits 1 naming them. Flat listings may lack durations, titles or
+uploaders (an RSS feed has no uploader, Bilibili's search no title or
+duration): an entry a duration bound or title filter cannot judge is resolved
+(one request each), and --probe-durations resolves every entry missing a
+duration or uploader.
 
 Example:
   alignnet discover --source "ytsearch200:kpop dance cover" \\
@@ -54,7 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--probe",
         dest="probe",
         action="store_true",
-        help="resolve entries whose duration or uploader the flat listing lacks (one request each)",
+        help="resolve entries whose duration or uploader the flat listing lacks (one request each); entries "
+        "the filters cannot judge (no duration, no title) are resolved without it",
     )
     parser.add_argument("--retries", type=int, default=3, help="extractor retries per source")
     parser.add_argument("-o", "--output", type=Path, required=True, help="manifest TSV to write")

@@ -7,7 +7,7 @@ yt-dlp loads it when tests/ytdlp_plugins is on sys.path (PYTHONPATH for
 subprocesses): plugin packages are found on sys.path.
 """
 
-from yt_dlp.extractor.common import InfoExtractor
+from yt_dlp.extractor.common import InfoExtractor, SearchInfoExtractor
 
 
 class LoopbackTubeIE(InfoExtractor):
@@ -25,3 +25,18 @@ class LoopbackTubeIE(InfoExtractor):
             "uploader": self._html_search_meta("author", webpage, "uploader"),
             "ext": "mp4",
         }
+
+
+class LoopbackSearchIE(SearchInfoExtractor):
+    """`loopbacksearchN:BASE_URL words`: the site's videos as Bilibili's search lists them, flat
+    entries with only a URL and an id (no title, no duration); the words are ignored."""
+
+    IE_NAME = "loopbacksearch"
+    _SEARCH_KEY = "loopbacksearch"
+    _MAX_RESULTS = 1000
+
+    def _search_results(self, query):
+        base_url = query.split()[0].rstrip("/")
+        feed = self._download_xml(f"{base_url}/feed.xml", "loopbacksearch", note="Searching the loopback site")
+        for item in feed.findall("./channel/item"):
+            yield self.url_result(item.findtext("link"), LoopbackTubeIE, item.findtext("guid"))
