@@ -166,3 +166,13 @@ def test_archive_rerun_with_an_extractor_that_reads_the_id_from_the_url(site, tm
     assert again == StageStatus("download", True), again
     assert (out / "video.mp4").read_bytes() == (corpus / "v1.mp4").read_bytes()
     assert archive.read_text().split() == ["loopbacktube", "v1"]
+
+
+def test_polite_settings_reach_yt_dlp(tmp_path: Path) -> None:
+    cookies = tmp_path / "cookies.txt"
+    settings = DownloadSettings(cookies=cookies, sleep_interval=10, max_sleep_interval=20, sleep_requests=0.75)
+    params = ytdlp_options("x", settings)
+    assert (params["sleep_interval"], params["max_sleep_interval"]) == (10, 20)
+    assert (params["sleep_interval_requests"], params["cookiefile"]) == (0.75, str(cookies))
+    quiet = ytdlp_options("x", DownloadSettings())
+    assert not {"sleep_interval", "max_sleep_interval", "sleep_interval_requests", "cookiefile"} & quiet.keys()

@@ -7,6 +7,7 @@ The rules' own commands, printed by a snakemake dry-run of the shipped config
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 from pathlib import Path
@@ -78,3 +79,39 @@ def test_bad_net_resolution_is_named_before_openpose_starts(bad: str, tmp_path: 
             "--python-path", str(STAND_IN), f"--net-resolution={bad}"]  # fmt: skip
     assert main(args) == 2
     assert f"net resolution {bad!r}" in capsys.readouterr().err
+
+
+def planned_jobs(plan: str) -> list[tuple[str, str]]:
+    """(rule, its resources line) of every job block of a dry-run's output."""
+    return re.findall(r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", plan, flags=re.MULTILINE)
+
+
+def test_dry_run_of_config_yaml_bounds_gpu_jobs_and_downloads(tmp_path: Path) -> None:
+    """#35 item 5: `snakemake -n --cores 16` of config.yaml with a manifest on a machine with 2 GPUs."""
+    manifest = tmp_path / "manifest.tsv"
+    write_manifest(manifest, [f"v{i}" for i in range(4)])
+    args = ["--cores", "16", "--config", f"manifest={manifest}"]
+    plan = dry_run(REPO / "config.yaml", tmp_path, *args, env={"CUDA_VISIBLE_DEVICES": "0,1"})
+    assert "Local run: at most 2 GPU job(s) at once (GPUs seen: 2, each job pinned to one), 3 download(s) at once" in plan
+    jobs = planned_jobs(plan)
+    pose = [res for rule, res in jobs if rule == "pose_video"]
+    downloads = [res for rule, res in jobs if rule == "download_video"]
+    assert len(pose) == len(downloads) == 4
+    assert all(res.endswith("gpu=1") for res in pose) and all(res.endswith("downloads=1") for res in downloads)
+    for command in re.findall(r"^Shell command: (alignnet download .*)$", plan, flags=re.MULTILINE):
+        assert "--sleep-interval 10 --max-sleep-interval 20 --sleep-requests 0.75" in command
+    # --resources wins over the machine's count
+    plan = dry_run(REPO / "config.yaml", tmp_path, *args, "--resources", "gpu=1", "downloads=1")
+    assert "at most 1 GPU job(s) at once (GPUs seen: 0, each job pinned to one), 1 download(s) at once" in plan
+
+
+def test_discovery_gets_the_cookies_and_the_pause_between_requests(tmp_path: Path) -> None:
+    cookies = tmp_path / "cookies.txt"
+    cookies.write_text("# Netscape HTTP Cookie File\n")
+    config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    config["download"]["cookies"] = str(cookies)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    command = shlex.split(shell_command(dry_run(path, tmp_path, "results/manifest.tsv"), "alignnet discover"))
+    assert command[command.index("--cookies") + 1] == str(cookies)
+    assert command[command.index("--sleep-requests") + 1] == "0.75"

@@ -33,7 +33,7 @@ from yt_dlp.extractor.generic import GenericIE
 from yt_dlp.utils import DownloadError, unsmuggle_url
 
 from alignnet.atomic import atomic_output
-from alignnet.data.download import YtDlpLogger, classify_error, deno_path
+from alignnet.data.download import YtDlpLogger, classify_error, deno_path, site_params
 from alignnet.data.manifest import ManifestEntry, is_valid_url, safe_video_id
 from alignnet.errors import UserInputError
 from alignnet.stage_status import Reason
@@ -65,6 +65,8 @@ class DiscoverSettings:
     probe: bool = False
     socket_timeout: float = 30.0
     retries: int = 3
+    cookies: Path | None = None
+    sleep_requests: float = 0.0
 
     @property
     def bounded(self) -> bool:
@@ -120,6 +122,7 @@ def _ydl_params(settings: DiscoverSettings, flat: bool) -> dict[str, Any]:
         "socket_timeout": settings.socket_timeout,
         "extractor_retries": settings.retries,
         "js_runtimes": {"deno": {"path": js_path} if js_path else {}},
+        **site_params(settings.cookies, settings.sleep_requests),
     }
     if flat:
         params["extract_flat"] = "in_playlist"

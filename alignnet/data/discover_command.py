@@ -60,6 +60,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the filters cannot judge (no duration, no title) are resolved without it",
     )
     parser.add_argument("--retries", type=int, default=3, help="extractor retries per source")
+    parser.add_argument("--cookies", type=Path, help="Netscape cookies file for yt-dlp (as for the downloads)")
+    parser.add_argument(
+        "--sleep-requests", type=float, default=0.0, help="seconds between yt-dlp's requests (listings, probes)"
+    )
     parser.add_argument("-o", "--output", type=Path, required=True, help="manifest TSV to write")
     parser.add_argument("--rejects", type=Path, help="TSV of what was left out (source, url, reason, detail)")
 
@@ -69,12 +73,18 @@ def run(args: argparse.Namespace) -> int:
         raise UserInputError("no sources: give --source and/or --urls-file")
     if args.min_duration is not None and args.max_duration is not None and args.min_duration > args.max_duration:
         raise UserInputError(f"--min-duration {args.min_duration} > --max-duration {args.max_duration}")
+    if args.cookies is not None and not args.cookies.is_file():
+        raise UserInputError(f"--cookies file not found: {args.cookies}")
+    if args.sleep_requests < 0:
+        raise UserInputError(f"--sleep-requests {args.sleep_requests}: must be >= 0")
     settings = DiscoverSettings(
         min_duration=args.min_duration,
         max_duration=args.max_duration,
         exclude_title=tuple(args.exclude_title),
         probe=args.probe,
         retries=args.retries,
+        cookies=args.cookies,
+        sleep_requests=args.sleep_requests,
     )
     result = discover(args.source, settings, args.urls_file)
     if args.rejects is not None:

@@ -58,7 +58,10 @@ class DownloadSettings:
     max_height: pixels; retries: attempts after the first, for HTTP, fragments
     and extraction; backoff: seconds before the first retry, doubled each time
     (capped at 60 s); rate_limit: bytes/s; js_runtime: path of the deno binary
-    (None: the one from the `deno` package, if installed).
+    (None: the one from the `deno` package, if installed); sleep_interval:
+    seconds to wait before the download (a random wait up to
+    max_sleep_interval when that is set); sleep_requests: seconds between
+    the requests of the extraction (yt-dlp's --sleep-requests).
     """
 
     archive: Path | None = None
@@ -69,6 +72,19 @@ class DownloadSettings:
     cookies: Path | None = None
     js_runtime: str | None = None
     socket_timeout: float = 30.0
+    sleep_interval: float = 0.0
+    max_sleep_interval: float | None = None
+    sleep_requests: float = 0.0
+
+
+def site_params(cookies: Path | None, sleep_requests: float) -> dict[str, Any]:
+    """YoutubeDL params that discovery and downloads share: the cookies file, the pause between requests."""
+    params: dict[str, Any] = {}
+    if cookies is not None:
+        params["cookiefile"] = str(cookies)
+    if sleep_requests > 0:
+        params["sleep_interval_requests"] = sleep_requests
+    return params
 
 
 def deno_path() -> str | None:
@@ -144,8 +160,11 @@ def ytdlp_options(outtmpl: str, settings: DownloadSettings) -> dict[str, Any]:
         params["download_archive"] = str(settings.archive)
     if settings.rate_limit is not None:
         params["ratelimit"] = settings.rate_limit
-    if settings.cookies is not None:
-        params["cookiefile"] = str(settings.cookies)
+    if settings.sleep_interval > 0:
+        params["sleep_interval"] = settings.sleep_interval
+        if settings.max_sleep_interval is not None and settings.max_sleep_interval > settings.sleep_interval:
+            params["max_sleep_interval"] = settings.max_sleep_interval
+    params.update(site_params(settings.cookies, settings.sleep_requests))
     return params
 
 

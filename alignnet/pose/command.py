@@ -9,7 +9,10 @@ found; people per frame; fps; size. Backends:
                  meta["counts_people"] is "false": filter on other evidence);
                  with --face, Face Mesh: FACE_70 with the 20 mouth points
                  48-67 of the most prominent face, people = faces seen
-  openpose       OpenPose's Python wrapper (needs OpenPose built with BUILD_PYTHON=ON)
+  openpose       OpenPose's Python wrapper (needs OpenPose built with BUILD_PYTHON=ON), on one
+                 GPU: with several visible, the first no other `alignnet pose` holds
+                 (CUDA_VISIBLE_DEVICES is narrowed to it); give it full frames (--max-side 0),
+                 it scales them to --net-resolution itself
   openpose-json  import the JSON files OpenPose wrote with --write_json DIR
 
 When VIDEO is missing because an earlier stage failed (a failed status.json
@@ -28,9 +31,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 
 from alignnet.errors import UserInputError
+from alignnet.gpu_slots import VISIBLE_ENV, claim_gpu
 from alignnet.pose.backends import FRAME_BACKENDS
 from alignnet.pose.extract import failed_sequence, probe_video
 from alignnet.pose.openpose_backend import net_resolution
@@ -54,7 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=640,
         help="decode frames with the longer side at most this (0: full size); keypoints are "
-        "scaled back to full pixels",
+        "scaled back to full pixels. For MediaPipe; OpenPose scales to --net-resolution itself (the workflow "
+        "gives it 0)",
     )
     parser.add_argument(
         "--face",
@@ -129,7 +135,12 @@ def _run_frames(args: argparse.Namespace) -> PoseSequence:
     if args.workers < 1:
         raise UserInputError(f"--workers {args.workers}: must be at least 1")
     spec = _frame_backend(args)
-    return extract_pose_parallel(args.video, spec, args.workers, args.max_side or None, not args.no_progress)
+    if args.backend != "openpose":
+        return extract_pose_parallel(args.video, spec, args.workers, args.max_side or None, not args.no_progress)
+    with claim_gpu() as gpu:
+        if gpu is not None:
+            os.environ[VISIBLE_ENV] = gpu  # OpenPose and its worker processes see only this GPU, as device 0
+        return extract_pose_parallel(args.video, spec, args.workers, args.max_side or None, not args.no_progress)
 
 
 def _run_json(args: argparse.Namespace) -> PoseSequence:

@@ -87,7 +87,8 @@ class OpenPoseBackend:
     --net_resolution ("-1x368"). number_people_max: -1 for no limit (keep
     it so, the single-person filter counts people). face: also run the face
     detector and return the 70 face points of the person chosen by body
-    size. extra_params: further OpenPose flags (e.g. {"num_gpu": 1}).
+    size. extra_params: further OpenPose flags, over the defaults (one GPU,
+    the first visible; render_pose 0: no drawing; see docs/openpose.md).
     """
 
     name = "openpose"
@@ -112,6 +113,12 @@ class OpenPoseBackend:
             "model_pose": "BODY_25",
             "net_resolution": net_resolution,
             "number_people_max": number_people_max,
+            # One GPU: the one CUDA_VISIBLE_DEVICES leaves (`alignnet pose` narrows it to a claimed GPU);
+            # OpenPose's default (-1) takes every visible GPU.
+            "num_gpu": 1,
+            "num_gpu_start": 0,
+            # Nothing reads cvOutputData: no skeleton drawing (OpenPose renders on the GPU by default).
+            "render_pose": 0,
         }
         if face:
             params["face"] = True
