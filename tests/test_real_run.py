@@ -115,3 +115,18 @@ def test_discovery_gets_the_cookies_and_the_pause_between_requests(tmp_path: Pat
     command = shlex.split(shell_command(dry_run(path, tmp_path, "results/manifest.tsv"), "alignnet discover"))
     assert command[command.index("--cookies") + 1] == str(cookies)
     assert command[command.index("--sleep-requests") + 1] == "0.75"
+
+
+def test_retarget_uses_the_pose_backend_and_settings_of_the_training_data(tmp_path: Path) -> None:
+    """#35 item 7: config.yaml's retarget runs OpenPose with pose:'s model folder and net resolution."""
+    manifest = tmp_path / "manifest.tsv"
+    write_manifest(manifest, ["a1", "b2"])
+    config = user_config("config.yaml", tmp_path, manifest=str(manifest))
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["retarget"] = {"pairs": [{"video": "a1", "audio": "b2"}]}
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    command = shlex.split(shell_command(dry_run(config, tmp_path, "retarget"), "alignnet align"))
+    assert command[command.index("--pose-backend") + 1] == "openpose"
+    assert command[command.index("--model-folder") + 1] == data["pose"]["model_folder"]
+    assert command[command.index("--python-path") + 1] == data["pose"]["python_path"]
+    assert "--net-resolution=-1x368" in command

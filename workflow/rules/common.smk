@@ -149,6 +149,26 @@ def pose_options():
     return shlex.join(parts)
 
 
+# Keys of `retarget:` that are not `alignnet align` options as they stand: see retarget_pose_options.
+RETARGET_OWN_KEYS = ("pairs", "pose_backend", "model_folder", "python_path")
+
+
+def retarget_pose_options(wildcards):
+    """`alignnet align`'s pose options: the training data's backend and settings (config pose:), unless
+    retarget: names its own backend or OpenPose folders."""
+    pose, retarget = config["pose"], config["retarget"]
+    backend = retarget["pose_backend"] or pose["backend"]
+    parts = ["--pose-backend", backend]
+    if backend == "openpose":
+        parts += [f"--net-resolution={pose['net_resolution']}"]
+        for key in ("model_folder", "python_path"):
+            if retarget[key] or pose[key]:
+                parts += [f"--{key.replace('_', '-')}", retarget[key] or pose[key]]
+    elif backend == "openpose-json":
+        parts += ["--pose-json", pose_json_dir(wildcards)]
+    return shlex.join(parts)
+
+
 # Keys of `train:` that say how the training job starts, not options of `alignnet train`.
 TRAIN_LAUNCH_KEYS = ("gpus",)
 
