@@ -6,6 +6,8 @@ The rules' own commands, printed by a snakemake dry-run of the shipped config
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import re
 import shlex
@@ -13,11 +15,16 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
 from alignnet.cli import main
+from alignnet.corpus_server import CorpusServer
+from alignnet.data.manifest import read_manifest
 from alignnet.pose.sequence import PoseSequence
+from alignnet.stage_status import StageStatus
+from tests.test_download import with_test_extractor
 from tests.test_pose import STAND_IN, make_video, stand_in_models
 from tests.test_workflow import write_manifest
 
@@ -130,3 +137,109 @@ def test_retarget_uses_the_pose_backend_and_settings_of_the_training_data(tmp_pa
     assert command[command.index("--model-folder") + 1] == data["pose"]["model_folder"]
     assert command[command.index("--python-path") + 1] == data["pose"]["python_path"]
     assert "--net-resolution=-1x368" in command
+
+
+# --- config.yaml through `split`, with the loopback sites and the OpenPose stand-in -------------------------
+
+SECONDS = 61  # config.yaml keeps videos of 60 s to 600 s
+SIZE = (160, 120)
+# (site, video id, title, seconds): site "tube" is listed by its feed (titles, durations: as YouTube's search),
+# "bili" by the tests' loopbacksearch (a URL and an id only: as Bilibili's search). The last two are left
+# out by config.yaml's own filters, which need the entries resolved to see their title and duration.
+CORPUS = (
+    ("tube", "yt_a", "kpop dance cover A", SECONDS),
+    ("bili", "bili_c", "翻跳 kpop C", SECONDS),
+    ("bili", "bili_d", "kpop dance cover D", SECONDS),
+    ("bili", "bili_tut", "kpop dance tutorial", SECONDS),
+    ("bili", "bili_short", "kpop dance cover (short)", 20),
+)
+
+
+def make_site_video(path: Path, seconds: float, frequency: int) -> None:
+    """A still picture (SMPTE bars: no camera motion, nobody in it) and a tone: the stand-in supplies the dancer."""
+    cmd = [
+        "ffmpeg", "-nostdin", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", f"smptebars=size={SIZE[0]}x{SIZE[1]}:rate=30:duration={seconds}",
+        "-f", "lavfi", "-i", f"sine=frequency={frequency}:sample_rate=44100:duration={seconds}",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(path),
+    ]  # fmt: skip
+    subprocess.run(cmd, check=True)
+
+
+# BODY_25 of a dancer facing the camera, 90 px tall in the 120 px frame (pose-formats.md's order).
+STANDING = [(80, 15), (80, 28), (70, 30), (65, 45), (62, 58), (90, 30), (95, 45), (98, 58), (80, 60), (74, 60),
+            (73, 82), (72, 104), (86, 60), (87, 82), (88, 104), (78, 13), (82, 13), (75, 14), (85, 14), (92, 108),
+            (90, 108), (87, 106), (68, 108), (70, 108), (73, 106)]  # fmt: skip
+
+
+def dancer_frames(n_frames: int) -> list[dict]:
+    """The stand-in's sidecar: one dancer swaying and waving, every frame."""
+    frames = []
+    for i in range(n_frames):
+        t = i / 30
+        sway, wave = 3 * np.sin(2 * np.pi * t / 2), 8 * np.sin(2 * np.pi * t)
+        person = [[x + sway, y + (wave if k in (3, 4, 6, 7) else 0), 0.9] for k, (x, y) in enumerate(STANDING)]
+        frames.append({"pose": [person]})
+    return frames
+
+
+@pytest.fixture
+def loopback_sites(tmp_path: Path):
+    """Two corpus servers: the YouTube-like one's feed URL, the Bilibili-like one's base URL."""
+    corpora = {site: tmp_path / site for site in ("tube", "bili")}
+    for i, (site, video_id, title, seconds) in enumerate(CORPUS):
+        corpora[site].mkdir(exist_ok=True)
+        make_site_video(corpora[site] / f"{video_id}.mp4", seconds, 300 + 70 * i)
+        sidecar = {"video_id": video_id, "title": title, "uploader": f"dancer_{i}", "duration": seconds}
+        (corpora[site] / f"{video_id}.json").write_text(json.dumps(sidecar, ensure_ascii=False), encoding="utf-8")
+    with CorpusServer(corpora["tube"]) as tube, CorpusServer(corpora["bili"]) as bili:
+        yield tube, bili
+
+
+@pytest.mark.slow
+def test_config_yaml_runs_to_the_splits_with_openpose(tmp_path: Path, loopback_sites) -> None:
+    """#35: config.yaml as a user runs it (sources: the loopback sites; pose.model_folder: the stand-in's)
+    through `split` with the strict OpenPose stand-in; checks in the order the stages run, so that each of the
+    old defects fails it early (the run takes minutes: slow marker)."""
+    tube, bili = loopback_sites
+    work = tmp_path / "work"
+    work.mkdir()
+    sidecar = tmp_path / "keypoints.json"
+    sidecar.write_text(json.dumps({"frames": dancer_frames(SECONDS * 30 + 30)}), encoding="utf-8")
+    sources = [tube.feed_url, f"loopbacksearch20:{bili.url} 翻跳 kpop"]
+    config = user_config("config.yaml", tmp_path, sources=sources)
+    env = with_test_extractor({**os.environ, "STAND_IN_OPENPOSE_KEYPOINTS": str(sidecar)})
+    snakemake = ["snakemake", "--snakefile", str(REPO / "workflow/Snakefile"), "--directory", str(work)]
+
+    def run(*args: str) -> None:
+        result = subprocess.run([*snakemake, *args, "--configfile", str(config)], cwd=work, env=env,
+                                capture_output=True, text=True, timeout=900)  # fmt: skip
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-6000:]
+
+    run("results/manifest.tsv")  # discovery (#35 item 4)
+    entries = {e.video_id: e for e in read_manifest(work / "results/manifest.tsv")}
+    assert sorted(entries) == ["bili_c", "bili_d", "yt_a"]
+    assert entries["bili_c"].title == "翻跳 kpop C" and entries["bili_c"].duration == SECONDS
+    with (work / "results/discover/rejects.tsv").open(encoding="utf-8", newline="") as f:
+        rejects = {row["url"]: row["reason"] for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)}
+    assert rejects == {bili.page_url("bili_tut"): "title_excluded", bili.page_url("bili_short"): "duration_out_of_range"}
+
+    # one download, then again as snakemake reruns it (--forcerun, --rerun-incomplete, a retry): the output
+    # deleted first, the archive listing the video (#35 item 3)
+    video = work / "resources/videos/bili_c"
+    run(str(video.relative_to(work)))
+    run(str(video.relative_to(work)), "--forcerun", str(video.relative_to(work)))
+    assert StageStatus.read(video) == StageStatus("download", True)
+    assert (video / "video.mp4").read_bytes() == (tmp_path / "bili/bili_c.mp4").read_bytes()
+
+    run("split")  # the pose jobs as config.yaml starts them, the strict stand-in (#35 items 1 and 2)
+    for video_id in entries:
+        assert StageStatus.read(work / "resources/videos" / video_id) == StageStatus("download", True), video_id
+        pose = PoseSequence.load(work / "results/pose" / f"{video_id}.npz")
+        assert pose.backend == "openpose" and pose.n_frames == SECONDS * 30 and (pose.people == 1).all(), video_id
+    splits = work / "results/dataset/splits"
+    meta = json.loads((splits / "meta.json").read_text())
+    assert meta["pose_backend"] == "openpose"
+    assigned = pd.read_csv(splits / "splits.tsv", sep="\t")
+    assert set(assigned["split"]) >= {"train", "val", "test"}
+    assert set(assigned["video_id"]) == set(entries)
