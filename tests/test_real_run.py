@@ -213,7 +213,7 @@ def test_config_yaml_runs_to_the_splits_with_openpose(tmp_path: Path, loopback_s
 
     def run(*args: str) -> None:
         result = subprocess.run([*snakemake, *args, "--configfile", str(config)], cwd=work, env=env,
-                                capture_output=True, text=True, timeout=900)  # fmt: skip
+                                capture_output=True, text=True, timeout=2400)  # fmt: skip
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-6000:]
 
     run("results/manifest.tsv")  # discovery (#35 item 4)
