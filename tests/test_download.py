@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import deno
@@ -23,6 +26,14 @@ FAULTS = {"v2": "404", "v3": "500", "v4": "drop", "v5": "truncate", "v6": "corru
 EXPECTED = {"v2": "http_error", "v3": "http_error", "v4": "network_error", "v5": "network_error",
             "v6": "corrupt_file", "index": "invalid_url"}  # fmt: skip
 FAST = ["--retries", "1", "--backoff", "0.01", "--socket-timeout", "10"]
+# yt-dlp plugins of the tests: LoopbackTubeIE, an extractor whose _VALID_URL carries the id, as YouTube's does
+YTDLP_PLUGINS = Path(__file__).parent / "ytdlp_plugins"
+
+
+def with_test_extractor(env: dict[str, str]) -> dict[str, str]:
+    """`env` with the tests' yt-dlp plugins on PYTHONPATH (yt-dlp finds plugin packages on sys.path)."""
+    paths = [str(YTDLP_PLUGINS), *filter(None, [env.get("PYTHONPATH")])]
+    return {**env, "PYTHONPATH": os.pathsep.join(paths)}
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +138,41 @@ def test_bad_arguments_are_user_errors(site, tmp_path: Path, capsys) -> None:
     _, _, manifest = site
     assert download(manifest, "nope", tmp_path / "x") == 2
     assert "'nope' is not in" in capsys.readouterr().err
+
+
+def test_archive_rerun_with_an_extractor_that_reads_the_id_from_the_url(site, tmp_path: Path) -> None:
+    """yt-dlp checks the archive before extracting when the extractor reads the id from the URL (YouTube):
+    a rerun whose output was deleted (snakemake's --forcerun, --rerun-incomplete, a retry) downloads again."""
+    server, corpus, manifest = site
+    archive = tmp_path / "archive.txt"
+
+    def download_with_test_extractor(out: Path) -> StageStatus:
+        cmd = [sys.executable, "-m", "alignnet", "download", "--manifest", str(manifest), "--video-id", "v1",
+               "-o", str(out), "--archive", str(archive), *FAST]  # fmt: skip
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=with_test_extractor(os.environ))
+        assert result.returncode == 0, result.stderr[-2000:]
+        status = StageStatus.read(out)
+        assert status is not None
+        return status
+
+    out = tmp_path / "v1"
+    assert download_with_test_extractor(out) == StageStatus("download", True)
+    assert archive.read_text().split() == ["loopbacktube", "v1"], "the test extractor took the URL"
+    assert json.loads((out / "info.json").read_text())["extractor_key"] == "LoopbackTube"
+    skipped = download_with_test_extractor(out)
+    assert skipped.ok and "archive" in skipped.detail
+    shutil.rmtree(out)
+    again = download_with_test_extractor(out)
+    assert again == StageStatus("download", True), again
+    assert (out / "video.mp4").read_bytes() == (corpus / "v1.mp4").read_bytes()
+    assert archive.read_text().split() == ["loopbacktube", "v1"]
+
+
+def test_polite_settings_reach_yt_dlp(tmp_path: Path) -> None:
+    cookies = tmp_path / "cookies.txt"
+    settings = DownloadSettings(cookies=cookies, sleep_interval=10, max_sleep_interval=20, sleep_requests=0.75)
+    params = ytdlp_options("x", settings)
+    assert (params["sleep_interval"], params["max_sleep_interval"]) == (10, 20)
+    assert (params["sleep_interval_requests"], params["cookiefile"]) == (0.75, str(cookies))
+    quiet = ytdlp_options("x", DownloadSettings())
+    assert not {"sleep_interval", "max_sleep_interval", "sleep_interval_requests", "cookiefile"} & quiet.keys()

@@ -58,7 +58,10 @@ class DownloadSettings:
     max_height: pixels; retries: attempts after the first, for HTTP, fragments
     and extraction; backoff: seconds before the first retry, doubled each time
     (capped at 60 s); rate_limit: bytes/s; js_runtime: path of the deno binary
-    (None: the one from the `deno` package, if installed).
+    (None: the one from the `deno` package, if installed); sleep_interval:
+    seconds to wait before the download (a random wait up to
+    max_sleep_interval when that is set); sleep_requests: seconds between
+    the requests of the extraction (yt-dlp's --sleep-requests).
     """
 
     archive: Path | None = None
@@ -69,6 +72,19 @@ class DownloadSettings:
     cookies: Path | None = None
     js_runtime: str | None = None
     socket_timeout: float = 30.0
+    sleep_interval: float = 0.0
+    max_sleep_interval: float | None = None
+    sleep_requests: float = 0.0
+
+
+def site_params(cookies: Path | None, sleep_requests: float) -> dict[str, Any]:
+    """YoutubeDL params that discovery and downloads share: the cookies file, the pause between requests."""
+    params: dict[str, Any] = {}
+    if cookies is not None:
+        params["cookiefile"] = str(cookies)
+    if sleep_requests > 0:
+        params["sleep_interval_requests"] = sleep_requests
+    return params
 
 
 def deno_path() -> str | None:
@@ -144,8 +160,11 @@ def ytdlp_options(outtmpl: str, settings: DownloadSettings) -> dict[str, Any]:
         params["download_archive"] = str(settings.archive)
     if settings.rate_limit is not None:
         params["ratelimit"] = settings.rate_limit
-    if settings.cookies is not None:
-        params["cookiefile"] = str(settings.cookies)
+    if settings.sleep_interval > 0:
+        params["sleep_interval"] = settings.sleep_interval
+        if settings.max_sleep_interval is not None and settings.max_sleep_interval > settings.sleep_interval:
+            params["max_sleep_interval"] = settings.max_sleep_interval
+    params.update(site_params(settings.cookies, settings.sleep_requests))
     return params
 
 
@@ -223,6 +242,10 @@ def _fetch(entry: ManifestEntry, tmpdir: Path, settings: DownloadSettings) -> tu
     except DownloadError as exc:
         raise StageFailure(*classify_error(exc)) from exc
     if info is None:
+        if settings.archive is not None:
+            # Extractors that read the id from the URL (YouTube's) are checked against the archive before
+            # extraction, and extract_info returns None for a listed id: skipped, like a listed generic video.
+            return None, {}
         raise StageFailure(Reason.UNAVAILABLE, f"yt-dlp returned nothing for {entry.url}")
     if info.get("_type") == "playlist":
         raise StageFailure(Reason.INVALID_URL, f"{entry.url} is a playlist, not one video")
@@ -255,7 +278,7 @@ def download_video(entry: ManifestEntry, outdir: str | os.PathLike[str], setting
             check_video_file(path)
             os.replace(path, target)
             status = StageStatus(STAGE, True)
-        if path is not None or not (out / INFO_FILE).exists():
+        if info and (path is not None or not (out / INFO_FILE).exists()):
             with atomic_output(out / INFO_FILE) as tmp:
                 text = json.dumps(_info_subset(info), indent=1, ensure_ascii=False)
                 tmp.write_text(text + "\n", encoding="utf-8")

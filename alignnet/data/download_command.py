@@ -45,12 +45,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate-limit", type=int, help="download rate limit, bytes per second")
     parser.add_argument("--socket-timeout", type=float, default=30.0, help="network timeout, seconds")
     parser.add_argument("--cookies", type=Path, help="Netscape cookies file for yt-dlp")
+    parser.add_argument("--sleep-interval", type=float, default=0.0, help="seconds to wait before the download")
+    parser.add_argument(
+        "--max-sleep-interval", type=float, help="with --sleep-interval: wait a random time between the two"
+    )
+    parser.add_argument(
+        "--sleep-requests", type=float, default=0.0, help="seconds between requests while extracting"
+    )
     parser.add_argument("--js-runtime", help="path of the deno binary (default: the `deno` package's)")
 
 
 def run(args: argparse.Namespace) -> int:
     entries = read_manifest(args.manifest)
-    for name, value in (("--max-height", args.max_height), ("--retries", args.retries)):
+    checked = [("--max-height", args.max_height), ("--retries", args.retries), ("--sleep-interval", args.sleep_interval),
+               ("--sleep-requests", args.sleep_requests), ("--max-sleep-interval", args.max_sleep_interval or 0)]  # fmt: skip
+    for name, value in checked:
         if value < 0:
             raise UserInputError(f"{name} {value}: must be >= 0")
     if args.cookies is not None and not args.cookies.is_file():
@@ -67,6 +76,9 @@ def run(args: argparse.Namespace) -> int:
         cookies=args.cookies,
         js_runtime=args.js_runtime,
         socket_timeout=args.socket_timeout,
+        sleep_interval=args.sleep_interval,
+        max_sleep_interval=args.max_sleep_interval,
+        sleep_requests=args.sleep_requests,
     )
     status = download_video(entry, args.output, settings)
     print(f"{entry.video_id}: {'ok' if status.ok else f'failed ({status.reason}): {status.detail}'}")

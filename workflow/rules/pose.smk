@@ -17,6 +17,8 @@ rule pose_video:
         "results/benchmarks/pose/{video}.tsv"
     conda:
         "../../envs/pose.yaml"
+    container:
+        config["pose"]["container"]
     threads: 1
     resources:
         gpu=1 if config["pose"]["backend"] == "openpose" else 0,

@@ -23,7 +23,8 @@ rule align_pair:
         "../../envs/torch.yaml"
     threads: 1
     params:
-        options=options("retarget", skip=("pairs",)),
+        options=options("retarget", skip=RETARGET_OWN_KEYS),
+        pose=retarget_pose_options,
         checkpoint=lambda wildcards, input: input.checkpoint.removesuffix(
             ".safetensors"
         ),
@@ -31,7 +32,7 @@ rule align_pair:
         "alignnet align {input.video}/video.mp4 {input.audio}/audio.wav -o {output.video}"
         " --checkpoint {params.checkpoint} --correspondence {output.csv}"
         " --side-by-side {output.comparison} --threads {threads} --pose-workers {threads}"
-        " --no-progress {params.options} > {log} 2>&1"
+        " --no-progress {params.pose} {params.options} > {log} 2>&1"
 
 
 rule retarget:
