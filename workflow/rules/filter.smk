@@ -16,8 +16,8 @@ rule filter_video:
     params:
         options=options("filter"),
     shell:
-        "alignnet filter {input.clips} {input.pose} {params.options}"
-        " -o {output} > {log} 2>&1"
+        "alignnet filter {input.clips:q} {input.pose:q} {params.options}"
+        " -o {output:q} > {log:q} 2>&1"
 
 
 rule filter:
@@ -30,4 +30,4 @@ rule filter:
     conda:
         "../../envs/data.yaml"
     shell:
-        "alignnet gather verdicts {input} -o {output} > {log} 2>&1"
+        "alignnet gather verdicts {input:q} -o {output:q} > {log:q} 2>&1"
