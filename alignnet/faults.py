@@ -90,7 +90,7 @@ def classify_failure(exc: BaseException) -> FailureKind:
             return FailureKind.ENVIRONMENT
         if isinstance(err, (TimeoutError, ConnectionRefusedError, MemoryError)):
             return FailureKind.ENVIRONMENT
-    text = " ".join(str(err) for err in chain)
+    text = " ".join(err.detail if isinstance(err, StageFailure) else str(err) for err in chain)  # not the reason
     if _ENVIRONMENT_TEXT.search(text):
         return FailureKind.ENVIRONMENT
     if isinstance(exc, StageFailure) and exc.reason in _ALWAYS_PERMANENT:
