@@ -188,3 +188,15 @@ def test_ctrl_c_ends_a_command_with_one_line(tmp_path: Path) -> None:
     assert run.returncode == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err and "interrupted" in err
     assert not (tmp_path / "v1").exists() and not list(tmp_path.glob(".*")), "nothing half-written stays"
+
+
+def test_retry_failed_removes_exactly_the_retryable_records(tmp_path: Path, capsys) -> None:
+    videos = tmp_path / "resources/videos"
+    StageStatus("download", True).write(videos / "ok")
+    StageStatus("download", False, "http_error", "HTTP Error 404").write(videos / "gone")
+    StageStatus("download", False, "network_error", "Connection reset", retryable=True).write(videos / "cut")
+    assert main(["retry-failed", "-n", str(videos)]) == 0
+    assert capsys.readouterr().out.split() == [str(videos / "cut")] and (videos / "cut").exists()
+    assert main(["retry-failed", str(videos)]) == 0
+    assert sorted(p.name for p in videos.iterdir()) == ["gone", "ok"]
+    assert main(["retry-failed", str(tmp_path / "none")]) == 2
