@@ -189,8 +189,9 @@ def test_kill_9_while_a_stage_writes_then_the_rerun_completes_identically(site, 
         proc = start(work, "--cores", "1", stage)
         folder = work / staging
 
-        def writing() -> bool:  # a job's staging folder holds a file being written
-            return folder.is_dir() and any(any(p.iterdir()) for p in folder.glob(".*.partial"))
+        def writing() -> bool:  # the first job (--cores 1) has written bytes of a file, and not finished
+            files = [p for p in folder.rglob("*") if p.is_file() and p.name != "archive.txt"] if folder.is_dir() else []
+            return any(p.stat().st_size > 0 for p in files) and not any(p.name == "status.json" for p in files)
 
         wait_for(writing, proc, f"a {stage} job writing")
         os.killpg(proc.pid, signal.SIGKILL)
@@ -235,3 +236,23 @@ def test_ctrl_c_during_slow_downloads_stops_at_once_and_the_rerun_fetches_only_t
             video = record.path.split("/")[-1].removesuffix(".mp4")
             per_video[video] = per_video.get(video, 0) + 1
     assert set(per_video) == set(site.ids) - finished, (per_video, finished, first_run)
+
+
+def test_logmel_on_a_full_disk_ends_in_one_line_and_no_output(site, tmp_path) -> None:
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tmpfs needs root")
+    clipdir = tmp_path / "clips" / site.ids[0]
+    clip = subprocess.run(["alignnet", "clip", str(site.corpus / f"{site.ids[0]}.mp4"), "-o", str(clipdir)],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert clip.returncode == 0, clip.stderr
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    _mount_tmpfs(disk, 8)  # two pages: the log-mels of 7 s do not fit
+    try:
+        logmel = subprocess.run(["alignnet", "logmel", str(clipdir), "-o", str(disk / "v.npz")],
+                                capture_output=True, text=True, check=False)  # fmt: skip
+        assert logmel.returncode == 75, logmel.stderr
+        assert "No space left on device" in logmel.stderr and "Traceback" not in logmel.stderr
+        assert list(disk.iterdir()) == [], "a half-written output or temporary stayed"
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False, capture_output=True)
