@@ -35,7 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "split": ("alignnet.data.split_command", "video-disjoint train/val/test splits and the packed dataset"),
     "summary": ("alignnet.data.summary_command", "dataset counts at every stage"),
     "gather": ("alignnet.data.gather_command", "collect per-video results into one table"),
-    "retry-failed": ("alignnet.data.retry_command", "remove the retryable failure records so that the next run tries them"),
+    "retry-failed": ("alignnet.data.retry_command", "clear retryable failure records: the next run tries them again"),
     "train": ("alignnet.training.command", "train AlignNet"),
     "train-syncnet": ("alignnet.baselines.train_command", "train the SyncNet baseline (contrastive, keypoints vs log-mel)"),
     "evaluate": ("alignnet.evaluation.command", "every method on the same distorted test clips: AFE, accuracy, time"),

@@ -188,7 +188,7 @@ def test_serve_corpus_cli_writes_url_and_stops_on_sigterm(corpus: Path, tmp_path
     assert out.strip() == url
 
 
-# Request paths and headers a hostile client sends: traversal, encoded CR/LF and NUL, non-ASCII, the corpus's own routes.
+# What a hostile client sends: traversal, encoded CR/LF and NUL, non-ASCII, the corpus's own routes.
 _PATH_PIECES = st.one_of(
     st.sampled_from(["../", "%2e%2e/", "..%2f", "//etc/passwd", "%0d%0a", "%0D%0ASet-Cookie:%20x=1", "%00", "%ff",
                      "%e2%82%ac", "videos/", "watch/", ".mp4", "feed.xml", "index.html", "?q=1", "#f", "%"]),

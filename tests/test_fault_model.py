@@ -1,4 +1,4 @@
-"""The fault model (alignnet.faults, alignnet.atomic): verdicts versus environment faults, whole outputs, one-line errors.
+"""The fault model (alignnet.faults, alignnet.atomic): verdicts or faults, whole outputs, one-line errors.
 
 Fast tests with real files, processes and signals; the end-to-end fault runs are in tests/test_faults.py.
 """

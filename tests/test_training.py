@@ -335,7 +335,8 @@ def test_resume_refuses_a_checkpoint_whose_files_were_cut_apart(data_dir, tmp_pa
     epoch0 = (out / "last.json").read_bytes()
     assert main([*_tiny_run(data_dir, out), "--epochs", "2", "--resume"]) == 0
     meta = json.loads((out / "last.json").read_text())
-    assert (meta["epoch"], meta["step"]) == (1, 4) and set(meta["files"]) == {"last.safetensors", "last.optim.safetensors"}
+    assert (meta["epoch"], meta["step"]) == (1, 4)
+    assert set(meta["files"]) == {"last.safetensors", "last.optim.safetensors"}
     (out / "last.json").write_bytes(epoch0)
     capsys.readouterr()
     assert main([*_tiny_run(data_dir, out), "--epochs", "3", "--resume"]) == 2

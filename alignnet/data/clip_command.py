@@ -14,7 +14,8 @@ A video that cannot be used (corrupt file, no video or audio stream, shorter
 than one clip, or an earlier stage failed and left only its status.json beside
 the missing INPUT) is not an error: OUTDIR gets a failed status.json and the
 command exits 0. A fault of the machine (no space, I/O error) fails the command
-and leaves no OUTDIR: it is built in .OUTDIR.partial and renamed at the end. A missing INPUT with no failed status beside it is an error.
+and leaves no OUTDIR: it is built in .OUTDIR.partial and renamed at the end.
+A missing INPUT with no failed status beside it is an error.
 
 With --segments (the lips task's VoxCeleb2 speaking segments), clips are cut
 only inside the video's segments, each from its segment's start.
