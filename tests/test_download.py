@@ -23,8 +23,9 @@ from tests.corpus_fixtures import FixtureVideo, make_corpus
 
 VIDEOS = tuple(FixtureVideo(f"v{i}", f"Cover {i}", f"dancer_{i % 2}", 1.0 + 0.5 * i) for i in range(1, 7))
 FAULTS = {"v2": "404", "v3": "500", "v4": "drop", "v5": "truncate", "v6": "corrupt"}
-EXPECTED = {"v2": "http_error", "v3": "http_error", "v4": "network_error", "v5": "network_error",
+EXPECTED = {"v2": "http_error", "v4": "network_error", "v5": "network_error",
             "v6": "corrupt_file", "index": "invalid_url"}  # fmt: skip
+RETRYABLE = {"v4", "v5"}  # one transfer cut mid-file after every retry: not a verdict on the video
 FAST = ["--retries", "1", "--backoff", "0.01", "--socket-timeout", "10"]
 # yt-dlp plugins of the tests: LoopbackTubeIE, an extractor whose _VALID_URL carries the id, as YouTube's does
 YTDLP_PLUGINS = Path(__file__).parent / "ytdlp_plugins"
@@ -61,7 +62,8 @@ def test_good_video_is_byte_identical_with_info(site, tmp_path: Path) -> None:
     info = json.loads((out / "info.json").read_text())
     assert info["id"] == "v1" and info["title"] == "Cover 1" and info["uploader"] == "dancer_1"
     assert info["duration"] == 1.5 and info["webpage_url"] == server.page_url("v1") and info["format"]
-    assert not list(tmp_path.glob(".*download*")), "the temporary directory is removed"
+    assert not list(tmp_path.glob(".*")), "no temporary is left beside OUTDIR"
+    assert not list(out.glob(".*")), "no temporary is left in OUTDIR"
 
 
 def test_failures_are_recorded_and_gathered(site, tmp_path: Path) -> None:
@@ -72,10 +74,10 @@ def test_failures_are_recorded_and_gathered(site, tmp_path: Path) -> None:
         status = StageStatus.read(tmp_path / video_id)
         assert status is not None and not status.ok, video_id
         assert status.reason == reason, (video_id, status)
+        assert status.retryable == (video_id in RETRYABLE), (video_id, status)
         assert status.detail, video_id
         assert not (tmp_path / video_id / "video.mp4").exists(), video_id
     assert "HTTP Error 404" in StageStatus.read(tmp_path / "v2").detail
-    assert "HTTP Error 500" in StageStatus.read(tmp_path / "v3").detail
     # a good one among them, then the failures TSV of all
     assert download(manifest, "v1", tmp_path / "v1") == 0
     failures = tmp_path / "failures.tsv"
@@ -86,6 +88,15 @@ def test_failures_are_recorded_and_gathered(site, tmp_path: Path) -> None:
     assert {r["video_id"]: r["reason"] for r in rows} == EXPECTED
     urls = {e.video_id: e.url for e in read_manifest(manifest)}
     assert all(r["url"] == urls[r["video_id"]] and r["detail"] for r in rows)
+
+
+def test_server_error_fails_the_job_and_records_nothing(site, tmp_path: Path, capsys) -> None:
+    """HTTP 500 after the retries is the site's fault, not the video's: no verdict, no OUTDIR, exit 75."""
+    _, _, manifest = site
+    assert download(manifest, "v3", tmp_path / "v3") == 75
+    err = capsys.readouterr().err
+    assert "HTTP Error 500" in err and "not of the item" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_gather_failures_reports_missing_status(tmp_path: Path) -> None:

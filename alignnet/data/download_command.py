@@ -6,7 +6,9 @@ OUTDIR/info.json (id, title, uploader, duration, webpage_url, format, ...)
 and OUTDIR/status.json. A video that cannot be downloaded (HTTP error,
 dropped or truncated transfer, unsupported URL, corrupt file) gets a
 status.json with ok=false and a reason, no video.mp4, and exit status 0, so
-the other videos go on.
+the other videos go on. A fault of the machine or network (no space, the
+site down, HTTP 429/5xx after retries) fails the command and leaves no OUTDIR;
+OUTDIR is built in .OUTDIR.partial beside it and renamed into place at the end.
 
 `alignnet gather download-failures` collects the status.json files of many
 download directories into a failures TSV for the summary.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from alignnet.atomic import atomic_directory
 from alignnet.data.download import DownloadSettings, download_video
 from alignnet.data.manifest import find_entry, read_manifest
 from alignnet.errors import UserInputError
@@ -80,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         max_sleep_interval=args.max_sleep_interval,
         sleep_requests=args.sleep_requests,
     )
-    status = download_video(entry, args.output, settings)
+    with atomic_directory(args.output) as staging:  # OUTDIR appears only once the job has finished
+        status = download_video(entry, staging, settings)
     print(f"{entry.video_id}: {'ok' if status.ok else f'failed ({status.reason}): {status.detail}'}")
     return 0

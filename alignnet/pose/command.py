@@ -16,8 +16,10 @@ found; people per frame; fps; size. Backends:
   openpose-json  import the JSON files OpenPose wrote with --write_json DIR
 
 When VIDEO is missing because an earlier stage failed (a failed status.json
-beside it), or VIDEO cannot be decoded, OUT gets 0 frames and
-meta["failed"] = the reason, and the command exits 0.
+beside it), or VIDEO cannot be decoded, or decodes to clearly less than its
+container announces (a truncated file), OUT gets 0 frames and meta["failed"] =
+the reason, the reason is printed, and the command exits 0. A fault of the
+machine (no space, I/O error) fails the command and writes no OUT.
 
 Examples:
   alignnet pose results/clips/abc/video.mp4 -o results/pose/abc.npz --backend mediapipe
@@ -36,6 +38,7 @@ from pathlib import Path
 
 from alignnet.errors import UserInputError
 from alignnet.gpu_slots import VISIBLE_ENV, claim_gpu
+from alignnet.faults import raise_if_environment
 from alignnet.pose.backends import FRAME_BACKENDS
 from alignnet.pose.extract import failed_sequence, probe_video
 from alignnet.pose.openpose_backend import net_resolution
@@ -167,6 +170,8 @@ def run(args: argparse.Namespace) -> int:
         if not json_without_video:
             raise UserInputError(f"video not found: {args.video}") from None
         failed = None
+    if args.video.is_dir():
+        raise UserInputError(f"video is a directory, not a video file: {args.video}")
     if failed is not None:
         log.warning("%s: upstream stage %s failed (%s); writing an empty pose", args.video, failed.stage, failed.reason)
         detail = f"{failed.stage} failed: {failed.reason}: {failed.detail}"
@@ -175,7 +180,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         sequence = _run_json(args) if args.backend == JSON_BACKEND else _run_frames(args)
     except StageFailure as exc:
+        raise_if_environment(exc, f"pose {args.video}")
         log.warning("%s: %s", args.video, exc)
+        print(f"{args.video}: {exc.reason}: {exc.detail}")
         sequence = failed_sequence(exc.reason, exc.detail, args.backend, layout)
     sequence.save(args.output)
     log.info("wrote %s (%d frames)", args.output, sequence.n_frames)

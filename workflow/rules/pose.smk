@@ -31,8 +31,8 @@ rule pose_video:
             else ""
         ),
     shell:
-        "alignnet pose {input.clips}/video.mp4 {params.options} {params.face} {params.json_dir}"
-        " -o {output} > {log} 2>&1"
+        "alignnet pose {input.clips:q}/video.mp4 {params.options} {params.face} {params.json_dir}"
+        " -o {output:q} > {log:q} 2>&1"
 
 
 rule pose:

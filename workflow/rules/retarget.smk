@@ -29,10 +29,10 @@ rule align_pair:
             ".safetensors"
         ),
     shell:
-        "alignnet align {input.video}/video.mp4 {input.audio}/audio.wav -o {output.video}"
-        " --checkpoint {params.checkpoint} --correspondence {output.csv}"
-        " --side-by-side {output.comparison} --threads {threads} --pose-workers {threads}"
-        " --no-progress {params.pose} {params.options} > {log} 2>&1"
+        "alignnet align {input.video:q}/video.mp4 {input.audio:q}/audio.wav -o {output.video:q}"
+        " --checkpoint {params.checkpoint:q} --correspondence {output.csv:q}"
+        " --side-by-side {output.comparison:q} --threads {threads} --pose-workers {threads}"
+        " --no-progress {params.pose} {params.options} > {log:q} 2>&1"
 
 
 rule retarget:
