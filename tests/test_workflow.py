@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import copy
 import subprocess
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -49,9 +52,9 @@ def test_dry_run_plans_discovery(configfile, tmp_path):
     assert "discover" in result.stdout
 
 
-def write_manifest(path: Path, ids: list[str]) -> None:
+def write_manifest(path: Path, ids: list[str], base_url: str = "http://127.0.0.1:9") -> None:
     rows = ["video_id\turl\ttitle\tuploader\tduration\tsource"]
-    rows += [f"{i}\thttp://127.0.0.1:9/{i}.mp4\ttitle {i}\tdancer\t30\ttest" for i in ids]
+    rows += [f"{i}\t{base_url}/{i}.mp4\ttitle {i}\tdancer\t30\ttest" for i in ids]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
@@ -86,12 +89,20 @@ def test_single_stage_target(tmp_path):
 
 def test_rediscovery_downloads_only_new_videos(tmp_path):
     """The manifest is ancient to download_video: adding a video plans its download alone."""
-    manifest = tmp_path / "manifest.tsv"
-    write_manifest(manifest, ["a1", "b2"])
-    config = ["--configfile", str(REPO / "config/demo.yaml"), "--config", f"manifest={manifest}"]
-    done = snakemake("download", "--cores", "1", *config, cwd=tmp_path)  # both fail fast (port 9), recorded
+    manifest, empty = tmp_path / "manifest.tsv", tmp_path / "empty-site"
+    empty.mkdir()
+    # a real site that has none of the videos: HTTP 404, a verdict on each video, recorded as a finished output
+    site = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(empty)))
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    base_url = f"http://127.0.0.1:{site.server_address[1]}"
+    try:
+        write_manifest(manifest, ["a1", "b2"], base_url)
+        config = ["--configfile", str(REPO / "config/demo.yaml"), "--config", f"manifest={manifest}"]
+        done = snakemake("download", "--cores", "1", *config, cwd=tmp_path)  # both 404: recorded as verdicts
+    finally:
+        site.shutdown()
     assert done.returncode == 0, done.stderr
-    write_manifest(manifest, ["a1", "b2", "c3"])
+    write_manifest(manifest, ["a1", "b2", "c3"], base_url)
     planned = snakemake("-n", "download", *config, cwd=tmp_path)
     assert planned.returncode == 0, planned.stderr
     assert planned.stdout.count("rule download_video:") == 1 and "resources/videos/c3" in planned.stdout

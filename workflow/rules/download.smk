@@ -1,4 +1,5 @@
-# Stage 2: one download job per video; a failure is recorded, never fatal.
+# Stage 2: one download job per video. A verdict on the video (gone, private, corrupt) is recorded and
+# the job succeeds; a fault of the machine or network fails it with nothing written (docs/reliability.md).
 # The manifest is `ancient`: a rediscovery that adds videos downloads the new ones only
 # (to fetch a video again, e.g. after its URL changed: --forcerun resources/videos/<id>).
 
