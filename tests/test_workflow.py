@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import re
 import subprocess
 from pathlib import Path
 
@@ -13,8 +14,8 @@ from snakemake.cli import get_argument_parser
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from alignnet.demo import report_command, snakemake_command
-from alignnet.training import command as train_command
+from alignnet.cli import build_command_parser
+from alignnet.demo import SYNTH_DEFAULTS, report_command, snakemake_command
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = str(REPO / "workflow/schemas/config.schema.yaml")
@@ -126,20 +127,77 @@ def test_schema_fills_defaults():
     assert config["clean"]["max_gap"] == 15
 
 
-def test_train_schema_defaults_are_the_train_commands():
-    """The train rule passes config `train:` as options: its defaults are `alignnet train`'s, so that a workflow run
-    and a run of the command trains the same model (both are set by hand; this keeps them together)."""
-    parser = argparse.ArgumentParser()
-    train_command.add_arguments(parser)
-    command_defaults = {action.dest: action.default for action in parser._actions}
-    schema = yaml.safe_load(Path(SCHEMA).read_text())["properties"]["train"]["properties"]
-    workflow_only = {"gpus"}  # the rule's resources, not an option
-    differ_on_purpose = {"workers": (2, 0)}  # the workflow loads with 2 processes; a command starts with none
-    for key, spec in schema.items():
-        if key in workflow_only:
-            continue
-        pair = (spec["default"], command_defaults[key])
-        assert pair == differ_on_purpose.get(key, (pair[1], pair[1])), (key, pair)
+# Config sections whose keys the rules pass as options of one `alignnet` command (workflow/rules/common.smk:
+# options(section), pose_options(), discover_command()); `ablation:`'s sizes are options of `alignnet train`.
+OPTION_SECTIONS = {
+    "discover": "discover", "download": "download", "media": "clip", "pose": "pose", "filter": "filter",
+    "clean": "clean", "logmel": "logmel", "splits": "split", "train": "train", "syncnet": "train-syncnet",
+    "evaluate": "evaluate", "ablation": "train", "retarget": "align", "voxceleb": "voxceleb",
+}  # fmt: skip
+# Keys that say how or over what a rule runs (or its command's positional argument), not options of the command.
+NOT_OPTIONS = {("train", "gpus"), ("ablation", "variants"), ("retarget", "pairs"), ("voxceleb", "txt_dir")}
+# (schema default, command default) that differ on purpose, and why.
+DIFFER_ON_PURPOSE = {
+    ("train", "workers"): (2, 0),  # the workflow loads with 2 processes; a command starts with none
+    ("pose", "backend"): ("openpose", "mediapipe"),  # Dance50 runs OpenPose on GPU; the command runs anywhere
+    # the command keeps whatever it is given; the schema's defaults are Dance50's selection
+    ("discover", "min_duration"): (30, None),
+    ("discover", "max_duration"): (900, None),
+    ("discover", "exclude_title"): (["(?i)tutorial", "(?i)reaction", "(?i)behind the scenes", "(?i)compilation"], []),
+}
+SCHEMA_TYPES = {int: {"integer"}, float: {"number", "integer"}}
+
+
+def schema_options() -> list[tuple[str, str, dict]]:
+    properties = yaml.safe_load(Path(SCHEMA).read_text())["properties"]
+    return [
+        (section, key, spec)
+        for section in OPTION_SECTIONS
+        for key, spec in properties[section]["properties"].items()
+        if (section, key) not in NOT_OPTIONS
+    ]
+
+
+@pytest.fixture(scope="module")
+def command_options() -> dict[str, dict[str, argparse.Action]]:
+    """Every command's options by their flag (--max-gap)."""
+    return {name: build_command_parser(name)[0]._option_string_actions for name in set(OPTION_SECTIONS.values())}
+
+
+@pytest.mark.parametrize(("section", "key", "spec"), schema_options(), ids=lambda v: v if isinstance(v, str) else "")
+def test_schema_keys_are_their_commands_options(section, key, spec, command_options):
+    """A key of a section the rules pass as options is that command's option, with the same default, type and
+    choices: the workflow and the command a user runs do the same thing (each default is written in both places;
+    this keeps them together)."""
+    command = OPTION_SECTIONS[section]
+    flag = f"--{key.replace('_', '-')}"
+    action = command_options[command].get(flag)
+    assert action is not None, f"config {section}.{key}: `alignnet {command}` has no {flag}"
+    if "default" in spec:  # keys without one leave the command's default (filter:)
+        pair = (spec["default"], action.default)
+        assert pair == DIFFER_ON_PURPOSE.get((section, key), (pair[1], pair[1])), f"{section}.{key} defaults: {pair}"
+    typed = spec["items"] if spec["type"] == "array" else spec  # a list: the option repeats or takes several
+    types = set(typed["type"]) if isinstance(typed["type"], list) else {typed["type"]}
+    if "boolean" in types:
+        assert action.nargs == 0 and action.default is False, f"{section}.{key}: {flag} is not an off-by-default flag"
+    elif action.type in SCHEMA_TYPES:
+        assert types - {"null"} <= SCHEMA_TYPES[action.type], f"{section}.{key}: {types} against {action.type}"
+    if "enum" in spec:
+        assert set(spec["enum"]) <= set(action.choices), f"{section}.{key}: {spec['enum']} against {action.choices}"
+
+
+def test_every_section_passed_as_options_is_checked():
+    """A rule that turns a new section into options (options("x")) must add it to OPTION_SECTIONS."""
+    rules = "\n".join(p.read_text() for p in (REPO / "workflow/rules").glob("*.smk"))
+    passed = set(re.findall(r'options\("(\w+)"', rules))
+    assert passed <= set(OPTION_SECTIONS), passed - set(OPTION_SECTIONS)
+
+
+def test_demo_settings_default_as_the_schema():
+    """`alignnet demo` fills the `demo:` keys a config leaves out with the schema's defaults."""
+    schema = yaml.safe_load(Path(SCHEMA).read_text())["properties"]["demo"]["properties"]
+    for key, value in SYNTH_DEFAULTS.items():
+        assert schema[key]["default"] == value, key
 
 
 def test_schema_rejection_reaches_the_user(tmp_path):

@@ -66,7 +66,7 @@ def discover_command(wildcards, output):
     if voxceleb.get("txt_dir"):
         args = ["alignnet", "voxceleb", voxceleb["txt_dir"], "-o", output.manifest]
         args += ["--segments", VOXCELEB_SEGMENTS]
-        args += ["--min-seconds", str(voxceleb.get("min_seconds", 12))]
+        args += ["--min-seconds", str(voxceleb["min_seconds"])]
         if voxceleb.get("max_videos"):
             args += ["--max-videos", str(voxceleb["max_videos"])]
         # the rejects output: no search results are rejected here
