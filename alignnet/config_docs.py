@@ -23,9 +23,10 @@ COMMAND = "python -m alignnet.config_docs > docs/config.md"
 
 INTRO = """\
 A workflow configuration is one or more YAML files. `config.yaml` (the Dance50
-rebuild) is read by default; `snakemake --configfile A.yaml B.yaml` reads A,
-then B on top of it (a key in B replaces the same key in A, section by
-section), and `--config key=value` goes on top of both. The result is checked
+rebuild) is always read first (the Snakefile's `configfile:`);
+`snakemake --configfile A.yaml B.yaml` lays A, then B on top of it (a key in a
+later file replaces the same key of an earlier one, section by section), and
+`--config key=value` goes on top of all. The result is checked
 against `workflow/schemas/config.schema.yaml` before any job runs: an unknown
 key or a bad value is an error that names it, and every key left out takes the
 default below. Shipped files: `config.yaml` (Dance50), `config/demo.yaml` (the

@@ -15,7 +15,10 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from alignnet.cli import build_command_parser
-from alignnet.demo import SYNTH_DEFAULTS, report_command, snakemake_command
+from alignnet.demo import DEMO_DEFAULTS, demo_settings, plan_text, report_command, snakemake_command
+from alignnet.demo import add_arguments as add_demo_arguments
+from alignnet.demo import run as run_demo
+from alignnet.errors import UserInputError
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = str(REPO / "workflow/schemas/config.schema.yaml")
@@ -43,7 +46,7 @@ def test_snakefmt_is_clean():
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("configfile", ["config.yaml", "config/demo.yaml"])
+@pytest.mark.parametrize("configfile", ["config.yaml", "config/demo.yaml", "config/demo-full.yaml"])
 def test_dry_run_plans_discovery(configfile, tmp_path):
     result = snakemake("-n", "--configfile", str(REPO / configfile), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -68,13 +71,24 @@ def test_dry_run_with_manifest_plans_every_stage(configfile, tmp_path):
 
 
 def test_demo_ablation_config_extends_the_demo(tmp_path):
-    """config/demo-ablation.yaml on top of config/demo.yaml: a valid config whose ladder trains 30 x 100 steps."""
+    """config/demo-ablation.yaml on top of a demo config: a valid config whose ladder trains 30 x 100 steps."""
     manifest = tmp_path / "manifest.tsv"
     write_manifest(manifest, ["a1", "b2"])
     configs = [str(REPO / "config/demo.yaml"), str(REPO / "config/demo-ablation.yaml")]
     result = snakemake("-n", "-p", "ablation", "--configfile", *configs, "--config", f"manifest={manifest}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("--epochs 30 --steps-per-epoch 100 --max-minutes 8") == 8  # the 8 variants
+
+
+def test_quick_demo_retargets_with_the_kept_model(tmp_path):
+    """config/demo.yaml re-times with the kept checkpoint (a path in the repository, whatever the working directory)."""
+    manifest = tmp_path / "manifest.tsv"
+    write_manifest(manifest, ["demo-0000", "demo-0001"])
+    configfile = str(REPO / "config/demo.yaml")
+    result = snakemake("-n", "-p", "retarget", "--configfile", configfile, "--config", f"manifest={manifest}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"--checkpoint {REPO}/tests/data/demo_alignnet/best " in result.stdout
+    assert "rule train:" not in result.stdout and (REPO / "tests/data/demo_alignnet/best.safetensors").exists()
 
 
 def test_single_stage_target(tmp_path):
@@ -196,7 +210,7 @@ def test_every_section_passed_as_options_is_checked():
 def test_demo_settings_default_as_the_schema():
     """`alignnet demo` fills the `demo:` keys a config leaves out with the schema's defaults."""
     schema = yaml.safe_load(Path(SCHEMA).read_text())["properties"]["demo"]["properties"]
-    for key, value in SYNTH_DEFAULTS.items():
+    for key, value in DEMO_DEFAULTS.items():
         assert schema[key]["default"] == value, key
 
 
@@ -219,6 +233,26 @@ def test_demo_passes_target_rules_to_snakemake(extra, targets, forcerun):
     parsed = get_argument_parser().parse_args(command[1:])
     assert parsed.configfile == [Path("config/demo.yaml")] and parsed.cores == 2 and parsed.rerun_incomplete
     assert set(parsed.targets) == targets and set(parsed.forcerun or ()) == forcerun
+
+
+@pytest.mark.parametrize("configfile", ["config/demo.yaml", "config/demo-full.yaml"])
+def test_demo_says_what_it_will_run_and_how_long(configfile):
+    config = yaml.safe_load((REPO / configfile).read_text())
+    settings = demo_settings(REPO / configfile)
+    text = plan_text(config, settings, Path(configfile), 2)
+    assert f"generate {config['demo']['videos']} dance videos" in text
+    assert f"{config['train']['max_minutes']:g} min" in text and f"about {config['demo']['minutes']:g} minutes" in text
+
+
+def test_demo_full_runs_its_own_config_in_its_own_directory():
+    """--full: config/demo-full.yaml, whose results (80 videos) do not meet the quick demo's (12)."""
+    quick, full = demo_settings(REPO / "config/demo.yaml"), demo_settings(REPO / "config/demo-full.yaml")
+    assert (quick["workdir"], full["workdir"]) == (".", "demo-full") and quick["corpus_dir"] != full["corpus_dir"]
+    parser = argparse.ArgumentParser()
+    add_demo_arguments(parser)
+    assert parser.parse_args(["--full", "--", "-n"]).full
+    with pytest.raises(UserInputError, match="not both"):
+        run_demo(parser.parse_args(["--full", "--configfile", "config/demo.yaml"]))
 
 
 def test_demo_writes_the_report_of_what_ran():

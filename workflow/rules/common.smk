@@ -121,6 +121,17 @@ def train_launcher(wildcards, resources):
     return "alignnet train"
 
 
+def retarget_checkpoint():
+    """The weights rule align_pair re-times with: config retarget.checkpoint's, else the trained ones.
+
+    A relative path is the repository's, like the quick demo's tests/data/demo_alignnet/best.
+    """
+    stem = config["retarget"]["checkpoint"]
+    if stem is None:
+        return "results/train/alignnet/best.safetensors"
+    return str(Path(workflow.basedir).parent / f"{stem}.safetensors")
+
+
 def pose_json_dir(wildcards):
     """openpose-json: the folder of one video's *_keypoints.json files."""
     return str(Path(config["pose"]["json_dir"]) / wildcards.video)
