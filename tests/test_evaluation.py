@@ -218,7 +218,7 @@ def test_ablation_gathers_in_ladder_order(tmp_path: Path, capsys) -> None:
 def test_workflow_plans_evaluation_and_ablation(tmp_path: Path) -> None:
     manifest = tmp_path / "manifest.tsv"
     write_manifest(manifest, ["a1", "b2"])
-    config = ["--configfile", str(REPO / "config/demo.yaml"), "--config", f"manifest={manifest}"]
+    config = ["--configfile", str(REPO / "config/demo-full.yaml"), "--config", f"manifest={manifest}"]  # all 8 rungs
     result = snakemake("-n", "-p", "evaluate", "ablation", *config, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     for rule in ("train_syncnet", "train", "evaluate", "train_variant", "evaluate_variant", "ablation"):
