@@ -85,7 +85,8 @@ def test_quick_demo_retargets_with_the_kept_model(tmp_path):
     manifest = tmp_path / "manifest.tsv"
     write_manifest(manifest, ["demo-0000", "demo-0001"])
     configfile = str(REPO / "config/demo.yaml")
-    result = snakemake("-n", "-p", "retarget", "--configfile", configfile, "--config", f"manifest={manifest}", cwd=tmp_path)
+    config = ["--configfile", configfile, "--config", f"manifest={manifest}"]
+    result = snakemake("-n", "-p", "retarget", *config, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert f"--checkpoint {REPO}/tests/data/demo_alignnet/best " in result.stdout
     assert "rule train:" not in result.stdout and (REPO / "tests/data/demo_alignnet/best.safetensors").exists()

@@ -35,8 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--archive", type=Path,
         help="yt-dlp download archive: a listed video whose file is in OUTDIR is not downloaded again",
     )  # fmt: skip
-    parser.add_argument("--max-height", type=int, default=defaults.max_height, help="highest video resolution (pixels)")
-    parser.add_argument("--retries", type=int, default=defaults.retries, help="retries for HTTP, fragments and extraction")
+    parser.add_argument("--max-height", type=int, default=defaults.max_height, help="highest resolution (pixels)")
+    parser.add_argument("--retries", type=int, default=defaults.retries, help="retries: HTTP, fragments, extraction")
     parser.add_argument(
         "--backoff",
         type=float,
@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds before the first retry; doubled at each retry (at most 60 s)",
     )
     parser.add_argument("--rate-limit", type=int, help="download rate limit, bytes per second")
-    parser.add_argument("--socket-timeout", type=float, default=defaults.socket_timeout, help="network timeout, seconds")
+    parser.add_argument("--socket-timeout", type=float, default=defaults.socket_timeout, help="network timeout (s)")
     parser.add_argument("--cookies", type=Path, help="Netscape cookies file for yt-dlp")
     parser.add_argument("--js-runtime", help="path of the deno binary (default: the `deno` package's)")
 
