@@ -4,8 +4,11 @@
 
 Every key of workflow/schemas/config.schema.yaml, section by section, with its
 type, default, allowed values and description (one table per section, the way
-pypsa-eur documents its configuration). tests/test_config_docs.py regenerates
-the page and compares it with the committed one, so the page follows the schema.
+pypsa-eur documents its configuration). A key that the rules pass as an option
+of an `alignnet` command (OPTION_SECTIONS) names that option, and where the
+schema has no description of its own, the option's --help text is it.
+tests/test_config_docs.py regenerates the page and compares it with the
+committed one, so the page follows the schema.
 """
 
 from __future__ import annotations
@@ -18,8 +21,25 @@ from typing import Any
 
 import yaml
 
+from alignnet.cli import build_command_parser
+
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
 COMMAND = "python -m alignnet.config_docs > docs/config.md"
+
+# Config sections whose keys the rules pass as `--key value` options of one `alignnet` command
+# (workflow/rules/common.smk: options(section), pose_options(), discover_command()); `ablation:`'s
+# training sizes are options of `alignnet train`. tests/test_workflow.py holds each key to its option.
+OPTION_SECTIONS: dict[str, str] = {
+    "discover": "discover", "download": "download", "media": "clip", "pose": "pose", "filter": "filter",
+    "clean": "clean", "logmel": "logmel", "splits": "split", "train": "train", "syncnet": "train-syncnet",
+    "evaluate": "evaluate", "ablation": "train", "retarget": "align", "voxceleb": "voxceleb",
+}  # fmt: skip
+# Keys of those sections that say how or over what a rule runs (or are its command's positional
+# argument), not options.
+NOT_OPTIONS: frozenset[tuple[str, str]] = frozenset(
+    {("train", "gpus"), ("ablation", "variants"), ("retarget", "pairs"), ("retarget", "checkpoint"),
+     ("voxceleb", "txt_dir")}
+)  # fmt: skip
 
 INTRO = """\
 A workflow configuration is one or more YAML files. `config.yaml` (the Dance50
@@ -91,28 +111,68 @@ def allowed_text(spec: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def option_flag(key: str) -> str:
+    """The command-line option a config key becomes: max_gap -> --max-gap."""
+    return f"--{key.replace('_', '-')}"
+
+
+def command_options(command: str) -> dict[str, argparse.Action]:
+    """The options of `alignnet COMMAND` by their flag."""
+    return dict(build_command_parser(command)[0]._option_string_actions)
+
+
+def _help_text(action: argparse.Action) -> str:
+    """An option's --help text as argparse prints it (%(default)s filled in, %% as %)."""
+    return (action.help or "").replace("%(default)s", str(action.default)).replace("%%", "%")
+
+
+def section_descriptions(section: str, properties: Mapping[str, Any]) -> dict[str, str]:
+    """Each key's description: the schema's, else its command option's help; option keys name their option."""
+    command = OPTION_SECTIONS.get(section)
+    actions = command_options(command) if command else {}
+    out = {}
+    for key, spec in properties.items():
+        text = " ".join(spec.get("description", "").split())
+        action = actions.get(option_flag(key)) if (section, key) not in NOT_OPTIONS else None
+        if action is not None:
+            text = text or _help_text(action)
+            unset = f", unset: {_scalar(action.default)}" if "default" not in spec and action.default is not None else ""
+            text = f"{text} (`alignnet {command} {option_flag(key)}`{unset})".lstrip()
+        out[key] = text
+    return out
+
+
 def _cell(text: str) -> str:
     """Text fit for one Markdown table cell: one line, pipes escaped."""
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def _rows(properties: Mapping[str, Any], required: Sequence[str] = (), prefix: str = "") -> Iterator[str]:
+def _rows(
+    properties: Mapping[str, Any],
+    required: Sequence[str] = (),
+    prefix: str = "",
+    descriptions: Mapping[str, str] | None = None,
+) -> Iterator[str]:
     for key, spec in properties.items():
         default = f"`{_scalar(spec['default'])}`" if "default" in spec else ("required" if key in required else "unset")
-        cells = [f"`{prefix}{key}`", type_text(spec), default, allowed_text(spec), spec.get("description", "")]
+        description = (descriptions or {}).get(key, spec.get("description", ""))
+        cells = [f"`{prefix}{key}`", type_text(spec), default, allowed_text(spec), description]
         yield "| " + " | ".join(_cell(c) for c in cells) + " |"
         item = spec.get("items", {})
         if "properties" in item:
             yield from _rows(item["properties"], item.get("required", ()), prefix=f"{prefix}{key}[].")
 
 
-def _table(properties: Mapping[str, Any], required: Sequence[str] = ()) -> list[str]:
+def _table(
+    properties: Mapping[str, Any], required: Sequence[str] = (), descriptions: Mapping[str, str] | None = None
+) -> list[str]:
     header = ["| key | type | default | allowed | description |", "|---|---|---|---|---|"]
-    return header + list(_rows(properties, required))
+    return header + list(_rows(properties, required, descriptions=descriptions))
 
 
 def render(schema: Mapping[str, Any]) -> str:
-    """The Markdown page of a config schema: the top-level keys, then one table per section."""
+    """The Markdown page of a config schema: the top-level keys, then one table per section (a section named in
+    OPTION_SECTIONS takes the descriptions its keys lack from its command's options)."""
     properties = schema["properties"]
     top = {k: v for k, v in properties.items() if v.get("type") != "object"}
     sections = {k: v for k, v in properties.items() if v.get("type") == "object"}
@@ -131,7 +191,8 @@ def render(schema: Mapping[str, Any]) -> str:
         lines += ["", f"## `{name}:`", ""]
         if section.get("description"):
             lines += [" ".join(section["description"].split()), ""]
-        lines += _table(section["properties"], section.get("required", ()))
+        descriptions = section_descriptions(name, section["properties"])
+        lines += _table(section["properties"], section.get("required", ()), descriptions)
     return "\n".join(lines) + "\n"
 
 
@@ -146,7 +207,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m alignnet.config_docs", description=__doc__.splitlines()[0])
     parser.add_argument("--schema", type=Path, default=SCHEMA_PATH, help="the config schema (default: the workflow's)")
     args = parser.parse_args(argv)
-    sys.stdout.write(render_file(args.schema))
+    try:
+        page = render_file(args.schema)
+    except FileNotFoundError as exc:
+        parser.error(str(exc))
+    sys.stdout.write(page)
     return 0
 
 

@@ -2,33 +2,41 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
-from alignnet.config_docs import SCHEMA_PATH, allowed_text, render, render_file, type_text
+from alignnet.config_docs import SCHEMA_PATH, allowed_text, main, render, render_file, type_text
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_committed_page_is_the_schemas():
-    page = (REPO / "docs/config.md").read_text(encoding="utf-8")
-    assert page == render_file(), "docs/config.md is stale: run `python -m alignnet.config_docs > docs/config.md`"
+@pytest.fixture(scope="module")
+def page() -> str:
+    return render_file()
 
 
-def test_every_key_has_a_row():
+def test_committed_page_is_the_schemas(page):
+    committed = (REPO / "docs/config.md").read_text(encoding="utf-8")
+    assert committed == page, "docs/config.md is stale: run `python -m alignnet.config_docs > docs/config.md`"
+
+
+def test_every_key_has_a_row(page):
     schema = yaml.safe_load(SCHEMA_PATH.read_text(encoding="utf-8"))["properties"]
-    page = render_file()
     for name, spec in schema.items():
         for key in spec.get("properties", {name: spec}):
             assert f"| `{key}` |" in page, f"{name}.{key} missing from docs/config.md"
 
 
-def test_module_writes_the_page():
-    result = subprocess.run([sys.executable, "-m", "alignnet.config_docs"], capture_output=True, text=True, check=True)
-    assert result.stdout == render_file()
+def test_main_writes_the_page_of_a_schema(tmp_path, capsys):
+    schema = tmp_path / "s.yaml"
+    schema.write_text("properties:\n  demo: {type: object, properties: {videos: {type: integer, default: 24}}}\n")
+    assert main(["--schema", str(schema)]) == 0
+    assert "| `videos` | integer | `24` |  |  |" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--schema", str(tmp_path / "missing.yaml")])
+    assert "missing.yaml" in capsys.readouterr().err
 
 
 def test_rows_say_type_default_bounds_and_choices():
@@ -36,9 +44,9 @@ def test_rows_say_type_default_bounds_and_choices():
         "required": ["sources"],
         "properties": {
             "sources": {"type": "array", "items": {"type": "string"}},
-            "train": {
+            "sizes": {
                 "type": "object",
-                "description": "options of\n  `alignnet train`",
+                "description": "the sizes\n  of things",
                 "properties": {
                     "lr": {"type": "number", "exclusiveMinimum": 0, "default": 0.0003, "description": "a | b"},
                     "threads": {"type": ["integer", "null"], "minimum": 1, "default": None},
@@ -50,14 +58,19 @@ def test_rows_say_type_default_bounds_and_choices():
                     },
                 },
             },
+            "filter": {"type": "object", "properties": {"min_detection_rate": {"type": "number", "maximum": 1}}},
         },
     }
     page = render(schema)
     assert "| `sources` | list of string | required |  |  |" in page
-    assert "## `train:`\n\noptions of `alignnet train`\n" in page
+    assert "## `sizes:`\n\nthe sizes of things\n" in page
     assert "| `lr` | number | `0.0003` | > 0 | a \\| b |" in page
     assert "| `threads` | integer or null | `null` | >= 1 |  |" in page
     assert "| `device` | string | `auto` | `auto`, `cpu` |  |" in page
     assert "| `pairs[].video` | string | required |  |  |" in page
+    # a key that is a command's option: its help where the schema says nothing, the option and its default
+    row = next(line for line in page.splitlines() if line.startswith("| `min_detection_rate` |"))
+    assert row.startswith("| `min_detection_rate` | number | unset | <= 1 | no_person when")
+    assert row.endswith("(`alignnet filter --min-detection-rate`, unset: 0.8) |")
     assert type_text({"type": "array", "items": {"type": "number"}}) == "list of number"
     assert allowed_text({"type": "array", "items": {"enum": ["a"]}, "uniqueItems": True}) == "`a`; no repeats"

@@ -14,7 +14,7 @@ from snakemake.cli import get_argument_parser
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from alignnet.cli import build_command_parser
+from alignnet.config_docs import NOT_OPTIONS, OPTION_SECTIONS, command_options, option_flag
 from alignnet.demo import DEMO_DEFAULTS, demo_settings, plan_text, report_command, snakemake_command
 from alignnet.demo import add_arguments as add_demo_arguments
 from alignnet.demo import run as run_demo
@@ -142,15 +142,6 @@ def test_schema_fills_defaults():
     assert config["clean"]["max_gap"] == 15
 
 
-# Config sections whose keys the rules pass as options of one `alignnet` command (workflow/rules/common.smk:
-# options(section), pose_options(), discover_command()); `ablation:`'s sizes are options of `alignnet train`.
-OPTION_SECTIONS = {
-    "discover": "discover", "download": "download", "media": "clip", "pose": "pose", "filter": "filter",
-    "clean": "clean", "logmel": "logmel", "splits": "split", "train": "train", "syncnet": "train-syncnet",
-    "evaluate": "evaluate", "ablation": "train", "retarget": "align", "voxceleb": "voxceleb",
-}  # fmt: skip
-# Keys that say how or over what a rule runs (or its command's positional argument), not options of the command.
-NOT_OPTIONS = {("train", "gpus"), ("ablation", "variants"), ("retarget", "pairs"), ("voxceleb", "txt_dir")}
 # (schema default, command default) that differ on purpose, and why.
 DIFFER_ON_PURPOSE = {
     ("train", "workers"): (2, 0),  # the workflow loads with 2 processes; a command starts with none
@@ -174,19 +165,19 @@ def schema_options() -> list[tuple[str, str, dict]]:
 
 
 @pytest.fixture(scope="module")
-def command_options() -> dict[str, dict[str, argparse.Action]]:
+def options_by_command() -> dict[str, dict[str, argparse.Action]]:
     """Every command's options by their flag (--max-gap)."""
-    return {name: build_command_parser(name)[0]._option_string_actions for name in set(OPTION_SECTIONS.values())}
+    return {name: command_options(name) for name in set(OPTION_SECTIONS.values())}
 
 
 @pytest.mark.parametrize(("section", "key", "spec"), schema_options(), ids=lambda v: v if isinstance(v, str) else "")
-def test_schema_keys_are_their_commands_options(section, key, spec, command_options):
+def test_schema_keys_are_their_commands_options(section, key, spec, options_by_command):
     """A key of a section the rules pass as options is that command's option, with the same default, type and
     choices: the workflow and the command a user runs do the same thing (each default is written in both places;
     this keeps them together)."""
     command = OPTION_SECTIONS[section]
-    flag = f"--{key.replace('_', '-')}"
-    action = command_options[command].get(flag)
+    flag = option_flag(key)
+    action = options_by_command[command].get(flag)
     assert action is not None, f"config {section}.{key}: `alignnet {command}` has no {flag}"
     if "default" in spec:  # keys without one leave the command's default (filter:)
         pair = (spec["default"], action.default)
