@@ -122,7 +122,7 @@ def train_launcher(wildcards, resources):
 
 
 def retarget_checkpoint():
-    """The weights rule align_pair re-times with: config retarget.checkpoint's, else the trained ones.
+    """The weights that align_pair re-times with: config retarget.checkpoint's, else the trained ones.
 
     A relative path is the repository's, like the quick demo's tests/data/demo_alignnet/best.
     """
