@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--full", action="store_true",
-        help=f"the full demo ({FULL_CONFIG}): 80 videos, 14 minutes of training, about 1.5 hours on 2 cores",
+        help=f"the full demo ({FULL_CONFIG}): 80 videos, 14 minutes of training, about an hour on 2 cores",
     )  # fmt: skip
     parser.add_argument("--cores", type=int, default=2, help="snakemake --cores")
     parser.add_argument("--server-timeout", type=float, default=30, help="seconds to wait for the server")
