@@ -39,6 +39,33 @@ def itu_accuracy(pred_frames: np.ndarray, true_frames: np.ndarray, fps: float) -
     return float(inside.mean())
 
 
+def retiming_errors(shown_frames: np.ndarray, correct_frames: np.ndarray) -> np.ndarray:
+    """Timing error, in output frames, of every input frame of a re-timed video (`alignnet align`'s CSV).
+
+    shown_frames[k] is the input frame the re-timed video shows at output frame k
+    (the audio's timeline), correct_frames[k] the one it should show. Input frame
+    j's picture is played at output time shown^-1(j) and belongs at correct^-1(j)
+    (`invert_correspondence`); the error is their difference, on the input frames
+    the truth covers. This is `itu_accuracy`'s convention (predicted - true time
+    of a picture: > 0, the picture comes after its sound), so the same window
+    applies. Read directly on the output timeline, shown - correct has the
+    opposite sign (the picture is ahead when it is > 0) and is in input frames,
+    not output time: scoring it with `itu_accuracy` would mirror the window.
+    """
+    shown, correct = np.asarray(shown_frames, np.float64), np.asarray(correct_frames, np.float64)
+    if shown.shape != correct.shape or shown.ndim != 1:
+        raise ValueError(f"shown frames {shown.shape} and correct frames {correct.shape}: expected two equal 1-D shapes")
+    lo, hi = np.ceil(correct.min() - 1e-9), np.floor(correct.max() + 1e-9)
+    inputs = np.arange(lo, hi + 1)
+    return invert_correspondence(shown, inputs) - invert_correspondence(correct, inputs)
+
+
+def retiming_itu_accuracy(errors: np.ndarray, fps: float) -> float:
+    """ITU-R BT.1359 accuracy of `retiming_errors` (output frames at `fps`), pooled over any videos."""
+    errors = np.asarray(errors, np.float64)
+    return itu_accuracy(errors, np.zeros_like(errors), fps)
+
+
 def invert_correspondence(pred_frames: np.ndarray, source_frames: np.ndarray) -> np.ndarray:
     """Fractional distorted frame index shown at each source frame: the inverse of pred (n_out,).
 

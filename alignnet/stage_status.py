@@ -42,6 +42,9 @@ class Reason(StrEnum):
     MOUTH_HIDDEN = "mouth_hidden"
     NOT_FRONTAL = "not_frontal"
     GAP_TOO_LONG = "gap_too_long"
+    # leakage between splits (alignnet.data.duplicates, alignnet.data.shot_cuts)
+    DUPLICATE = "duplicate"
+    SHOT_CUT = "shot_cut"
     # an earlier stage failed for this item
     UPSTREAM = "upstream"
 

@@ -43,6 +43,8 @@ def iter_frames(
     size: tuple[int, int] | None = None,
     pix_fmt: str = "rgb24",
     frame_range: tuple[int, int | None] | None = None,
+    rate: float | None = None,
+    seconds: float | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield every frame as uint8 in stream order: (height, width, 3) for rgb24 / bgr24, (height, width) for gray,
     (height * 3 / 2, width) for yuv420p (the planes one after another, as an encoder reads them).
@@ -51,6 +53,8 @@ def iter_frames(
     decoded as the file stores them (no rate conversion): normalise first.
     frame_range: (start, end) frame indices, end excluded or None for the
     last frame: only those frames (counted in stream order, exactly).
+    rate: resample to this many frames per second (ffmpeg's fps filter) instead.
+    seconds: decode only the first `seconds` of the file.
     """
     if pix_fmt not in _FRAME_SHAPES:
         raise ValueError(f"pix_fmt {pix_fmt!r}: choose one of {', '.join(_FRAME_SHAPES)}")
@@ -58,7 +62,9 @@ def iter_frames(
     if pix_fmt == "yuv420p" and (width % 2 or height % 2):
         raise ValueError(f"{path}: yuv420p frames need an even size, not {width}x{height}")
     shape = _FRAME_SHAPES[pix_fmt](width, height)
-    stream = ffmpeg.input(ffmpeg_path(path))
+    stream = ffmpeg.input(ffmpeg_path(path), **({"t": seconds} if seconds is not None else {}))
+    if rate is not None:
+        stream = stream.filter("fps", rate)
     if frame_range is not None:
         start, end = frame_range
         stream = stream.trim(start_frame=start) if end is None else stream.trim(start_frame=start, end_frame=end)

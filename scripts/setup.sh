@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(ffmpeg espeak-ng)
+APT_PACKAGES=(ffmpeg espeak-ng libchromaprint-tools)
 # Extra Debian packages a caller needs (e.g. the SLURM test cluster) come as arguments.
 APT_PACKAGES+=("$@")
 
@@ -30,12 +30,13 @@ fi
 
 # Reinstall only when the pins or the package metadata changed.
 stamp=.venv/.alignnet-setup
-want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.txt requirements-no-deps.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing Python packages into .venv (first run: a few minutes)" >&2
   # torch first and alone: pip takes the CPU wheel on this disk for this exact version.
   .venv/bin/pip install -q --disable-pip-version-check "$(grep '^torch==' requirements.txt)"
   .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps -r requirements-no-deps.txt
   .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
   # Compile librosa's numba gufuncs once, before anything runs in parallel (see alignnet/numba_cache.py).
   .venv/bin/python -m alignnet.numba_cache

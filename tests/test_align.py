@@ -25,7 +25,8 @@ from scipy.io import wavfile
 from alignnet.align import EXIT_NO_PERSON, EXIT_NO_STREAM, EXIT_UNREADABLE
 from alignnet.align.media import is_normalised, probe_streams, video_at_fps
 from alignnet.align.pipeline import speed_change_warning
-from alignnet.align.retime import encode_audio, invert, render
+from alignnet.align.global_path import LOW_CONFIDENCE
+from alignnet.align.retime import confidence_path, encode_audio, invert, render
 from alignnet.align.windows import (
     Window,
     WindowConfig,
@@ -42,7 +43,7 @@ from alignnet.data.clean import LEGACY_CLEAN_PARAMS, CleanParams
 from alignnet.data.logmel import LogMelConfig, LogMelStats
 from alignnet.data.preprocessing import Preprocessing
 from alignnet.errors import UserInputError
-from alignnet.metrics import afe, itu_accuracy
+from alignnet.metrics import afe, retiming_errors, retiming_itu_accuracy
 from alignnet.models.alignnet import AlignNet
 from alignnet.synth.timewarp import random_warp, retimed_truth
 from alignnet.video_frames import iter_frames
@@ -401,7 +402,12 @@ def test_align_recovers_the_warps_of_demo_videos(aligned):
     pred = np.concatenate([pd.read_csv(run["csv"])["source_frame"].to_numpy(np.float64) for run in aligned])
     truth = np.concatenate([retimed_truth(run["sidecar"]["source_frame"]) for run in aligned])
     assert afe(pred, truth) < 1.5
-    assert itu_accuracy(pred, truth, FPS) >= 0.9
+    errors = np.concatenate([
+        retiming_errors(pd.read_csv(run["csv"])["source_frame"].to_numpy(np.float64),
+                        retimed_truth(run["sidecar"]["source_frame"]))
+        for run in aligned
+    ])  # fmt: skip
+    assert retiming_itu_accuracy(errors, FPS) >= 0.9
 
 
 def test_align_writes_the_retimed_video_and_the_csv(aligned):
@@ -415,3 +421,11 @@ def test_align_writes_the_retimed_video_and_the_csv(aligned):
     assert video["avg_frame_rate"] == "30/1" and int(video["nb_read_frames"]) == n
     compare = _video_stream(first["cmp"])
     assert int(compare["width"]) == 2 * int(video["width"]) and int(compare["nb_read_frames"]) == n
+
+
+def test_align_writes_a_confident_alignment_beside_the_csv(aligned):
+    """The dances follow their own music: C.confidence.json says so for every video."""
+    for run in aligned:
+        record = json.loads(confidence_path(run["csv"]).read_text())
+        assert record["low_confidence"] is False and record["confidence"] >= record["threshold"] == LOW_CONFIDENCE
+        assert record["prior"] == "global"

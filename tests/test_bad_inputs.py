@@ -106,7 +106,9 @@ def pipeline(tmp_path_factory) -> Path:
             url = "htp:/not a url" if video_id == "bad-url" else server.page_url(video_id)
             rows.append(f"{video_id}\t{url}\t{video_id}\tTester\t\thand-written")
         (work / "manifest.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-        overrides = {"manifest": str(work / "manifest.tsv"), "splits": {"train": 2, "val": 1, "test": 1, "seed": 0}}
+        # good, odd-name, vfr60 (and the failing copies) are one video on purpose: not duplicates here
+        overrides = {"manifest": str(work / "manifest.tsv"), "duplicates": {"reject": False},
+                     "splits": {"train": 2, "val": 1, "test": 1, "seed": 0, "disjoint": "video"}}  # fmt: skip
         (work / "overrides.yaml").write_text(json.dumps(overrides))
         result = subprocess.run(
             ["snakemake", "--snakefile", str(REPO / "workflow/Snakefile"), "--directory", str(work),

@@ -1,9 +1,8 @@
-"""Evaluation and ablation: files and numbers on a tiny packed dataset, the CLI, the workflow's new rules."""
+"""Evaluation: files and numbers on a tiny packed dataset, the CLI (the ablation: tests/test_ablation.py)."""
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import shutil
 from pathlib import Path
 
@@ -19,8 +18,6 @@ from alignnet.correspondence import Timebase
 from alignnet.data.logmel import LogMelStats
 from alignnet.data.preprocessing import Preprocessing
 from alignnet.distort import make_fixed_warps, save_fixed_warps
-from alignnet.errors import UserInputError
-from alignnet.evaluation.ablation import LADDER, ablation_table, variant_flags
 from alignnet.evaluation.clips import EvalClips
 from alignnet.evaluation.runner import MethodResult, run_methods
 from alignnet.evaluation.tables import keypoint_table, results_table, write_evaluation
@@ -28,7 +25,6 @@ from alignnet.metrics import afe, itu_accuracy, keypoint_errors
 from alignnet.models import AlignNet
 from alignnet.training.data import PackedSplit
 from tests.synthetic_split import make_synthetic_split
-from tests.test_workflow import snakemake, write_manifest
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -174,63 +170,6 @@ def test_evaluate_cli_errors_name_the_missing_input(data_dir: Path, checkpoint: 
     assert main(["evaluate", "--data", str(tmp_path), *model, "--out", out]) == 2
     assert "meta.json" in capsys.readouterr().err
     assert not Path(out).exists()
-
-
-def test_ladder_adds_one_part_per_step() -> None:
-    assert [rung.name for rung in LADDER][::6] == ["base", "all"] and LADDER[-1].name == "paper_affinity"
-    assert variant_flags("all") == [] and "--no-flip" in variant_flags("base")
-    assert len(variant_flags("base")) == 6
-    assert variant_flags("paper_affinity") == [
-        "--correlation", "local", "--no-fine-refinement", "--no-coarse-context", "--matching-weight", "0",
-        "--no-tempo-change", "--no-timbre-change", "--no-band-limit", "--no-cross-clip", "--per-keypoint-scaling",
-    ]  # fmt: skip
-    for before, after in itertools.pairwise(LADDER[:-1]):
-        assert set(after.train_flags) < set(before.train_flags)
-        assert len(before.train_flags) - len(after.train_flags) == 1
-        assert after.paper_accuracy > before.paper_accuracy
-
-
-def _fake_results(run_dir: Path, afe_value: float, accuracy: float) -> None:
-    (run_dir / "evaluate").mkdir(parents=True)
-    pd.DataFrame([{"method": "AlignNet", "clips": 5, "frames": 300, "afe": afe_value, "accuracy": accuracy}]).to_csv(
-        run_dir / "evaluate" / "results.csv", index=False
-    )
-
-
-def test_ablation_gathers_in_ladder_order(tmp_path: Path, capsys) -> None:
-    for name, error, accuracy in (("all", 1.5, 80.0), ("base", 6.0, 30.0), ("motion", 3.0, 55.0)):
-        _fake_results(tmp_path / "runs" / name, error, accuracy)
-    runs = [str(tmp_path / "runs" / name) for name in ("all", "base", "motion")]
-    assert main(["ablation", *runs, "--out", str(tmp_path / "out")]) == 0
-    table = pd.read_csv(tmp_path / "out" / "ablation.csv")
-    assert table["variant"].tolist() == ["base", "motion", "all"]
-    assert table["accuracy"].tolist() == [30.0, 55.0, 80.0]
-    assert table["paper_accuracy"].tolist() == [43.57, 67.49, 89.60]
-    assert "| +motion inputs | 3.00 | 55.00 | 5 | 67.49 |" in (tmp_path / "out" / "ablation.md").read_text()
-    assert "paper accuracy, Dance50 (%)" in (tmp_path / "out" / "ablation.md").read_text()
-    _fake_results(tmp_path / "runs" / "bogus", 1.0, 1.0)
-    assert main(["ablation", str(tmp_path / "runs" / "bogus"), "--out", str(tmp_path / "out2")]) == 2
-    assert "'bogus'" in capsys.readouterr().err
-    with pytest.raises(UserInputError, match="missing.csv"):
-        ablation_table([("base", tmp_path / "missing.csv")])
-
-
-def test_workflow_plans_evaluation_and_ablation(tmp_path: Path) -> None:
-    manifest = tmp_path / "manifest.tsv"
-    write_manifest(manifest, ["a1", "b2"])
-    config = ["--configfile", str(REPO / "config/demo-full.yaml"), "--config", f"manifest={manifest}"]  # all 8 rungs
-    result = snakemake("-n", "-p", "evaluate", "ablation", *config, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    for rule in ("train_syncnet", "train", "evaluate", "train_variant", "evaluate_variant", "ablation"):
-        assert f"rule {rule}:" in result.stdout, f"{rule} not planned"
-    assert result.stdout.count("rule train_variant:") == 8 and result.stdout.count("rule evaluate_variant:") == 8
-    base = next(line for line in result.stdout.splitlines() if "--out results/ablation/base " in line)
-    assert all(flag in base for flag in variant_flags("base")) and "--epochs 4" in base
-    full = next(line for line in result.stdout.splitlines() if "--out results/ablation/all " in line)
-    assert "--no-" not in full and "--raw-positions" not in full
-    paper = next(line for line in result.stdout.splitlines() if "--out results/ablation/paper_affinity " in line)
-    assert " ".join(variant_flags("paper_affinity")) in paper
-    assert "--syncnet results/train/syncnet/best" in result.stdout and "--onset-floor" in result.stdout
 
 
 def test_evaluate_help_documents_outputs() -> None:

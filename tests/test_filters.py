@@ -28,6 +28,7 @@ from alignnet.stage_status import Reason, StageStatus
 W, H, FPS, CLIP = 320, 180, 30, 30  # 1-second clips keep the tests fast
 N_CLIPS = 2
 RATE = 8000
+CUT_FRAME = CLIP + CLIP // 2  # "cut": in the middle of the second clip
 
 
 def _texture(seed: int, width: int, height: int) -> np.ndarray:
@@ -87,6 +88,7 @@ def make_video(tmp_path, kind: str = "good") -> tuple:
     """A clip directory and pose for one video of N_CLIPS 1-second clips with one defect (`kind`)."""
     n = CLIP * N_CLIPS
     scene = _texture(7, 2 * W, 2 * H)
+    other_scene = _texture(8, W, H)
     frames, keypoints, people = [], np.zeros((n, 25, 3), np.float32), np.ones(n, np.int16)
     for i in range(n):
         if kind == "pan":
@@ -96,6 +98,8 @@ def make_video(tmp_path, kind: str = "good") -> tuple:
             s = 1.0 + 0.006 * i
             cw, ch = int(W / s), int(H / s)
             frame = cv2.resize(scene[H - ch // 2 : H + ch - ch // 2, W - cw // 2 : W + cw - cw // 2], (W, H))
+        elif kind == "cut" and i >= CUT_FRAME:  # an edited cover: another take in another room
+            frame = other_scene[:H, :W].copy()
         else:
             frame = scene[H // 2 : H // 2 + H, W // 2 : W // 2 + W].copy()
         box = _figure_box(i, W * 0.35, 0.15)
@@ -174,6 +178,38 @@ def test_filter_verdicts(tmp_path, kind) -> None:
         assert (verdicts["camera_motion_px"] < 1.0).all()  # a static camera reads near zero
         assert (verdicts["multi_person_rate"] == 0).all()
         assert (verdicts["body_height_frac"] > 0.6).all()
+
+
+def test_shot_cut_rejects_the_clip_it_falls_in(tmp_path) -> None:
+    """A cut in the middle of clip 1: that clip is shot_cut whatever else its jump trips; clip 0 is kept."""
+    clipdir, pose = make_video(tmp_path, "cut")
+    out = tmp_path / "cut.tsv"
+    assert main(["filter", str(clipdir), str(pose), "-o", str(out), "--person-detector", "none", "--shot-cuts"]) == 0
+    rows = pd.read_csv(out, sep="\t", keep_default_na=False)
+    assert rows["keep"].tolist() == [True, False]
+    assert rows["reason"].tolist() == ["", "shot_cut"]
+    assert rows["detail"].iloc[1] == f"shot cut at clip frame {CUT_FRAME - CLIP}"
+    good, good_pose = make_video(tmp_path, "good")
+    assert main(["filter", str(good), str(good_pose), "-o", str(out), "--person-detector", "none", "--shot-cuts"]) == 0
+    assert pd.read_csv(out, sep="\t")["keep"].all()  # one shot: no cut found
+
+
+def test_duplicate_video_is_rejected_unmeasured(tmp_path, capsys) -> None:
+    clipdir, pose = make_video(tmp_path, "good")
+    table = tmp_path / "videos.tsv"
+    columns = "video_id\tsong_id\tkeep\treason\tdetail\tduplicate_of\n"
+    table.write_text(columns + "good\tgood\tFalse\tduplicate\tre-upload of orig: ...\torig\n")
+    out = tmp_path / "v.tsv"
+    args = ["filter", str(clipdir), str(pose), "-o", str(out), "--person-detector", "none", "--duplicates", str(table)]
+    assert main(args) == 0
+    rows = pd.read_csv(out, sep="\t", keep_default_na=False)
+    assert rows["clip_index"].tolist() == list(range(N_CLIPS))
+    assert rows["reason"].tolist() == ["duplicate"] * N_CLIPS and not rows["keep"].any()
+    assert rows["detail"].iloc[0] == "re-upload of orig: ..." and (rows["camera_motion_px"] == "").all()
+    table.write_text(columns + "good\tgood\tTrue\t\t\t\n")
+    assert main(args) == 0 and pd.read_csv(out, sep="\t")["keep"].all()
+    table.write_text(columns + "other\tother\tTrue\t\t\t\n")
+    assert main(args) == 2 and "no row for video good" in capsys.readouterr().err
 
 
 def test_upstream_failure_gives_one_row(tmp_path) -> None:

@@ -21,6 +21,7 @@ from alignnet.data.keypoint_table import (
     read_metadata,
     write_keypoint_table,
 )
+from alignnet.data.logmel import LogMelConfig, LogMelFile, save_logmel_file
 from alignnet.keypoints import MID_HIP
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import StageStatus
@@ -97,6 +98,32 @@ def test_split_refuses_two_cleanings_as_a_user_error(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert code == 2 and "c.parquet: cleaning parameters" in err and "Traceback" not in err
     assert not (tmp_path / "splits" / "meta.json").exists()
+
+
+def test_split_song_disjoint_records_its_choice(tmp_path, capsys) -> None:
+    """`alignnet split --disjoint song`: a song's videos share a split, meta.json and splits.tsv say so."""
+    rng = np.random.default_rng(0)
+    videos = ["a", "b", "c", "d", "e"]
+    for video in videos:
+        _write(tmp_path / f"{video}.parquet", video)
+        data = LogMelFile(rng.normal(size=(2, 128, 10)).astype(np.float16), np.array([2, 0]), "", LogMelConfig())
+        save_logmel_file(data, tmp_path / f"{video}.npz")
+    songs = tmp_path / "videos.tsv"
+    pd.DataFrame({"video_id": videos, "song_id": ["a", "a", "c", "d", "a"], "keep": True, "reason": "", "detail": "",
+                  "duplicate_of": ""}).to_csv(songs, sep="\t", index=False)  # fmt: skip
+    args = ["split", "--keypoints", *(str(tmp_path / f"{v}.parquet") for v in videos),
+            "--logmel", *(str(tmp_path / f"{v}.npz") for v in videos), "--train", "6", "--val", "2", "--test", "2"]  # fmt: skip
+    assert main([*args, "--disjoint", "song", "--songs", str(songs), "-o", str(tmp_path / "song")]) == 0
+    table = pd.read_csv(tmp_path / "song" / "splits.tsv", sep="\t")
+    assert table.groupby("group_id")["split"].nunique().max() == 1
+    assert table.loc[table["video_id"].isin(["a", "b", "e"]), "group_id"].unique().tolist() == ["a"]
+    meta = json.loads((tmp_path / "song" / "meta.json").read_text())
+    assert meta["disjoint"] == "song" and meta["groups"] == 3
+    assert main([*args, "-o", str(tmp_path / "video")]) == 0
+    meta = json.loads((tmp_path / "video" / "meta.json").read_text())
+    assert meta["disjoint"] == "video" and meta["groups"] == 5
+    assert main([*args, "--disjoint", "song", "-o", str(tmp_path / "x")]) == 2
+    assert "--disjoint song needs --songs" in capsys.readouterr().err
 
 
 # --- the command ------------------------------------------------------------

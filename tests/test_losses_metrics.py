@@ -16,7 +16,14 @@ from alignnet.losses import (
     matching_loss,
     monotonic_loss,
 )
-from alignnet.metrics import afe, itu_accuracy, keypoint_errors, retime_to_source
+from alignnet.metrics import (
+    afe,
+    itu_accuracy,
+    keypoint_errors,
+    retime_to_source,
+    retiming_errors,
+    retiming_itu_accuracy,
+)
 from alignnet.models import AlignNetOutput
 
 
@@ -151,6 +158,22 @@ def test_true_correspondence_through_the_metric_path_is_exact() -> None:
     assert afe(back, source) < 1e-3 and itu_accuracy(back, source, 30.0) == 1.0
     # source frame f is at f / fps seconds, audio frame t at t * hop / sr: frame 90 (3 s) is audio frame 258.4
     assert coord_to_audio_frame(tb.source_frame_to_coord(90.0), 516) == pytest.approx(3.0 * 44100 / 512)
+
+
+def test_retiming_errors_score_a_retimed_video_on_its_own_timeline() -> None:
+    """align's CSV: output frame k shows input frame shown[k]. Showing k - 2 at k puts every picture two
+    frames after its sound (audio leads 67 ms: out); showing k + 3 puts it 100 ms early (audio lags: in)."""
+    correct = np.arange(100.0)
+    late = retiming_errors(correct - 2.0, correct)
+    assert np.allclose(late[5:-5], 2.0) and retiming_itu_accuracy(late[5:-5], 30.0) == 0.0
+    early = retiming_errors(correct + 3.0, correct)
+    assert np.allclose(early[5:-5], -3.0) and retiming_itu_accuracy(early[5:-5], 30.0) == 1.0
+    # a video at 1.25x: input frame j belongs at output 0.8 j; shown one input frame ahead is 0.8 output frames early
+    fast = np.arange(120.0) * 1.25
+    errors = retiming_errors(fast + 1.0, fast)
+    assert np.allclose(errors[2:-2], -0.8)
+    with pytest.raises(ValueError, match="shape"):
+        retiming_errors(np.zeros(3), np.zeros(4))
 
 
 def test_itu_window_at_30_fps_frame_by_frame() -> None:

@@ -77,11 +77,11 @@ def test_every_parameter_gets_a_gradient(correlation: str) -> None:
     "switch",
     [
         "pyramid", "motion_inputs", "temporal_attention", "keypoint_attention", "correlation", "fine_refinement",
-        "coarse_context",
+        "coarse_context", "match_prior", "affinity",
     ],
 )  # fmt: skip
 def test_ablation_switches(switch: str) -> None:
-    net = AlignNet(**{switch: "pooled" if switch == "correlation" else False}).train()
+    net = AlignNet(**{switch: {"correlation": "pooled", "affinity": "dot"}.get(switch, False)}).train()
     out = net(torch.randn(2, 76, 45), torch.randn(2, 128, 130))
     loss, _ = alignment_loss(out, torch.zeros(2, 45))
     loss.backward()
@@ -163,6 +163,22 @@ def test_warp_identity_and_validity() -> None:
     warped, valid = warp(features, torch.tensor([[-1.0, 0.0, 1.5]]))
     assert warped[0, 0, 0] == pytest.approx(0.0) and warped[0, 0, 1] == pytest.approx(4.5)
     assert valid[0, 0].tolist() == [1.0, 1.0, 0.0]
+
+
+def test_dot_affinity_is_the_dot_product_over_channels() -> None:
+    """affinity="dot" (the paper's): video . audio / channels, no centring or normalisation (Pearson's would be
+    the same for features scaled and shifted)."""
+    torch.manual_seed(0)
+    video, audio = torch.randn(2, 8, 5), torch.randn(2, 8, 5)
+    coords = torch.linspace(-1.0, 1.0, 5).expand(2, 5)  # every video frame at its own audio frame
+    dot = local_correlation(video, audio, coords, radius=0, affinity="dot")[:, 0]
+    assert torch.allclose(dot, (video * audio).sum(dim=1) / 8, atol=1e-6)
+    shifted = local_correlation(3 * video + 1, audio, coords, radius=0, affinity="dot")[:, 0]
+    assert not torch.allclose(shifted, dot)
+    pearson = local_correlation(video, audio, coords, radius=0)[:, 0]
+    assert torch.allclose(local_correlation(3 * video + 1, audio, coords, radius=0)[:, 0], pearson, atol=1e-5)
+    with pytest.raises(ValueError, match="affinity 'cosine'"):
+        AlignNet(affinity="cosine")
 
 
 def test_local_correlation_peaks_at_the_true_displacement() -> None:

@@ -125,7 +125,7 @@ def test_every_stage_ran_through_slurm(runs, cluster):
     rules = {comment.split("_wildcards_")[0] for comment in jobs["Comment"]}
     assert {"rule_discover", "rule_pose_video", "rule_split", "rule_summary"} <= rules, rules
     # A group job's comment is rule_<group>_<its rules>: one job each for the 3 videos' small jobs.
-    assert "rule_fetch_clip_video_download_video_logmel_video" in rules, rules
+    assert "rule_fetch_clip_video_download_video_fingerprint_video_logmel_video" in rules, rules
     assert "rule_judge_clean_video_filter_video" in rules, rules
     assert set(jobs["State"]) == {"COMPLETED"}, jobs.to_string()
     assert (runs["slurm"] / TARGET).exists()

@@ -1,4 +1,4 @@
-"""Video-disjoint splits: disjointness, determinism, proportions, tiny inputs."""
+"""Video- and song-disjoint splits: disjointness, determinism, proportions, tiny inputs."""
 
 from __future__ import annotations
 
@@ -72,3 +72,19 @@ def test_bad_input_named() -> None:
         assign_splits(pd.DataFrame({"video_id": ["a", "a"], "clip_id": ["a/0000", "a/0000"]}), SIZES, seed=0)
     with pytest.raises(ValueError, match="sizes"):
         assign_splits(_clips([3, 3, 3]), {"train": 0, "val": 0}, seed=0)
+
+
+def test_song_groups_stay_in_one_split() -> None:
+    """Song-disjoint: every video of a song in one split; videos without a song entry are their own group."""
+    clips = _clips([4] * 40)
+    songs = {f"v{v:03d}": f"song{v % 10}" for v in range(36)}  # 10 songs of 3-4 videos; v036-v039 alone
+    out = assign_splits(clips, {"train": 100, "val": 30, "test": 30}, seed=2, groups=songs)
+    assert (out.groupby("group_id")["split"].nunique() == 1).all()
+    assert set(out["split"]) >= {"train", "val", "test"}
+    assert out.loc[out["video_id"] == "v038", "group_id"].iloc[0] == "v038"
+    by_video = assign_splits(clips, {"train": 100, "val": 30, "test": 30}, seed=2)
+    assert (by_video["group_id"] == by_video["video_id"]).all()
+    same_song = by_video.assign(song=by_video["video_id"].map(songs)).dropna()
+    assert (same_song.groupby("song")["split"].nunique() > 1).any()  # video-disjoint alone lets songs leak
+    with pytest.raises(ValueError, match="2 song group\\(s\\) with kept clips cannot fill 3 song-disjoint splits"):
+        assign_splits(_clips([3, 3, 3]), SIZES, seed=0, groups={"v000": "s", "v001": "s", "v002": "t"})

@@ -267,5 +267,13 @@ def test_conda_envs_with_librosa_compile_its_gufuncs_once(env):
     script = REPO / "envs" / f"{env}.post-deploy.sh"
     if any(str(p).startswith("librosa") for p in pip):
         assert "python -m alignnet.numba_cache" in script.read_text()
-    else:
-        assert not script.exists()
+    else:  # a post-deploy script may have another job (pose: PySceneDetect without its opencv-python)
+        assert not script.exists() or "numba_cache" not in script.read_text()
+
+
+def test_no_deps_requirements_are_installed_without_their_dependencies():
+    """scenedetect pulls opencv-python, whose cv2 would overwrite mediapipe's opencv-contrib-python."""
+    pins = [line for line in (REPO / "requirements-no-deps.txt").read_text().splitlines() if line and line[0] != "#"]
+    assert pins == ["scenedetect==0.7.2"]
+    assert "--no-deps -r requirements-no-deps.txt" in (REPO / "scripts/setup.sh").read_text()
+    assert "install --no-deps scenedetect==0.7.2" in (REPO / "envs/pose.post-deploy.sh").read_text()

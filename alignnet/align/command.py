@@ -15,13 +15,22 @@ AUDIO's timeline at 30 fps (output frame k, at audio time k/30 s, shows the
 input frame the model places at k/30 s; the first / last frame is held
 outside the dance), with AUDIO as its sound (AAC).
 
-The windows assume the dance spans AUDIO from start to end, give or take
-local speed-ups and slow-downs (--passes 2 re-centres every window on the
-first pass's result, for larger drifts).
+Before the windows, a global search over the whole length (--prior global,
+the default) finds one monotonic path from the model's own features over the
+entire video and audio (dynamic time warping under local speeds of 0.5-2x; the
+video may start and end anywhere inside AUDIO), and the windows are centred on
+it: drifts of several seconds and a video that starts or ends seconds into the
+song are followed. --prior linear centres them on "the dance spans AUDIO from
+start to end" instead (align before the global search). --passes 2 re-centres
+every window on the first pass's result. docs/align.md has the design.
 
 --correspondence writes a CSV with columns frame (output frame) and
 source_frame (the input frame shown there, a 30 fps frame index of VIDEO:
-source_frame / 30 = seconds into VIDEO).
+source_frame / 30 = seconds into VIDEO), and beside it C.confidence.json:
+the alignment's confidence (how far the dance's match with AUDIO along the
+result stands out of its match elsewhere in AUDIO) and low_confidence, true
+when the dance probably does not follow AUDIO at all (another song). The
+confidence is also printed.
 
 Exit codes: 0 done; 2 a missing or unreadable file (VIDEO, AUDIO, checkpoint,
 --pose-json) or bad option; 3 VIDEO has no video stream or AUDIO no audio
@@ -43,7 +52,7 @@ from pathlib import Path
 import torch
 
 from alignnet.align.pipeline import PoseOptions, align_video
-from alignnet.align.windows import WindowConfig
+from alignnet.align.windows import PRIORS, WindowConfig
 from alignnet.errors import UserInputError
 
 
@@ -104,6 +113,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--passes", type=int, default=WindowConfig.passes,
         help="alignment passes; each further pass re-centres the audio windows on the previous result",
     )  # fmt: skip
+    model.add_argument(
+        "--prior", choices=PRIORS, default=WindowConfig.prior,
+        help="where the first windows go: on a global path over the whole length (follows drifts of seconds) "
+        "or on the linear map 'the dance spans AUDIO from start to end'",
+    )  # fmt: skip
     model.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, ...")
     model.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -128,11 +142,13 @@ def run(args: argparse.Namespace) -> int:
         hop_seconds=args.hop_seconds,
         coverage=args.coverage,
         passes=args.passes,
+        prior=args.prior,
         dataset=args.dataset,
         device=args.device,
         progress=not args.no_progress,
     )
+    low = " (low: the dance may not follow AUDIO)" if result.low_confidence else ""
     print(f"{args.output}: {len(result.source)} frames at {result.fps:g} fps from {len(result.forward)} input "
-          f"frames (a person in {result.person_share:.0%}); " + ", ".join(f"{k} {v:.1f} s" for k, v in
-          result.seconds.items()))  # fmt: skip
+          f"frames (a person in {result.person_share:.0%}); confidence {result.confidence:.2f}{low}; "
+          + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))  # fmt: skip
     return 0

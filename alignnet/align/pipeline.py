@@ -27,7 +27,16 @@ from alignnet.align.media import (
     probe_streams,
     video_at_fps,
 )
-from alignnet.align.retime import encode_audio, invert, render, side_by_side, write_correspondence
+from alignnet.align.global_path import LOW_CONFIDENCE, feature_tracks, global_grid, path_confidence, path_in_frames
+from alignnet.align.retime import (
+    confidence_path,
+    encode_audio,
+    invert,
+    render,
+    side_by_side,
+    write_confidence,
+    write_correspondence,
+)
 from alignnet.align.windows import Window, WindowConfig, align_in_windows
 from alignnet.aligners import AlignNetAligner
 from alignnet.checkpoint import load_model
@@ -77,7 +86,21 @@ class AlignResult:
     source: np.ndarray
     fps: float
     person_share: float
+    confidence: float
     seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def low_confidence(self) -> bool:
+        """The dance does not stand out against AUDIO (`alignnet.align.global_path.path_confidence`)."""
+        return self.confidence < LOW_CONFIDENCE
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """forward (n,): audio-timeline frame of each video frame; confidence: `global_path.path_confidence`."""
+
+    forward: np.ndarray
+    confidence: float
 
 
 def checkpoint_stem(path: Path) -> Path:
@@ -170,14 +193,27 @@ def alignment(
     windows: WindowConfig,
     device: str = "cpu",
     progress: bool = True,
-) -> np.ndarray:
-    """(n,) non-decreasing audio-timeline frame (at prep.fps) of each of n video frames.
+) -> Alignment:
+    """(n,) non-decreasing audio-timeline frame (at prep.fps) of each of n video frames, and its confidence.
 
     keypoints (n, K, 2) as `model_keypoints` gives; mel (n_mels, m) normalised log-mel of the whole audio.
+    The global path over the model's finest features (`alignnet.align.global_path`) centres the first pass's
+    windows (with windows.prior "global"; "linear", or no path that fits: the linear prior) and measures the
+    result's confidence.
     """
     aligner = AlignNetAligner(model, device)
     audio_rate = prep.logmel.sample_rate / prep.logmel.hop_length
-    n_audio = mel.shape[1]
+    n_video, n_audio = len(keypoints), mel.shape[1]
+    tracks = feature_tracks(model, keypoints, mel, prep.fps, audio_rate, windows.window_seconds, device)
+    grid = global_grid(*tracks, n_video / prep.fps, n_audio / audio_rate)
+    initial = None
+    if windows.prior == "global":
+        cells = grid.path()
+        if cells is None:
+            shape = grid.affinity.shape
+            log.info("no global path fits %d video against %d audio cells: windows on the linear prior", *shape)
+        else:
+            initial = path_in_frames(grid, cells, n_video, prep.fps, audio_rate)
     bar: tqdm | None = None  # made by the first pass, when its number of windows is known
 
     def predict(planned: list[Window]) -> list[np.ndarray]:
@@ -206,11 +242,11 @@ def alignment(
             bar.reset(total=len(planned))
 
     try:
-        positions = align_in_windows(predict, len(keypoints), n_audio, prep.fps, audio_rate, windows, on_pass)
+        positions = align_in_windows(predict, n_video, n_audio, prep.fps, audio_rate, windows, on_pass, initial)
     finally:
         if bar is not None:
             bar.close()
-    return positions / audio_rate * prep.fps
+    return Alignment(positions / audio_rate * prep.fps, path_confidence(grid, positions, prep.fps, audio_rate))
 
 
 def _check_length(seconds: float, role: str, path: Path) -> None:
@@ -245,11 +281,13 @@ def align_video(
     hop_seconds: float = WindowConfig.hop_seconds,
     coverage: float = WindowConfig.coverage,
     passes: int = WindowConfig.passes,
+    prior: str = WindowConfig.prior,
     dataset: Path | None = None,
     device: str = "cpu",
     progress: bool = True,
 ) -> AlignResult:
-    """Re-time VIDEO to AUDIO and write `out` (+ the correspondence CSV, + the side-by-side `comparison`).
+    """Re-time VIDEO to AUDIO and write `out` (+ the correspondence CSV and its confidence JSON, + the
+    side-by-side `comparison`).
 
     window_seconds None: the training clip length. Raises UserInputError with
     the exit codes of `alignnet.align` for bad inputs.
@@ -276,9 +314,9 @@ def align_video(
                              + ", ".join(f"{t} ({len(kept_points(t))})" for t in TASK_POINTS))  # fmt: skip
     prep = load_preprocessing(meta, f"{stem}.json", dataset)
     try:
-        windows = WindowConfig(window_seconds or prep.clip_seconds, hop_seconds, coverage, passes)
+        windows = WindowConfig(window_seconds or prep.clip_seconds, hop_seconds, coverage, passes, prior)
     except ValueError as exc:
-        raise UserInputError(f"--window-seconds / --hop-seconds / --coverage / --passes: {exc}") from exc
+        raise UserInputError(f"--window-seconds / --hop-seconds / --coverage / --passes / --prior: {exc}") from exc
     video_stream = probe_streams(video, "video", "VIDEO")
     audio_stream = probe_streams(audio, "audio", "AUDIO")
     lap("load")
@@ -311,16 +349,18 @@ def align_video(
             lap("pose")
             mel = mel_job.result()
             lap("logmel")
-            forward = alignment(model, keypoints, mel, prep, windows, device, progress)
+            aligned = alignment(model, keypoints, mel, prep, windows, device, progress)
+            forward = aligned.forward
             source = invert(forward, round(audio_seconds * prep.fps))
             lap("model")
             track_job.result()
         if correspondence is not None:
             write_correspondence(correspondence, source)
+            write_confidence(confidence_path(correspondence), aligned.confidence, LOW_CONFIDENCE, windows.prior)
         render(video30, source, track, out, prep.fps, progress, encoded_audio=True)
         if comparison is not None:
             side_by_side(video30, out, comparison, prep.fps)
         lap("render")
     log.info("%s: %d input frames -> %d output frames; %s", out, len(forward), len(source),
              ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))  # fmt: skip
-    return AlignResult(forward, source, prep.fps, share, seconds)
+    return AlignResult(forward, source, prep.fps, share, aligned.confidence, seconds)

@@ -10,6 +10,7 @@ input frame's time the first / last frame is held.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -39,6 +40,21 @@ def write_correspondence(path: str | os.PathLike[str], source: np.ndarray) -> No
     table = pd.DataFrame({"frame": np.arange(len(source)), "source_frame": np.round(source, 3)})
     with atomic_output(path) as tmp:
         table.to_csv(tmp, index=False)
+
+
+def confidence_path(correspondence: str | os.PathLike[str]) -> Path:
+    """The JSON beside the correspondence CSV that holds the alignment's confidence: C.csv -> C.confidence.json."""
+    return Path(correspondence).with_suffix(".confidence.json")
+
+
+def write_confidence(path: str | os.PathLike[str], confidence: float, threshold: float, prior: str) -> None:
+    """JSON {confidence, low_confidence, threshold, prior}: how far the alignment stands out of the model's
+    affinity (`alignnet.align.global_path.path_confidence`); low_confidence: below `threshold`, the dance
+    probably does not match the audio."""
+    record = {"confidence": round(float(confidence), 3), "low_confidence": bool(confidence < threshold),
+              "threshold": threshold, "prior": prior}  # fmt: skip
+    with atomic_output(path) as tmp:
+        Path(tmp).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
 
 # Frames pass from the decoder to the encoder in the encoder's own pixel format: no colour conversion either way

@@ -4,8 +4,9 @@ The model is trained on clips of a fixed length (6 s: 180 video frames against
 516 log-mel frames) in which the video covers 70-100 % of the audio. A long
 video is cut into overlapping video windows; each is paired with an audio
 window of the training clip's length centred on where a prior puts that
-video window (first the linear map "the video spans the whole audio"; with
-passes > 1, then the previous pass's stitched prediction). The video window
+video window (first the global path of `alignnet.align.global_path`, or
+with prior "linear" the map "the video spans the whole audio"; with passes
+> 1, then the previous pass's stitched prediction). The video window
 covers `coverage` of its audio window under that prior: 1.0 gives exactly
 the training clip's shapes (180 video frames against 516 log-mel frames when
 the video and the audio last equally long); below 1.0 leaves audio margin for
@@ -34,6 +35,9 @@ import numpy as np
 from scipy.optimize import isotonic_regression
 
 
+PRIORS = ("global", "linear")
+
+
 @dataclass(frozen=True)
 class WindowConfig:
     """Window sizes in seconds of audio; coverage: share of an audio window its video window spans."""
@@ -42,6 +46,7 @@ class WindowConfig:
     hop_seconds: float = 0.5
     coverage: float = 1.0
     passes: int = 1
+    prior: str = "global"  # first windows centred on: "global" (`alignnet.align.global_path`) or "linear"
 
     def __post_init__(self) -> None:
         if self.window_seconds <= 0 or self.hop_seconds <= 0:
@@ -53,6 +58,8 @@ class WindowConfig:
             )
         if not 0 < self.coverage <= 1 or self.passes < 1:
             raise ValueError(f"coverage must be in (0, 1] and passes >= 1, got {self.coverage}, {self.passes}")
+        if self.prior not in PRIORS:
+            raise ValueError(f"prior {self.prior!r}: choose one of {', '.join(PRIORS)}")
 
 
 @dataclass(frozen=True)
@@ -83,13 +90,15 @@ def plan_windows(prior: np.ndarray, n_audio: int, fps: float, audio_rate: float,
 
     prior: (n_video,) expected audio position (log-mel frame) of every video frame.
     Video windows span coverage * window_seconds of audio under the average
-    slope of `prior`; each audio window has window_seconds of audio (fewer
-    when the audio is shorter), centred on its video window's prior, shifted
-    to lie inside the audio.
+    slope of `prior` (from its first to its last frame: the linear prior's is
+    the whole audio's over the whole video); each audio window has
+    window_seconds of audio (fewer when the audio is shorter), centred on its
+    video window's prior, shifted to lie inside the audio.
     """
     n_video = len(prior)
     audio_length = min(n_audio, max(2, round(config.window_seconds * audio_rate)))
-    audio_per_video = (n_audio / audio_rate) / (n_video / fps)  # seconds of audio per second of video
+    covered = max(prior[-1] - prior[0] + 1, 1.0)  # log-mel frames from the first video frame's to the last's
+    audio_per_video = (covered / audio_rate) / (n_video / fps)  # seconds of audio per second of video
     length = max(2, round(config.coverage * config.window_seconds * fps / audio_per_video))
     hop = max(1, round(config.hop_seconds * fps / audio_per_video))
     windows = []
@@ -147,15 +156,17 @@ def align_in_windows(
     audio_rate: float,
     config: WindowConfig,
     on_pass: Callable[[int, list[Window]], None] | None = None,
+    initial: np.ndarray | None = None,
 ) -> np.ndarray:
     """(n_video,) monotonic audio position (log-mel frame) of every video frame.
 
     predict(windows) returns each window's audio positions (global log-mel frames);
     it gets a whole pass's windows at once (all of one shape: `plan_windows`), to batch them.
-    Each of config.passes passes re-centres the audio windows on the previous pass's result.
+    The first pass's windows are centred on `initial` ((n_video,) log-mel frames: the global path), or on the
+    linear prior where it is None; each further pass (config.passes in all) on the previous pass's result.
     on_pass(pass_index, windows) is called before each pass (progress reporting).
     """
-    estimate = linear_prior(n_video, n_audio)
+    estimate = linear_prior(n_video, n_audio) if initial is None else np.asarray(initial, np.float64)
     for index in range(config.passes):
         windows = plan_windows(estimate, n_audio, fps, audio_rate, config)
         if on_pass is not None:

@@ -36,8 +36,17 @@ def dtw_source_frames(
         band_rad=band,
         subseq=subsequence,
     )
+    return mean_column_per_row(path, n)
+
+
+def mean_column_per_row(path: np.ndarray, n: int) -> np.ndarray:
+    """(n,) float64 mean column a DTW path ((L, 2) rows and columns) visits in each of rows 0 .. n-1; rows a step
+    skips (steps of more than one row) are interpolated between their neighbours."""
     rows, cols = path[:, 0], path[:, 1].astype(np.float64)
-    return np.bincount(rows, weights=cols, minlength=n) / np.bincount(rows, minlength=n)
+    counts = np.bincount(rows, minlength=n)
+    visited = np.flatnonzero(counts)
+    means = np.bincount(rows, weights=cols, minlength=n)[visited] / counts[visited]
+    return np.interp(np.arange(n), visited, means)
 
 
 class SyncNetDTWAligner:

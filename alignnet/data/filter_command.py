@@ -13,6 +13,10 @@ figures mouth_visible_rate, lip_motion and mouth_asymmetry. Rules and their
 order: alignnet.data.filters.
 When the clip or pose stage failed for this video, the file has one row with
 clip_index -1 and that stage's reason (e.g. too_short).
+With --duplicates (videos.tsv of `alignnet duplicates`), every clip of a
+video found to be a re-upload of another is rejected as duplicate, unmeasured.
+With --shot-cuts, a clip with a shot cut inside it (PySceneDetect,
+alignnet.data.shot_cuts) is rejected as shot_cut, before the other rules.
 
 Example:
   alignnet filter results/clips/abc/ results/pose/abc.npz -o results/verdicts/abc.tsv
@@ -27,8 +31,10 @@ from pathlib import Path
 import pandas as pd
 
 from alignnet.atomic import atomic_output
-from alignnet.data.filters import ImageSettings, Thresholds, failure_row, filter_video
+from alignnet.data.duplicate_table import read_video_table
+from alignnet.data.filters import ImageSettings, Thresholds, failure_row, filter_video, rejected_rows
 from alignnet.data.foreground import FigureRule
+from alignnet.data.shot_cuts import CutSettings, cuts_in_clips, detect_cuts, mark_shot_cuts
 from alignnet.errors import UserInputError
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import Reason, StageStatus, upstream_failure
@@ -44,6 +50,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", type=Path, required=True, help="verdict TSV to write")
     parser.add_argument("--video-id", help="video id for the rows; when not given, the name of CLIPDIR")
     add = parser.add_argument
+    cuts = CutSettings()
+    add("--duplicates", type=Path, help="videos.tsv of `alignnet duplicates`: a duplicate video's clips are rejected")
+    add("--shot-cuts", action="store_true", help="shot_cut when a shot cut (PySceneDetect) falls inside a clip")
+    add(
+        "--shot-cut-threshold",
+        type=float,
+        default=cuts.threshold,
+        help="PySceneDetect ContentDetector threshold (mean HSV change between frames, 0-255) for a cut",
+    )
+    add("--min-shot-frames", type=int, default=cuts.min_scene_frames, help="shots are at least this many frames")
     add(
         "--min-audio-db",
         type=float,
@@ -170,6 +186,10 @@ def verdicts_for(args: argparse.Namespace, video_id: str) -> pd.DataFrame:
         raise UserInputError(f"{args.clipdir}: no status.json (is it a clip directory of `alignnet clip`?)")
     if not status.ok:
         return failure_row(video_id, status.reason or Reason.UPSTREAM, status.detail)
+    clips = _clip_table(args.clipdir / "clips.tsv")
+    duplicate = _duplicate_detail(args.duplicates, video_id) if args.duplicates else None
+    if duplicate is not None:
+        return rejected_rows(video_id, clips["clip_index"].tolist(), Reason.DUPLICATE, duplicate)
     try:
         pose_status = upstream_failure(args.pose)
     except FileNotFoundError as exc:
@@ -201,14 +221,28 @@ def verdicts_for(args: argparse.Namespace, video_id: str) -> pd.DataFrame:
         detect_every=args.detect_every,
         detector_width=args.detector_width,
     )
-    clips = _clip_table(args.clipdir / "clips.tsv")
-    return filter_video(args.clipdir, pose, clips, video_id, thresholds, settings)
+    verdicts = filter_video(args.clipdir, pose, clips, video_id, thresholds, settings)
+    if args.shot_cuts:
+        cuts = detect_cuts(args.clipdir / "video.mp4", CutSettings(args.shot_cut_threshold, args.min_shot_frames))
+        verdicts = mark_shot_cuts(verdicts, cuts_in_clips(cuts, clips))
+    return verdicts
+
+
+def _duplicate_detail(path: Path, video_id: str) -> str | None:
+    """Why `video_id` is a duplicate according to videos.tsv of `alignnet duplicates`, or None when it is not."""
+    table = read_video_table(path)
+    row = table[table["video_id"] == video_id]
+    if row.empty:
+        raise UserInputError(f"{path}: no row for video {video_id} (was it made from this manifest?)")
+    return None if bool(row["keep"].iloc[0]) else str(row["detail"].iloc[0])
 
 
 def run(args: argparse.Namespace) -> int:
     for option in ("analysis_width", "detector_width"):
         if getattr(args, option) < 16:
             raise UserInputError(f"--{option.replace('_', '-')} must be >= 16, got {getattr(args, option)}")
+    if args.min_shot_frames < 1:
+        raise UserInputError(f"--min-shot-frames must be >= 1, got {args.min_shot_frames}")
     if args.detect_every < 1:
         raise UserInputError(f"--detect-every must be >= 1, got {args.detect_every}")
     video_id = args.video_id or args.clipdir.resolve().name

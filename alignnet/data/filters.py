@@ -53,7 +53,7 @@ picture foreground).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
@@ -519,9 +519,15 @@ def verdict_rows(
 
 def failure_row(video_id: str, reason: str, detail: str) -> pd.DataFrame:
     """The single row of a video that failed upstream: clip_index -1, figures empty."""
-    row = {"video_id": video_id, "clip_index": -1, "keep": False, "reason": reason, "detail": detail}
-    row.update({f.name: math.nan for f in fields(ClipFigures)})
-    return pd.DataFrame([row], columns=VERDICT_COLUMNS)
+    return rejected_rows(video_id, [-1], reason, detail)
+
+
+def rejected_rows(video_id: str, clip_indices: Sequence[int], reason: str, detail: str) -> pd.DataFrame:
+    """Rows of clips rejected for one reason without measuring them (e.g. a duplicate video): figures empty."""
+    empty = {f.name: math.nan for f in fields(ClipFigures)}
+    rows = [{"video_id": video_id, "clip_index": int(i), "keep": False, "reason": reason, "detail": detail, **empty}
+            for i in clip_indices]  # fmt: skip
+    return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
 
 
 def filter_video(

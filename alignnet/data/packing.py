@@ -1,13 +1,15 @@
 """The split stage: video-disjoint splits packed into memory-mappable arrays.
 
 Output directory (what `alignnet train` reads):
-    splits.tsv                 clip_id, video_id, split (every kept clip; "unused" beyond the targets)
+    splits.tsv                 clip_id, video_id, group_id, split (every kept clip; "unused" beyond the
+                               targets; group_id: the song in song-disjoint splits, else the video)
     {split}_keypoints.npy      float32 (n, frames, K, 2) cleaned, centred pixels (K = 19 dance, 20 lips)
     {split}_logmel.npy         float16 (n, n_mels, m) log-mel normalised with train statistics
     {split}_index.tsv          clip_id, video_id, clip_index, start_frame (in the video): row i of both arrays
     {val,test}_warps.npz       the fixed, seeded time warps every method is evaluated on
     logmel_stats.npz           per-bin mean and std of the train split
-    meta.json                  fps, sample_rate, hop_length, sizes, counts, and the keypoint layout:
+    meta.json                  fps, sample_rate, hop_length, sizes, counts, disjoint (video / song),
+                               groups (videos or songs split), and the keypoint layout:
                                layout (DANCE_19 / MOUTH_20), keypoint_names, n_keypoints,
                                mirror (left/right permutation for flips and tied keypoint attention);
                                clean: the keypoint files' cleaning parameters (`alignnet align`
@@ -71,10 +73,12 @@ def pack_dataset(
     seed: int,
     meta: Mapping[str, float | int],
     out_dir: PathLike,
+    songs: Mapping[str, str] | None = None,
 ) -> dict[str, int]:
     """Assign splits to the kept clips and write the packed dataset; returns clips per split.
 
     logmel_files are named after their video id (results/logmel/<video_id>.npz).
+    songs: video_id -> song id for song-disjoint splits; None: video-disjoint.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -87,9 +91,9 @@ def pack_dataset(
     clips = _clip_frame(sorted(keypoints))
     starts = read_clip_starts(files)
     clips["start_frame"] = [starts[c] for c in clips["clip_id"]]
-    splits = assign_splits(clips[["video_id", "clip_id"]], sizes, seed).merge(clips, on=["clip_id", "video_id"])
+    splits = assign_splits(clips[["video_id", "clip_id"]], sizes, seed, songs).merge(clips, on=["clip_id", "video_id"])
     with atomic_output(out / "splits.tsv") as tmp:
-        splits[["clip_id", "video_id", "split"]].to_csv(tmp, sep="\t", index=False)
+        splits[["clip_id", "video_id", "group_id", "split"]].to_csv(tmp, sep="\t", index=False)
 
     train = splits[splits["split"] == "train"]
     stats = logmel_statistics(_train_logmels(npz_paths, train))
@@ -111,6 +115,7 @@ def pack_dataset(
             save_fixed_warps(out / f"{name}_warps.npz", ids, make_fixed_warps(ids, frames, frames, seed), seed)
     with atomic_output(out / "meta.json") as tmp:
         full = {**meta, **layout_meta(layout), "sizes": dict(sizes), "seed": seed, "clips": counts}
+        full.update(disjoint="song" if songs is not None else "video", groups=int(splits["group_id"].nunique()))
         if clean is not None:
             full["clean"] = json.loads(clean)
         tmp.write_text(json.dumps(full, indent=1) + "\n")

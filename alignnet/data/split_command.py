@@ -1,10 +1,13 @@
-"""Video-disjoint train/val/test splits, packed for training.
+"""Video-disjoint (or song-disjoint) train/val/test splits, packed for training.
 
 Reads the cleaned keypoints (Parquet, kept clips only) and the per-video
-log-mel files, assigns whole videos to splits (sizes in clips, deterministic
+log-mel files, assigns whole videos (--disjoint video) or whole songs
+(--disjoint song: the song_id column of --songs, videos.tsv of
+`alignnet duplicates`) to splits (sizes in clips, deterministic
 by seed; scaled down proportionally when fewer clips are kept), normalises
 the log-mel with per-bin statistics of the train split, and writes
-memory-mappable arrays per split (see alignnet.data.packing).
+memory-mappable arrays per split (see alignnet.data.packing). meta.json
+records the choice (disjoint: video / song).
 
 Example:
   alignnet split --keypoints results/keypoints/*.parquet \\
@@ -16,7 +19,9 @@ from __future__ import annotations
 import argparse
 import logging
 
+from alignnet.data.duplicate_table import read_video_table
 from alignnet.data.packing import pack_dataset
+from alignnet.errors import UserInputError
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +36,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", type=float, default=30.0, help="video frame rate of the clips")
     parser.add_argument("--sample-rate", type=int, default=44100, help="audio sample rate of the clips")
     parser.add_argument("--hop-length", type=int, default=512, help="log-mel hop, samples")
+    parser.add_argument(
+        "--disjoint",
+        choices=["video", "song"],
+        default="video",
+        help="what no two splits share: a source video, or a song (videos grouped by audio fingerprint; needs --songs)",
+    )
+    parser.add_argument("--songs", help="videos.tsv of `alignnet duplicates` (video_id, song_id): --disjoint song")
     parser.add_argument("-o", "--output", required=True, help="the packed dataset directory")
 
 
 def run(args: argparse.Namespace) -> int:
     sizes = {"train": args.train, "val": args.val, "test": args.test}
     meta = {"fps": args.fps, "sample_rate": args.sample_rate, "hop_length": args.hop_length}
-    counts = pack_dataset(args.keypoints, args.logmel, sizes, args.seed, meta, args.output)  # DataError -> exit 2
+    if args.disjoint == "song" and not args.songs:
+        raise UserInputError("--disjoint song needs --songs (videos.tsv of `alignnet duplicates`)")
+    songs = None
+    if args.disjoint == "song":
+        table = read_video_table(args.songs)
+        songs = dict(zip(table["video_id"], table["song_id"], strict=True))
+    counts = pack_dataset(args.keypoints, args.logmel, sizes, args.seed, meta, args.output, songs)  # DataError: exit 2
     log.info("clips per split: %s", counts)
     return 0

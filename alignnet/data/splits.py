@@ -1,8 +1,12 @@
-"""Video-disjoint train / val / test splits of the kept clips.
+"""Video-disjoint (or song-disjoint) train / val / test splits of the kept clips.
 
 `assign_splits` puts whole videos into splits, so no source video is in two
-splits (paper appendix 1). Sizes are targets in clips, e.g. 20,000 / 5,000 /
-5,000. When fewer clips are kept than the targets add up to, every target is
+splits (paper appendix 1). With `groups` (video -> song, from
+`alignnet duplicates`) it puts whole groups into splits instead: no song is
+in two splits, so a model is never tested on a song it was trained on
+(song-disjoint); everything below holds with "group" for "video".
+
+Sizes are targets in clips, e.g. 20,000 / 5,000 / 5,000. When fewer clips are kept than the targets add up to, every target is
 scaled by (kept clips / sum of targets), keeping the proportions; when more
 are kept, the targets are used as they are and the surplus videos are left
 out (split "unused").
@@ -45,12 +49,15 @@ def scaled_targets(sizes: Mapping[str, int], available: int) -> dict[str, float]
     return {name: n * factor for name, n in sizes.items()}
 
 
-def assign_splits(clips: pd.DataFrame, sizes: Mapping[str, int], seed: int) -> pd.DataFrame:
-    """Assign every clip's video to one split.
+def assign_splits(
+    clips: pd.DataFrame, sizes: Mapping[str, int], seed: int, groups: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Assign every clip's video (or the video's group) to one split.
 
     clips: DataFrame with columns video_id, clip_id (one row per kept clip).
     sizes: split name -> target number of clips, e.g. {"train": 20000, "val": 5000, "test": 5000}.
-    Returns DataFrame[clip_id, video_id, split] sorted by clip_id; videos not
+    groups: video_id -> group id (its song); a video not in it is a group of its own. None: every video is.
+    Returns DataFrame[clip_id, video_id, group_id, split] sorted by clip_id; groups not
     needed for the targets get split "unused".
     """
     missing = {"video_id", "clip_id"} - set(clips.columns)
@@ -58,13 +65,15 @@ def assign_splits(clips: pd.DataFrame, sizes: Mapping[str, int], seed: int) -> p
         raise ValueError(f"clips lacks columns {sorted(missing)}")
     if clips["clip_id"].duplicated().any():
         raise DataError(f"duplicate clip_id: {clips.loc[clips['clip_id'].duplicated(), 'clip_id'].iloc[0]}")
-    counts = clips.groupby("video_id", sort=True)["clip_id"].count().to_dict()
+    group_of = clips["video_id"].map(lambda v: (groups or {}).get(v, v))
+    counts = clips.groupby(group_of, sort=True)["clip_id"].count().to_dict()
+    unit = "song group" if groups else "video"
     targets = scaled_targets(sizes, len(clips))
     wanted = [name for name in sorted(targets, key=lambda s: (targets[s], s)) if targets[name] > 0]
     if len(counts) < len(wanted):
         raise DataError(
-            f"{len(counts)} video(s) with kept clips cannot fill {len(wanted)} video-disjoint splits "
-            f"({', '.join(wanted)}); need at least {len(wanted)} videos"
+            f"{len(counts)} {unit}(s) with kept clips cannot fill {len(wanted)} {unit.split()[0]}-disjoint splits "
+            f"({', '.join(wanted)}); need at least {len(wanted)} {unit}s"
         )
     order = _video_order(list(counts), seed)
     filled = {name: 0 for name in targets}
@@ -83,5 +92,6 @@ def assign_splits(clips: pd.DataFrame, sizes: Mapping[str, int], seed: int) -> p
         split_of[video_id] = name
         filled[name] += counts[video_id]
     out = clips[["clip_id", "video_id"]].copy()
-    out["split"] = out["video_id"].map(split_of)
+    out["group_id"] = group_of
+    out["split"] = out["group_id"].map(split_of)
     return out.sort_values("clip_id", kind="stable").reset_index(drop=True)

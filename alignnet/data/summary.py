@@ -16,7 +16,7 @@ from alignnet.atomic import atomic_output
 from alignnet.data.clips import load_clip_table
 from alignnet.data.manifest import read_manifest
 from alignnet.pose.sequence import PoseSequence
-from alignnet.stage_status import StageStatus
+from alignnet.stage_status import Reason, StageStatus
 
 PathLike = str | os.PathLike[str]
 
@@ -61,7 +61,9 @@ def build_summary(
     clip_seconds: float,
 ) -> dict[str, Any]:
     """Counts at every stage: found, downloaded, failed by reason, clips cut,
-    kept, rejected by reason, hours kept, pose detection rate."""
+    kept, rejected by reason (duplicate and shot_cut among them), videos
+    rejected as re-uploads, hours kept, pose detection rate, and whether the
+    splits are video- or song-disjoint (with the number of groups split)."""
     entries = read_manifest(manifest)
     failed = _read_tsv(failures)
     verdict_table = _read_tsv(verdicts)
@@ -73,7 +75,10 @@ def build_summary(
         table = _read_tsv(path)
         if not table.empty:
             cleaning.update(table["reason"])
+    duplicate_videos = per_clip.loc[per_clip["reason"] == Reason.DUPLICATE, "video_id"].nunique()
     split_table = _read_tsv(Path(dataset) / "splits.tsv")
+    meta_path = Path(dataset) / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
     split_counts = Counter(split_table["split"])
     n_dataset = len(split_table)
     return {
@@ -86,11 +91,14 @@ def build_summary(
             "clips_judged": len(per_clip),
             "clips_kept": len(kept),
             "clips_rejected": dict(sorted(rejected.items())),
+            "videos_duplicate": int(duplicate_videos),
         },
         "clean": {"clips_rejected": dict(sorted(cleaning.items()))},
         "dataset": {
             "clips": n_dataset,
             "videos": int(split_table["video_id"].nunique()),
+            "disjoint": meta.get("disjoint", "video"),
+            "groups": int(meta.get("groups", split_table["video_id"].nunique())),
             "hours": round(n_dataset * clip_seconds / 3600, 3),
             "splits": {name: int(split_counts.get(name, 0)) for name in ("train", "val", "test")},
         },

@@ -1,22 +1,26 @@
-"""The paper's ablation ladder (table 3) and gathering its evaluated variants into one table.
+"""The paper's ablation (table 3), the project's departures from the paper, and gathering their runs into tables.
 
-Each step adds one part to the one before: base (no feature pyramid, raw
-positions, no SpecAugment, no temporal attention, no keypoint attention, no
-flips), +feature pyramid, +motion inputs, +SpecAugment, +temporal attention,
-+keypoint attention; "all" is the full model with every augmentation (the
-`alignnet train` defaults), which adds the horizontal flips. One rung past
-the paper's ladder, "paper_affinity", is "all" as the paper designed it:
-each level's local correlation alone, its output (the finest level
-upsampled, no full-rate refinement), a context network at the finest level
-only, the paper's loss (no matching term),
-no tempo or timbre changes or low-passes, no cross-clip windows and the authors'
-per-keypoint input scaling, which measures what this implementation's
-departures bring.
+Two groups of variants, each trained with `alignnet train` and the flags below:
+
+- "ladder", the rows of the paper's table 3: Base (raw positions, one
+  level, no SpecAugment, no attention), FP (+ feature pyramid), FP+MI
+  (+ motion inputs), FP+MI+SA (+ SpecAugment), then two alternatives, not a
+  sequence: FP+MI+SA+TA (temporal attention alone) and FP+MI+SA+KA (keypoint
+  attention alone), and FP+MI+SA+KA+TA, the full model. The paper's training
+  setup is the same for every row, so every rung keeps the flips;
+- "departures": the full model with one of this implementation's departures
+  from the paper (`alignnet.training.paper_design.DEPARTURES`) removed in
+  turn, and "paper", the paper's design (`alignnet train --paper`: all of
+  them removed).
+
+Every variant may run with several seeds; its row is the mean and sample
+standard deviation of its seeds' AFE and accuracy.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,55 +28,67 @@ from pathlib import Path
 import pandas as pd
 
 from alignnet.errors import UserInputError
+from alignnet.training.paper_design import DEPARTURES
+
+GROUPS = ("ladder", "departures")
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One rung: its key (a path component), its table label and the paper's Dance50 accuracy (%, NaN: none)."""
+    """One variant: its key (a path component), table label, group, the paper's Dance50 AFE (frames) and accuracy
+    (%; NaN: none) and the `alignnet train` flags that make it from the full model."""
 
     name: str
     label: str
+    group: str
+    paper_afe: float
     paper_accuracy: float
     train_flags: tuple[str, ...]
 
 
-# (name, label, the `alignnet train` flag that removes the part, paper accuracy), in the ladder's order.
-_STEPS: tuple[tuple[str, str, str, float], ...] = (
-    ("pyramid", "+feature pyramid", "--no-pyramid", 56.88),
-    ("motion", "+motion inputs", "--raw-positions", 67.49),
-    ("spec_augment", "+SpecAugment", "--no-spec-augment", 75.33),
-    ("temporal_attention", "+temporal attention", "--no-temporal-attention", 79.65),
-    ("keypoint_attention", "+keypoint attention", "--no-keypoint-attention", 88.20),
+# The paper's table 3, in its order: (name, label, paper AFE, paper accuracy, the parts the row has).
+_PARTS = {
+    "FP": "--no-pyramid",
+    "MI": "--raw-positions",
+    "SA": "--no-spec-augment",
+    "TA": "--no-temporal-attention",
+    "KA": "--no-keypoint-attention",
+}
+_TABLE3: tuple[tuple[str, str, float, float, tuple[str, ...]], ...] = (
+    ("base", "Base", 2.87, 43.57, ()),
+    ("pyramid", "FP", 2.45, 56.88, ("FP",)),
+    ("motion", "FP+MI", 1.81, 67.49, ("FP", "MI")),
+    ("spec_augment", "FP+MI+SA", 1.32, 75.33, ("FP", "MI", "SA")),
+    ("temporal_attention", "FP+MI+SA+TA", 1.14, 79.65, ("FP", "MI", "SA", "TA")),
+    ("keypoint_attention", "FP+MI+SA+KA", 0.97, 88.20, ("FP", "MI", "SA", "KA")),
+    ("all", "FP+MI+SA+KA+TA", 0.94, 89.60, ("FP", "MI", "SA", "KA", "TA")),
 )
-_NO_FLIP = "--no-flip"
+PAPER_FULL = (0.94, 89.60)  # the paper's full model (tables 1 and 3)
 
 
-def _ladder() -> tuple[Variant, ...]:
-    removed = [flag for _, _, flag, _ in _STEPS]
-    rungs = [Variant("base", "base", 43.57, (*removed, _NO_FLIP))]
-    for i, (name, label, _, accuracy) in enumerate(_STEPS, start=1):
-        rungs.append(Variant(name, label, accuracy, (*removed[i:], _NO_FLIP)))
-    rungs.append(Variant("all", "all", 89.60, ()))
-    rungs.append(
-        Variant(
-            "paper_affinity",
-            "all, as the paper designed it",
-            math.nan,
-            ("--correlation", "local", "--no-fine-refinement", "--no-coarse-context", "--matching-weight", "0",
-             "--no-tempo-change", "--no-timbre-change", "--no-band-limit", "--no-cross-clip",
-             "--per-keypoint-scaling"),  # fmt: skip
-        )
-    )
-    return tuple(rungs)
+def _variants() -> tuple[Variant, ...]:
+    ladder = [
+        Variant(name, label, "ladder", afe, accuracy, tuple(flag for part, flag in _PARTS.items() if part not in has))
+        for name, label, afe, accuracy, has in _TABLE3
+    ]
+    departures = [
+        Variant(f"minus_{d.name}", f"full model without {d.summary}", "departures", math.nan, math.nan, d.flags)
+        for d in DEPARTURES
+    ]
+    paper = Variant("paper", "the paper's design (all of them removed)", "departures", *PAPER_FULL, ("--paper",))
+    return (*ladder, *departures, paper)
 
 
-LADDER: tuple[Variant, ...] = _ladder()
-VARIANTS: dict[str, Variant] = {v.name: v for v in LADDER}
+VARIANTS_IN_ORDER: tuple[Variant, ...] = _variants()
+LADDER: tuple[Variant, ...] = tuple(v for v in VARIANTS_IN_ORDER if v.group == "ladder")
+VARIANTS: dict[str, Variant] = {v.name: v for v in VARIANTS_IN_ORDER}
+COLUMNS = ("group", "variant", "label", "seeds", "afe", "afe_sd", "accuracy", "accuracy_sd", "clips", "paper_afe",
+           "paper_accuracy")  # fmt: skip
+_SEED_DIR = re.compile(r"seed(\d+)")
 
 
 def variant(name: str) -> Variant:
-    """The rung called `name` (base, pyramid, motion, spec_augment, temporal_attention, keypoint_attention, all,
-    paper_affinity)."""
+    """The variant called `name` (see VARIANTS)."""
     try:
         return VARIANTS[name]
     except KeyError:
@@ -80,8 +96,17 @@ def variant(name: str) -> Variant:
 
 
 def variant_flags(name: str) -> list[str]:
-    """`alignnet train` flags of a variant, e.g. base -> ["--no-pyramid", ..., "--no-flip"]."""
+    """`alignnet train` flags of a variant, e.g. base -> ["--no-pyramid", ..., "--no-keypoint-attention"]."""
     return list(variant(name).train_flags)
+
+
+def run_of(directory: str | Path) -> tuple[str, int]:
+    """(variant, seed) of a run directory laid out as .../<variant>/seed<N> (the workflow's)."""
+    path = Path(directory)
+    match = _SEED_DIR.fullmatch(path.name)
+    if match is None:
+        raise UserInputError(f"{path}: an ablation run is a directory <variant>/seed<N>")
+    return variant(path.parent.name).name, int(match.group(1))
 
 
 def read_variant_result(results_csv: str | Path, method: str = "AlignNet") -> dict[str, float]:
@@ -101,18 +126,39 @@ def read_variant_result(results_csv: str | Path, method: str = "AlignNet") -> di
     return {"afe": float(row["afe"]), "accuracy": float(row["accuracy"]), "clips": int(row["clips"])}
 
 
-def ablation_table(runs: Sequence[tuple[str, str | Path]]) -> pd.DataFrame:
-    """(variant name, its results.csv) pairs -> one row per variant in ladder order, with the paper's accuracy."""
-    seen = {}
-    for name, path in runs:
-        if name in seen:
-            raise UserInputError(f"ablation variant {name!r} given twice ({seen[name]} and {path})")
-        seen[name] = path
+def seed_table(runs: Sequence[tuple[str, int, str | Path]]) -> pd.DataFrame:
+    """(variant, seed, its results.csv) triples -> one row per run: variant, seed, afe, accuracy, clips."""
+    seen: dict[tuple[str, int], str | Path] = {}
     rows = []
-    for rung in LADDER:
-        if rung.name in seen:
-            rows.append({"variant": rung.name, "label": rung.label, **read_variant_result(seen[rung.name]),
-                         "paper_accuracy": rung.paper_accuracy})  # fmt: skip
-    for name in seen:
-        variant(name)  # unknown names are errors
-    return pd.DataFrame(rows, columns=["variant", "label", "afe", "accuracy", "clips", "paper_accuracy"])
+    for name, seed, path in runs:
+        key = (variant(name).name, seed)
+        if key in seen:
+            raise UserInputError(f"ablation variant {name!r} seed {seed} given twice ({seen[key]} and {path})")
+        seen[key] = path
+        rows.append({"variant": name, "seed": seed, **read_variant_result(path)})
+    return pd.DataFrame(rows, columns=["variant", "seed", "afe", "accuracy", "clips"])
+
+
+def ablation_table(seeds: pd.DataFrame) -> pd.DataFrame:
+    """`seed_table`'s runs -> one row per variant, in table 3's order then the departures': the mean and sample
+    standard deviation over its seeds (NaN with one seed) beside the paper's numbers."""
+    rows = []
+    for item in VARIANTS_IN_ORDER:
+        mine = seeds[seeds["variant"] == item.name]
+        if mine.empty:
+            continue
+        clips = sorted(set(mine["clips"]))
+        if len(clips) > 1:
+            raise UserInputError(f"ablation variant {item.name!r}: its seeds were evaluated on {clips} clips")
+        rows.append({
+            "group": item.group, "variant": item.name, "label": item.label, "seeds": len(mine),
+            "afe": mine["afe"].mean(), "afe_sd": mine["afe"].std(ddof=1), "accuracy": mine["accuracy"].mean(),
+            "accuracy_sd": mine["accuracy"].std(ddof=1), "clips": clips[0], "paper_afe": item.paper_afe,
+            "paper_accuracy": item.paper_accuracy,
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def mean_sd(mean: float, sd: float) -> str:
+    """"1.23 ± 0.45", or "1.23" where there is no spread (one seed)."""
+    return f"{mean:.2f}" if pd.isna(sd) else f"{mean:.2f} ± {sd:.2f}"

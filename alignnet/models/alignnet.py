@@ -33,7 +33,9 @@ with fine_refinement (default) a last stage corrects it at every input video fra
 from full-rate features (`alignnet.models.refinement`), since the finest
 level samples the audio only every ~100 ms.
 
-Affinity (`correlation`): "local" is the paper's, each level's own features
+Affinity: feature vectors are compared by Pearson correlation over their
+channels (`affinity`, default "pearson"; "dot" is the paper's dot product).
+Which affinity the heads read (`correlation`): "local" is the paper's, each level's own features
 correlated around the warped position; "pooled" is RAFT's correlation
 pyramid in 1D, the all-pairs affinity of the finest features averaged over
 2, 4, 8 audio frames for the coarser levels and looked up around the
@@ -60,6 +62,7 @@ from torch import nn
 from alignnet.distort import INPUT_SCALINGS
 from alignnet.keypoints import DANCE_MIRROR
 from alignnet.models.correlation import (
+    AFFINITIES,
     CorrelationPyramid,
     frame_step,
     global_soft_argmax,
@@ -79,7 +82,8 @@ CORRELATIONS = ("local", "pooled", "both")
 
 @dataclass(frozen=True)
 class AlignNetConfig:
-    """Sizes and ablation switches; the defaults are the paper's full model.
+    """Sizes and ablation switches; the defaults are this project's model, which departs from the paper's where
+    `alignnet.training.paper_design.DEPARTURES` says (`alignnet train --paper` builds the paper's).
 
     pyramid=False keeps only the first level (single scale). Lip layouts: set
     n_keypoints=20 and mirror to their left/right permutation.
@@ -102,6 +106,9 @@ class AlignNetConfig:
     # affinity each head reads: "local" (that level's features, the paper's), "pooled" (RAFT-style pyramid of the
     # finest features' all-pairs affinity) or "both" (the two side by side)
     correlation: str = "both"
+    # how feature vectors are compared (alignnet.models.correlation.AFFINITIES): "pearson" (centred and
+    # unit-normalised over channels) or the paper's "dot" product
+    affinity: str = "pearson"
     coarse_init: str = "diagonal"  # coarsest level starts from: "diagonal" (no distortion) or "soft_argmax" (global)
     head_hidden: tuple[int, ...] = (64, 32)
     context_channels: int = 32
@@ -133,6 +140,8 @@ class AlignNetConfig:
             raise ValueError(f"coarse_init {self.coarse_init!r}: choose soft_argmax or diagonal")
         if self.input_scaling not in INPUT_SCALINGS:
             raise ValueError(f"input_scaling {self.input_scaling!r}: choose one of {', '.join(INPUT_SCALINGS)}")
+        if self.affinity not in AFFINITIES:
+            raise ValueError(f"affinity {self.affinity!r}: choose one of {', '.join(AFFINITIES)}")
         if self.correlation not in CORRELATIONS:
             raise ValueError(f"correlation {self.correlation!r}: choose one of {', '.join(CORRELATIONS)}")
 
@@ -163,7 +172,7 @@ class AlignNetOutput(NamedTuple):
     """Training-mode output: the final correspondence and every level's, finest level first.
 
     correspondence (B, n); levels[l] (B, n_l); strides[l] = input frames per level-l frame;
-    affinity (B, n_0, m_0): all-pairs Pearson affinity of the finest video and audio
+    affinity (B, n_0, m_0): all-pairs affinity (config.affinity) of the finest video and audio
     features (for the matching loss, `alignnet.losses.matching_loss`).
     """
 
@@ -245,20 +254,14 @@ class AlignNet(nn.Module):
         With return_levels (default: self.training) an AlignNetOutput with every level.
         """
         n = video.shape[-1]
-        if not self.config.motion_inputs:
-            video = video[:, : 2 * self.config.n_keypoints]
-        if self.keypoint_attention is not None:
-            video = self.keypoint_attention(video)
+        video, video_feats, audio_feats = self._pyramids(video, audio)
         logmel = audio
-        audio = self.audio_stem(audio)  # (B, stem, m / 4)
-        if self.temporal_attention is not None:
-            audio = self.temporal_attention(audio)
-        video_feats = self.video_pyramid(video)  # finest first
-        audio_feats = self.audio_pyramid(audio)
 
         with_levels = return_levels if return_levels is not None else self.training
         pyramid = (  # the all-pairs affinity: for the pooled lookups, and in training for the matching loss
-            CorrelationPyramid(video_feats[0], audio_feats[0], self.config.audio_strides[1 : len(video_feats)])
+            CorrelationPyramid(
+                video_feats[0], audio_feats[0], self.config.audio_strides[1 : len(video_feats)], self.config.affinity
+            )
             if self.config.correlation != "local" or with_levels
             else None
         )
@@ -296,6 +299,36 @@ class AlignNet(nn.Module):
             assert pyramid is not None
             return AlignNetOutput(correspondence, levels[::-1], self.level_strides, pyramid.affinity)
         return correspondence
+
+    def _pyramids(
+        self, video: torch.Tensor, audio: torch.Tensor
+    ) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+        """The video input the model reads (after keypoint attention), and both feature pyramids, finest first."""
+        video = self._video_input(video)
+        return video, self.video_pyramid(video), self.audio_pyramid(self._audio_stem(audio))
+
+    def _video_input(self, video: torch.Tensor) -> torch.Tensor:
+        if not self.config.motion_inputs:
+            video = video[:, : 2 * self.config.n_keypoints]
+        return video if self.keypoint_attention is None else self.keypoint_attention(video)
+
+    def _audio_stem(self, audio: torch.Tensor) -> torch.Tensor:
+        audio = self.audio_stem(audio)  # (B, stem, m / 4)
+        return audio if self.temporal_attention is None else self.temporal_attention(audio)
+
+    def finest_video_features(self, video: torch.Tensor) -> torch.Tensor:
+        """(B, 4K, n) -> (B, C, ceil(n / 3)) (default strides): the video side of the finest all-pairs affinity
+        that the pooled lookups and the matching loss read."""
+        return self.video_pyramid.levels[0](self._video_input(video))
+
+    def finest_audio_features(self, audio: torch.Tensor) -> torch.Tensor:
+        """(B, bins, m) -> (B, C, ceil(m / 8)) (default strides): the audio side of the finest affinity."""
+        return self.audio_pyramid.levels[0](self._audio_stem(audio))
+
+    @property
+    def finest_strides(self) -> tuple[int, int]:
+        """Input video frames and log-mel frames per frame of the finest features: (3, 8) by default."""
+        return self.video_strides[0], self.config.audio_stem_stride * self.config.audio_strides[0]
 
     def _context(self, level: int) -> ContextNetwork | None:
         """The dilated context network that refines `level`: the finest level's always, a coarser one's with
@@ -335,7 +368,7 @@ class AlignNet(nn.Module):
         if level == 0 and pyramid is not None:
             return pyramid.lookup(coords, 0, radius), pyramid.step(0)
         if mode in ("local", "both"):
-            parts.append(local_correlation(video, audio, coords, radius))
+            parts.append(local_correlation(video, audio, coords, radius, self.config.affinity))
         if mode in ("pooled", "both"):
             assert pyramid is not None
             ratio = self.level_strides[level] // self.level_strides[0]  # finest frames per frame of this level

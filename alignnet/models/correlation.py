@@ -24,21 +24,39 @@ def displacement_coords(coords: torch.Tensor, n_audio: int, radius: int) -> torc
     return coords[:, None, :] + offsets[None, :, None]
 
 
+# How video and audio feature vectors are compared: "pearson" centres and unit-normalises each over its channels
+# first; "dot" is the paper's plain dot product, divided by the number of channels (PWC-Net's cost volume scaling)
+AFFINITIES = ("pearson", "dot")
+
+
 def _standardise(features: torch.Tensor) -> torch.Tensor:
     """Centre and unit-normalise (B, C, L) features over C at every time step."""
     return F.normalize(features - features.mean(dim=1, keepdim=True), dim=1, eps=1e-6)
 
 
-def local_correlation(video: torch.Tensor, audio: torch.Tensor, coords: torch.Tensor, radius: int) -> torch.Tensor:
+def affinity_features(features: torch.Tensor, affinity: str) -> torch.Tensor:
+    """(B, C, L) features prepared so that their dot product over C is the `affinity` ("pearson" or "dot")."""
+    if affinity == "pearson":
+        return _standardise(features)
+    if affinity == "dot":
+        return features / features.shape[1] ** 0.5
+    raise ValueError(f"affinity {affinity!r}: choose one of {', '.join(AFFINITIES)}")
+
+
+def local_correlation(
+    video: torch.Tensor, audio: torch.Tensor, coords: torch.Tensor, radius: int, affinity: str = "pearson"
+) -> torch.Tensor:
     """Correlation over channels of video (B, C, n) with audio (B, C, m) warped to coords (B, n) +- radius frames.
 
-    Each time step's feature vector is centred and unit-normalised over its
-    channels first (Pearson correlation), so values lie in [-1, 1] whatever the
-    features' scale, and non-negative (post-ReLU) features still give signed
-    affinities. Returns (B, 2r+1, n); displacements outside the audio give 0.
+    With affinity "pearson" each time step's feature vector is centred and
+    unit-normalised over its channels first (Pearson correlation), so values
+    lie in [-1, 1] whatever the features' scale, and non-negative (post-ReLU)
+    features still give signed affinities; "dot" is the paper's dot product
+    (over the number of channels). Returns (B, 2r+1, n); displacements outside
+    the audio give 0.
     """
-    audio = _standardise(audio)
-    video = _standardise(video)
+    audio = affinity_features(audio, affinity)
+    video = affinity_features(video, affinity)
     shifted, _ = warp(audio, displacement_coords(coords, audio.shape[-1], radius))  # (B, C, 2r+1, n)
     return (shifted * video[:, :, None, :]).sum(dim=1)
 
@@ -74,7 +92,7 @@ def global_soft_argmax(video: torch.Tensor, audio: torch.Tensor, temperature: to
 
 
 class CorrelationPyramid:
-    """All-pairs Pearson affinity of the finest video and audio features, pooled along audio per level.
+    """All-pairs affinity (`AFFINITIES`) of the finest video and audio features, pooled along audio per level.
 
     video (B, C, n0), audio (B, C, m0), any lengths. `affinity` (B, n0, m0) is
     the finest volume; level l averages it over `audio_strides[1..l]` audio
@@ -82,8 +100,12 @@ class CorrelationPyramid:
     every affinity still comes from features local in time.
     """
 
-    def __init__(self, video: torch.Tensor, audio: torch.Tensor, audio_strides: Sequence[int]) -> None:
-        self.affinity = torch.einsum("bcn,bcm->bnm", _standardise(video), _standardise(audio))
+    def __init__(
+        self, video: torch.Tensor, audio: torch.Tensor, audio_strides: Sequence[int], affinity: str = "pearson"
+    ) -> None:
+        self.affinity = torch.einsum(
+            "bcn,bcm->bnm", affinity_features(video, affinity), affinity_features(audio, affinity)
+        )
         self.n_audio = audio.shape[-1]
         b, n, _ = self.affinity.shape
         self.volumes = [self.affinity]

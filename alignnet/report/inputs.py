@@ -28,7 +28,7 @@ RESULTS_COLUMNS = ("method", "afe", "accuracy", "paper_afe", "paper_accuracy")
 STRENGTH_COLUMNS = ("method", "strength_bin", "afe", "accuracy")
 BANDWIDTH_COLUMNS = ("method", "band", "afe", "accuracy")
 KEYPOINT_ERROR_COLUMNS = ("method", "keypoint", "location_error", "velocity_error")
-ABLATION_COLUMNS = ("variant", "afe", "accuracy", "paper_accuracy")
+ABLATION_COLUMNS = ("variant", "seeds", "afe", "afe_sd", "accuracy", "accuracy_sd", "paper_afe", "paper_accuracy")
 
 
 def read_table(path: PathLike, columns: Sequence[str]) -> pd.DataFrame:

@@ -10,6 +10,10 @@ instead of itself (see the augmentation options). Validation uses fixed warps
 --val-warps-per-clip K, K - 1 more per clip from fixed seeds). The learning rate
 falls from --lr to 0 by a cosine over the run (--lr-schedule constant: fixed).
 
+--paper trains the paper's design: every departure of the default model,
+loss, inputs, augmentations and optimiser from the paper switched to the
+paper's (`alignnet.training.paper_design`, docs/model.md).
+
 The model follows the data: meta.json's n_keypoints and mirror (19 body points,
 or the lips task's 20 mouth points) set the keypoint inputs, the tied mirror
 pairs of keypoint attention and the flip; its fps, sample_rate and hop_length
@@ -32,6 +36,7 @@ split evenly over the processes), and rank 0 alone validates and writes OUT.
 Example:
   alignnet train --data results/dataset --out results/train/full --epochs 40 --max-minutes 15
   alignnet train --data results/dataset --out results/train/no_pyramid --no-pyramid
+  alignnet train --data results/dataset --out results/train/paper --paper
   torchrun --standalone --nproc_per_node 4 -m alignnet train --data results/dataset --out results/train/full
 """
 
@@ -49,9 +54,11 @@ from typing import Any
 from alignnet.distort import AugmentConfig, SampleGenerator, WarpConfig
 from alignnet.errors import UserInputError
 from alignnet.models.alignnet import CORRELATIONS, AlignNetConfig
+from alignnet.models.correlation import AFFINITIES
 from alignnet.training.band_limit import add_band_limit_argument, band_limit_bands
 from alignnet.training.data import keypoint_layout, read_data_meta
 from alignnet.training.loop import TrainConfig, train
+from alignnet.training.paper_design import add_paper_argument, apply_paper
 from alignnet.training.run_settings import add_progress_argument, add_val_warps_argument
 from alignnet.training.schedule import LR_SCHEDULES
 
@@ -84,6 +91,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.*")
     add_val_warps_argument(parser)
     add_progress_argument(parser)
+    add_paper_argument(parser)
     model = parser.add_argument_group("model (ablations and variants)")
     model.add_argument("--no-pyramid", action="store_true", help="single level instead of 4")
     model.add_argument("--raw-positions", action="store_true", help="positions instead of velocity/acceleration")
@@ -117,6 +125,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--correlation", choices=CORRELATIONS, default=AlignNetConfig.correlation,
         help="affinity the heads read: each level's own features (local, the paper's), a pyramid pooled from the"
         " finest features' all-pairs affinity (pooled), or both",
+    )  # fmt: skip
+    model.add_argument(
+        "--affinity", choices=AFFINITIES, default=AlignNetConfig.affinity,
+        help="how video and audio features are compared: Pearson correlation over channels (each time step's"
+        " features centred and unit-normalised) or the paper's dot product",
+    )  # fmt: skip
+    model.add_argument(
+        "--no-match-prior", action="store_true",
+        help="each level's head predicts the correspondence alone (the paper's) instead of adding its residual to"
+        " the soft-argmax of that level's local affinity",
     )  # fmt: skip
     parser.add_argument(
         "--matching-weight", type=float, default=TrainConfig.matching,
@@ -167,6 +185,7 @@ def audio_frames_per_video_frame(meta: Mapping[str, Any]) -> float:
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    args = apply_paper(args)
     for name in ("epochs", "batch_size", "workers", "steps_per_epoch"):
         if getattr(args, name) < (0 if name in ("workers", "steps_per_epoch") else 1):
             raise UserInputError(f"--{name.replace('_', '-')} {getattr(args, name)}: out of range")
@@ -195,6 +214,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         keypoint_attention=not args.no_keypoint_attention,
         coarse_init=args.coarse_init,
         correlation=args.correlation,
+        affinity=args.affinity,
+        match_prior=not args.no_match_prior,
         fine_refinement=not args.no_fine_refinement,
         coarse_context=not args.no_coarse_context,
         pyramid_depths=AlignNetConfig.depths_with_finest(args.finest_depth),

@@ -16,6 +16,8 @@ wildcard_constraints:
 
 
 MANIFEST = config["manifest"] or "results/manifest.tsv"
+# Re-uploads and song groups of every download (rules/duplicates.smk).
+DUPLICATES = "results/duplicates/videos.tsv"
 # VoxCeleb2's speaking segments, written beside the manifest by the discover stage (task lips).
 VOXCELEB_SEGMENTS = "results/discover/voxceleb_segments.tsv"
 
@@ -43,6 +45,21 @@ def per_video(pattern):
     return inputs
 
 
+def duplicates_table(needed):
+    """DUPLICATES as an input when `needed` (a config switch), else no input."""
+    return DUPLICATES if needed else []
+
+
+def table_option(flag, name):
+    """A params function: `flag` and the rule's input `name`, or nothing when that input is empty."""
+
+    def option(wildcards, input):
+        path = input.get(name)
+        return shlex.join([flag, path]) if path else ""
+
+    return option
+
+
 def options(section, skip=()):
     """A config section as command-line options: {max_gap: 15} -> --max-gap 15."""
     parts = []
@@ -58,6 +75,12 @@ def options(section, skip=()):
         else:
             parts += [flag, str(value)]
     return shlex.join(parts)
+
+
+def train_options(skip=()):
+    """config `train:` as `alignnet train` options, led by --paper under `model: paper`."""
+    paper = "--paper " if config["model"] == "paper" else ""
+    return paper + options("train", skip)
 
 
 def discover_command(wildcards, output):

@@ -1,10 +1,11 @@
-# Stages 9-10: video-disjoint splits, the packed training data, the summary.
+# Stages 9-10: video- or song-disjoint splits, the packed training data, the summary.
 
 
 rule split:
     input:
         keypoints=per_video("results/keypoints/{video}.parquet"),
         logmel=per_video("results/logmel/{video}.npz"),
+        songs=duplicates_table(config["splits"]["disjoint"] == "song"),
     output:
         directory("results/dataset/splits"),
     log:
@@ -15,11 +16,12 @@ rule split:
         "../../envs/audio.yaml"
     params:
         sizes=options("splits"),
+        songs=table_option("--songs", "songs"),
         fps=config["media"]["fps"],
         sample_rate=config["media"]["sample_rate"],
         hop_length=config["logmel"]["hop_length"],
     shell:
-        "alignnet split --keypoints {input.keypoints} --logmel {input.logmel} {params.sizes}"
+        "alignnet split --keypoints {input.keypoints} --logmel {input.logmel} {params.sizes} {params.songs}"
         " --fps {params.fps} --sample-rate {params.sample_rate} --hop-length {params.hop_length}"
         " -o {output} > {log} 2>&1"
 

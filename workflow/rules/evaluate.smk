@@ -1,5 +1,9 @@
-# Evaluation of every method on the saved test distortions, and the ablation ladder (paper, table 3).
+# Evaluation of every method on the saved test distortions, and the ablation: the paper's table 3 and the
+# project's departures from the paper, each variant with every seed of config `ablation: seeds`.
 from alignnet.evaluation.ablation import VARIANTS, variant_flags
+
+# Keys of `ablation:` that say which runs there are and how they run, not `alignnet train` options.
+ABLATION_LAYOUT_KEYS = ("variants", "seeds", "threads")
 
 # Keys of `train:` that the ablation sets itself (launch, sizes, threads, the ladder's switches).
 ABLATION_OWNED_TRAIN_KEYS = (
@@ -8,6 +12,7 @@ ABLATION_OWNED_TRAIN_KEYS = (
     "steps_per_epoch",
     "max_minutes",
     "threads",
+    "seed",
     "no_pyramid",
     "raw_positions",
     "no_spec_augment",
@@ -19,6 +24,7 @@ ABLATION_OWNED_TRAIN_KEYS = (
 
 wildcard_constraints:
     variant="|".join(VARIANTS),
+    seed=r"\d+",
 
 
 rule evaluate:
@@ -55,37 +61,37 @@ rule train_variant:
     input:
         "results/dataset/splits",
     output:
-        best="results/ablation/{variant}/best.safetensors",
-        metrics="results/ablation/{variant}/metrics.csv",
+        best="results/ablation/{variant}/seed{seed}/best.safetensors",
+        metrics="results/ablation/{variant}/seed{seed}/metrics.csv",
     log:
-        "logs/ablation/train_{variant}.log",
+        "logs/ablation/train_{variant}_seed{seed}.log",
     benchmark:
-        "results/benchmarks/ablation/train_{variant}.tsv"
+        "results/benchmarks/ablation/train_{variant}_seed{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
-    threads: 1
+    threads: config["ablation"]["threads"]
     resources:
         gpu=1,
     params:
-        train=options("train", skip=ABLATION_OWNED_TRAIN_KEYS),
-        sizes=options("ablation", skip=("variants",)),
+        train=train_options(skip=ABLATION_OWNED_TRAIN_KEYS),
+        sizes=options("ablation", skip=ABLATION_LAYOUT_KEYS),
         flags=lambda wildcards: shlex.join(variant_flags(wildcards.variant)),
         out=lambda wildcards, output: Path(output.best).parent,
     shell:
-        "alignnet train --data {input} --out {params.out} --threads {threads}"
+        "alignnet train --data {input} --out {params.out} --threads {threads} --seed {wildcards.seed}"
         " {params.train} {params.sizes} {params.flags} > {log} 2>&1"
 
 
 rule evaluate_variant:
     input:
         data="results/dataset/splits",
-        model="results/ablation/{variant}/best.safetensors",
+        model="results/ablation/{variant}/seed{seed}/best.safetensors",
     output:
-        "results/ablation/{variant}/evaluate/results.csv",
+        "results/ablation/{variant}/seed{seed}/evaluate/results.csv",
     log:
-        "logs/ablation/evaluate_{variant}.log",
+        "logs/ablation/evaluate_{variant}_seed{seed}.log",
     benchmark:
-        "results/benchmarks/ablation/evaluate_{variant}.tsv"
+        "results/benchmarks/ablation/evaluate_{variant}_seed{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -101,11 +107,13 @@ rule evaluate_variant:
 rule ablation:
     input:
         expand(
-            "results/ablation/{variant}/evaluate/results.csv",
+            "results/ablation/{variant}/seed{seed}/evaluate/results.csv",
             variant=config["ablation"]["variants"],
+            seed=config["ablation"]["seeds"],
         ),
     output:
         table="results/ablation/ablation.csv",
+        seeds="results/ablation/ablation_seeds.csv",
         markdown="results/ablation/ablation.md",
     log:
         "logs/ablation/ablation.log",
@@ -115,7 +123,9 @@ rule ablation:
         "../../envs/torch.yaml"
     params:
         runs=expand(
-            "results/ablation/{variant}", variant=config["ablation"]["variants"]
+            "results/ablation/{variant}/seed{seed}",
+            variant=config["ablation"]["variants"],
+            seed=config["ablation"]["seeds"],
         ),
         out=lambda wildcards, output: Path(output.table).parent,
     shell:

@@ -5,6 +5,7 @@ rule filter_video:
     input:
         clips="results/clips/{video}",
         pose="results/pose/{video}.npz",
+        duplicates=duplicates_table(config["duplicates"]["reject"]),
     output:
         "results/filter/{video}.tsv",
     log:
@@ -15,8 +16,9 @@ rule filter_video:
         "../../envs/pose.yaml"
     params:
         options=options("filter"),
+        duplicates=table_option("--duplicates", "duplicates"),
     shell:
-        "alignnet filter {input.clips} {input.pose} {params.options}"
+        "alignnet filter {input.clips} {input.pose} {params.options} {params.duplicates}"
         " -o {output} > {log} 2>&1"
 
 

@@ -20,7 +20,7 @@ rule train:
         gpu=config["train"]["gpus"],
     params:
         launcher=train_launcher,
-        options=options("train", skip=TRAIN_LAUNCH_KEYS),
+        options=train_options(skip=TRAIN_LAUNCH_KEYS),
         out=lambda wildcards, output: Path(output.best).parent,
     shell:
         "{params.launcher} --data {input} --out {params.out} {params.options} > {log} 2>&1"

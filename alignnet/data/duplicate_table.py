@@ -1,0 +1,26 @@
+"""videos.tsv of `alignnet duplicates`: per video its song and whether it is a re-upload of another.
+
+Columns: video_id, song_id, keep, reason (`duplicate` or empty), detail,
+duplicate_of. The filter (`--duplicates`) and the split (`--songs`) read it;
+this module needs only pandas, so they do not pull in the fingerprinting.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from alignnet.errors import DataError
+
+VIDEO_COLUMNS = ["video_id", "song_id", "keep", "reason", "detail", "duplicate_of"]
+
+
+def read_video_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """The table with `keep` as bool; raises DataError naming the file when columns are missing."""
+    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    missing = [c for c in VIDEO_COLUMNS if c not in table.columns]
+    if missing:
+        raise DataError(f"{path}: missing columns {', '.join(missing)} (is it videos.tsv of `alignnet duplicates`?)")
+    table["keep"] = table["keep"].str.lower() == "true"
+    return table
