@@ -33,12 +33,14 @@ OPTION_SECTIONS: dict[str, str] = {
     "discover": "discover", "download": "download", "media": "clip", "pose": "pose", "filter": "filter",
     "clean": "clean", "logmel": "logmel", "splits": "split", "train": "train", "syncnet": "train-syncnet",
     "evaluate": "evaluate", "ablation": "train", "retarget": "align", "voxceleb": "voxceleb",
+    "duplicates": "duplicates",
 }  # fmt: skip
 # Keys of those sections that say how or over what a rule runs (or are its command's positional
 # argument), not options.
 NOT_OPTIONS: frozenset[tuple[str, str]] = frozenset(
-    {("train", "gpus"), ("ablation", "variants"), ("retarget", "pairs"), ("retarget", "checkpoint"),
-     ("voxceleb", "txt_dir")}
+    {("train", "gpus"), ("ablation", "variants"), ("ablation", "seeds"), ("ablation", "threads"),
+     ("retarget", "pairs"), ("retarget", "checkpoint"), ("voxceleb", "txt_dir"),
+     ("duplicates", "reject"), ("duplicates", "max_seconds")}
 )  # fmt: skip
 
 INTRO = """\
@@ -51,8 +53,9 @@ against `workflow/schemas/config.schema.yaml` before any job runs: an unknown
 key or a bad value is an error that names it, and every key left out takes the
 default below. Shipped files: `config.yaml` (Dance50), `config/demo.yaml` (the
 quick offline demo), `config/demo-full.yaml` (the full offline demo),
-`config/demo-ablation.yaml` (a longer ablation ladder, on top of a demo
-config), `config/lips.yaml` and `config/lips-demo.yaml` (the lip-speech task).
+`config/demo-ablation.yaml` and `config/ablation.yaml` (longer ablation
+ladders, on top of `config/demo-full.yaml`), `config/dance50-12s.yaml`,
+`config/lips.yaml` and `config/lips-demo.yaml` (the lip-speech task).
 
 Sections whose description says "options of `alignnet X`" are passed to that
 command as `--key value` (`max_gap: 15` becomes `--max-gap 15`; `true` becomes
