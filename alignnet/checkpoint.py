@@ -5,10 +5,17 @@ A checkpoint named STEM is
     STEM.safetensors        model weights (from the unwrapped module: no `module.` prefix)
     STEM.json               model config, epoch, metrics, versions, optimizer hyper-parameters, extra state
     STEM.optim.safetensors  optimizer state tensors and torch's RNG state (only when an optimizer is given)
+
+A checkpoint is one unit: each .safetensors file carries the epoch and step in
+its own metadata, and STEM.json, written last, records them with the SHA-256
+of every file. `load_checkpoint` refuses (CheckpointMismatch, naming the file
+and what it holds) a checkpoint whose files disagree: a write cut half-way,
+by kill -9 or a lost node, between the renames of its files.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 from pathlib import Path
@@ -23,6 +30,43 @@ from alignnet import __version__
 from alignnet.atomic import atomic_output
 from alignnet.errors import UserInputError
 from alignnet.models.alignnet import AlignNet, AlignNetConfig
+
+
+class CheckpointMismatch(UserInputError):
+    """The files of one checkpoint do not belong together (its write was cut between them)."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _stamp(path: Path) -> str:
+    """'epoch E step S' from a .safetensors file's own metadata ('no epoch recorded' when absent)."""
+    with safetensors.safe_open(str(path), framework="pt") as handle:
+        meta = handle.metadata() or {}
+    return f"epoch {meta['epoch']} step {meta['step']}" if "epoch" in meta else "no epoch recorded"
+
+
+def verify_checkpoint(stem: str | Path, meta: dict[str, Any]) -> None:
+    """CheckpointMismatch unless every file STEM.json lists holds the content (hash) it recorded.
+
+    Checkpoints written before the record (no "files" in the JSON) pass unchecked.
+    """
+    _, json_path, _ = _paths(stem)
+    expected = f"epoch {meta.get('epoch')} step {meta.get('step')}"
+    for name, digest in (meta.get("files") or {}).items():
+        path = json_path.with_name(name)
+        if not path.exists():
+            raise CheckpointMismatch(f"{path}: missing, but {json_path.name} ({expected}) lists it")
+        if _sha256(path) != digest:
+            raise CheckpointMismatch(
+                f"{path} holds {_stamp(path)} but {json_path.name} says {expected} (its content hash differs): "
+                "the checkpoint was cut while being written; its files do not belong together"
+            )
 
 
 def unwrap(model: nn.Module) -> nn.Module:
@@ -77,19 +121,25 @@ def save_checkpoint(
     metrics: dict[str, float],
     optimizer: torch.optim.Optimizer | None = None,
     extra: dict[str, Any] | None = None,
+    step: int | None = None,
 ) -> Path:
     """Write STEM.safetensors + STEM.json (+ STEM.optim.safetensors with an optimizer); returns the JSON path.
 
-    `extra` is any JSON-serialisable training state (best metric so far, seeds, ...).
+    `extra` is any JSON-serialisable training state (best metric so far, seeds, ...); `step` the optimizer
+    steps done. The JSON, with the epoch, step and each file's SHA-256, is written last (see the module doc).
     """
     module = unwrap(model)
     weights_path, json_path, optim_path = _paths(stem)
+    stamp = {"epoch": str(epoch), "step": str(step)}
+    files: dict[str, str] = {}
     state = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
     with atomic_output(weights_path) as tmp:
-        safetensors.torch.save_file(state, str(tmp))
+        safetensors.torch.save_file(state, str(tmp), metadata=stamp)
+        files[weights_path.name] = _sha256(tmp)
     meta: dict[str, Any] = {
         "model_config": module.config.to_dict() if isinstance(module, AlignNet) else None,
         "epoch": epoch,
+        "step": step,
         "metrics": metrics,
         "extra": extra or {},
         "versions": {
@@ -104,10 +154,12 @@ def save_checkpoint(
         tensors, optim_meta = _optimizer_tensors(optimizer)
         tensors["torch_rng_state"] = torch.get_rng_state()
         with atomic_output(optim_path) as tmp:
-            safetensors.torch.save_file(tensors, str(tmp))
+            safetensors.torch.save_file(tensors, str(tmp), metadata=stamp)
+            files[optim_path.name] = _sha256(tmp)
         meta["optimizer"] = {"type": type(optimizer).__name__, **optim_meta}
     else:
         optim_path.unlink(missing_ok=True)
+    meta["files"] = files
     with atomic_output(json_path) as tmp:
         tmp.write_text(json.dumps(meta, indent=2) + "\n")
     return json_path
@@ -128,11 +180,15 @@ def load_checkpoint(
     optimizer: torch.optim.Optimizer | None = None,
     restore_rng: bool = False,
 ) -> dict[str, Any]:
-    """Load weights (and optimizer state / torch RNG) into existing objects; returns the JSON metadata."""
+    """Load weights (and optimizer state / torch RNG) into existing objects; returns the JSON metadata.
+
+    Raises CheckpointMismatch when the checkpoint's files do not belong together (see the module doc).
+    """
     weights_path, _, optim_path = _paths(stem)
     meta = read_meta(stem)
     if not weights_path.exists():
         raise UserInputError(f"{weights_path}: checkpoint weights not found")
+    verify_checkpoint(stem, meta)
     try:
         unwrap(model).load_state_dict(safetensors.torch.load_file(str(weights_path)))
     except RuntimeError as exc:  # missing/unexpected keys or shapes: another model version or options

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from alignnet import __version__
-from alignnet.errors import UserInputError
+from alignnet.errors import EnvironmentFault, UserInputError
 
 # command name -> (module, one-line help); order is the pipeline's order.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "split": ("alignnet.data.split_command", "video- or song-disjoint train/val/test splits and the packed dataset"),
     "summary": ("alignnet.data.summary_command", "dataset counts at every stage"),
     "gather": ("alignnet.data.gather_command", "collect per-video results into one table"),
+    "retry-failed": ("alignnet.data.retry_command", "clear retryable failure records: the next run tries them again"),
     "train": ("alignnet.training.command", "train AlignNet"),
     "train-syncnet": ("alignnet.baselines.train_command", "train the SyncNet baseline (contrastive, keypoints vs log-mel)"),
     "evaluate": ("alignnet.evaluation.command", "every method on the same distorted test clips: AFE, accuracy, time"),
@@ -104,4 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserInputError as exc:
         print(f"alignnet {top_args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except EnvironmentFault as exc:
+        print(f"alignnet {top_args.command}: error: {exc} (a fault of the machine or network, not of the item:"
+              " nothing was recorded; rerun once it is fixed)", file=sys.stderr)  # fmt: skip
+        return EnvironmentFault.EXIT_CODE
+    except OSError as exc:  # no space, I/O error, permission: the machine's fault, named in one line
+        print(f"alignnet {top_args.command}: error: {exc}", file=sys.stderr)
+        return EnvironmentFault.EXIT_CODE
+    except KeyboardInterrupt:
+        print(f"alignnet {top_args.command}: interrupted; nothing half-written was kept", file=sys.stderr)
+        return 130
 

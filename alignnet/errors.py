@@ -20,3 +20,14 @@ class DataError(UserInputError, ValueError):
     videos for the splits, no clip left to split. A UserInputError for the CLI
     (message, no traceback) and a ValueError for callers of the package.
     """
+
+
+class EnvironmentFault(Exception):
+    """A fault of the machine or the network (no space, I/O error, the site down), not of the item.
+
+    The job fails with this message and leaves no output, so that a rerun redoes
+    it once the fault is gone; see alignnet.faults. The CLI prints the message
+    without a traceback and exits with EXIT_CODE.
+    """
+
+    EXIT_CODE = 75  # EX_TEMPFAIL: try again later

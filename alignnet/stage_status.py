@@ -1,9 +1,11 @@
 """Per-item outcomes of the per-video stages: nothing lost when one item fails.
 
-A per-video job always finishes: when its item cannot be processed (a 404, a
-corrupt file, no audio) it writes a `status.json` beside (or instead of) its
+A per-video job finishes when its item cannot be processed (a 404, a
+corrupt file, no audio): it writes a `status.json` beside (or instead of) its
 data with a reason code, and the stages after it pass the failure on. The
-summary stage counts reasons; the run goes on for every other video.
+summary stage counts reasons; the run goes on for every other video. A fault
+of the machine or network is no such outcome: alignnet.faults tells them apart,
+and such a job fails instead.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class StageStatus:
     ok: bool
     reason: str = ""
     detail: str = ""
+    retryable: bool = False  # a failure a later try may not meet (alignnet.faults); `alignnet retry-failed` clears it
 
     def write(self, directory: str | os.PathLike[str]) -> None:
         with atomic_output(Path(directory) / STATUS_FILE) as tmp:

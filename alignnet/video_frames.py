@@ -12,6 +12,18 @@ import numpy as np
 from alignnet.ffmpeg_paths import ffmpeg_path
 
 
+# Decoded media shorter than this share of what the container announces counts as truncated.
+_MIN_DECODED_SHARE = 0.9
+
+
+def decoded_in_full(decoded_seconds: float, announced_seconds: float) -> bool:
+    """Whether decoding gave about what the container announces (False: a truncated or damaged file).
+
+    An unknown announcement (0) passes.
+    """
+    return decoded_seconds >= _MIN_DECODED_SHARE * announced_seconds - 0.5
+
+
 def probe_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     """(width, height) of the first video stream as stored (before rotation)."""
     info = ffmpeg.probe(ffmpeg_path(path))

@@ -11,6 +11,7 @@ measures the same on more videos and other forms of the music.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 from pathlib import Path
@@ -48,6 +49,7 @@ from alignnet.models.alignnet import AlignNet
 from alignnet.synth.timewarp import random_warp, retimed_truth
 from alignnet.video_frames import iter_frames
 from tests.corpus_fixtures import make_video
+from tests.test_pose import STAND_IN, stand_in_models
 
 REPO = Path(__file__).resolve().parent.parent
 FPS = 30.0
@@ -429,3 +431,36 @@ def test_align_writes_a_confident_alignment_beside_the_csv(aligned):
         record = json.loads(confidence_path(run["csv"]).read_text())
         assert record["low_confidence"] is False and record["confidence"] >= record["threshold"] == LOW_CONFIDENCE
         assert record["prior"] == "global"
+
+
+# --- the pose backend of the training data (#35 item 7) ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def openpose_checkpoint(tmp_path_factory) -> Path:
+    """An untrained AlignNet whose training data, its JSON says, came from OpenPose."""
+    stem = tmp_path_factory.mktemp("ckpt") / "openpose"
+    stats = LogMelStats(np.full(128, -40, np.float32), np.full(128, 20, np.float32))
+    prep = Preprocessing(30.0, LogMelConfig(), stats, pose_backend="openpose")
+    assert Preprocessing.from_json(json.loads(json.dumps(prep.to_json())), "x").pose_backend == "openpose"
+    save_checkpoint(stem, AlignNet(), epoch=0, metrics={}, extra={"preprocessing": prep.to_json()})
+    return stem
+
+
+def test_align_runs_the_pose_backend_of_the_training_data(tmp_path, media, openpose_checkpoint, capsys, caplog):
+    video = media["empty_stage"]
+    assert _align(tmp_path, video, video, openpose_checkpoint) == 2  # OpenPose, and no model folder given
+    assert "--pose-backend openpose needs --model-folder" in capsys.readouterr().err
+    models = stand_in_models(tmp_path / "models")
+    openpose = ["--model-folder", str(models), "--python-path", str(STAND_IN), "--net-resolution=-1x256"]
+    assert _align(tmp_path, video, video, openpose_checkpoint, *openpose) == EXIT_NO_PERSON
+    from openpose import pyopenpose
+
+    used = pyopenpose.CONFIGURED[-1]
+    assert (used["model_folder"], used["net_resolution"]) == (str(models), "-1x256")
+    assert pyopenpose.INPUTS[-1][0] == (120, 160, 3), "full frames"
+    configured = len(pyopenpose.CONFIGURED)
+    with caplog.at_level(logging.WARNING, logger="alignnet.align.pipeline"):
+        assert _align(tmp_path, video, video, openpose_checkpoint, "--pose-backend", "mediapipe") == EXIT_NO_PERSON
+    assert "--pose-backend mediapipe, but" in caplog.text and "trained on openpose keypoints" in caplog.text
+    assert len(pyopenpose.CONFIGURED) == configured, "MediaPipe ran, not OpenPose"

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 import yt_dlp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from yt_dlp.utils import DownloadError, unsmuggle_url
 
 from alignnet.corpus_server import CorpusServer
@@ -181,3 +186,60 @@ def test_serve_corpus_cli_writes_url_and_stops_on_sigterm(corpus: Path, tmp_path
             proc.wait()
     assert proc.returncode == 0, err
     assert out.strip() == url
+
+
+# What a hostile client sends: traversal, encoded CR/LF and NUL, non-ASCII, the corpus's own routes.
+_PATH_PIECES = st.one_of(
+    st.sampled_from(["../", "%2e%2e/", "..%2f", "//etc/passwd", "%0d%0a", "%0D%0ASet-Cookie:%20x=1", "%00", "%ff",
+                     "%e2%82%ac", "videos/", "watch/", ".mp4", "feed.xml", "index.html", "?q=1", "#f", "%"]),
+    st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=12),
+)  # fmt: skip
+_HEADER_VALUE = st.text(alphabet=st.characters(blacklist_characters="\r\n", max_codepoint=0xFF), max_size=40)
+_STATUS_LINE = re.compile(rb"HTTP/1\.[01] [1-5]\d\d [\x20-\x7e]*")
+_HEADER_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+: [\x20-\x7e]*")
+
+
+def _raw_request(port: int, path: str, header: tuple[str, str] | None) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+    if header is not None:
+        lines.append(f"{header[0]}: {header[1]}")
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("hostile")
+    (root / "secret.txt").write_text("TOP-SECRET-OUTSIDE-THE-CORPUS\n")
+    corpus = make_corpus(root / "corpus", DEFAULT_VIDEOS[:1])
+    with CorpusServer(corpus) as server:
+        yield server
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pieces=st.lists(_PATH_PIECES, max_size=6), header=st.one_of(st.none(), st.tuples(st.sampled_from(
+    ["Range", "X-Test", "Cookie", "If-None-Match", "Accept"]), _HEADER_VALUE)))  # fmt: skip
+def test_hostile_paths_and_headers_get_well_formed_answers_from_the_corpus_only(hostile_site, pieces, header) -> None:
+    """Whatever the path and headers: one well-formed status line and headers (no CR/LF from the client in them),
+    nothing from outside the corpus, and the site goes on serving."""
+    port = urllib.parse.urlsplit(hostile_site.url).port
+    response = _raw_request(port, "/" + "".join(pieces), header)
+    head, _, body = response.partition(b"\r\n\r\n")
+    status, *headers = head.split(b"\r\n")
+    assert _STATUS_LINE.fullmatch(status), response[:300]
+    assert all(_HEADER_LINE.fullmatch(h) for h in headers), head
+    names = {h.split(b":", 1)[0].lower() for h in headers}
+    assert not names & {b"set-cookie", b"x-injected"}, head
+    assert b"TOP-SECRET" not in response
+    assert _raw_request(port, "/", None).startswith(b"HTTP/1.1 200 ")  # still serving
+
+
+def test_encoded_crlf_in_the_path_is_refused_not_echoed(hostile_site) -> None:
+    port = urllib.parse.urlsplit(hostile_site.url).port
+    response = _raw_request(port, "/x%0d%0aX-Injected:%20yes%0d%0aSet-Cookie:%20injected=1", None)
+    head = response.partition(b"\r\n\r\n")[0]
+    assert head.startswith(b"HTTP/1.1 400 ") and b"\r\nX-Injected" not in head and b"\r\nSet-Cookie" not in head

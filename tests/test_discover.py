@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from alignnet.data.manifest import (
 )
 from alignnet.errors import UserInputError
 from tests.corpus_fixtures import DEFAULT_VIDEOS, make_corpus
+from tests.test_download import with_test_extractor
 
 IDS = [v.video_id for v in DEFAULT_VIDEOS]
 
@@ -144,3 +148,23 @@ def test_hand_written_manifest_with_two_columns(tmp_path: Path) -> None:
     path = tmp_path / "mine.tsv"
     path.write_text("video_id\turl\nmy_clip\thttps://example.com/v/1\n\n", encoding="utf-8")
     assert read_manifest(path) == [ManifestEntry("my_clip", "https://example.com/v/1")]
+
+
+def test_search_entries_without_title_or_duration_are_filtered(server: CorpusServer, tmp_path: Path) -> None:
+    """A Bilibili-like search (the tests' loopbacksearch: flat entries with a URL and an id only) under
+    duration bounds and a title filter: the entries are resolved so that both filters apply."""
+    out, rejects = tmp_path / "manifest.tsv", tmp_path / "rejects.tsv"
+    source = f"loopbacksearch10:{server.url} kpop dance cover"
+    cmd = [sys.executable, "-m", "alignnet", "discover", "--source", source, "--min-duration", "1.5",
+           "--max-duration", "3.5", "--exclude-title", "(?i)two", "-o", str(out), "--rejects", str(rejects)]  # fmt: skip
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=with_test_extractor(os.environ))
+    assert result.returncode == 0, result.stderr[-2000:]
+    entries = read_manifest(out)
+    assert [(e.video_id, e.title, e.duration) for e in entries] == [("v001", "Dance cover one", 2.0)]
+    assert entries[0].url == server.page_url("v001") and entries[0].source == source
+    left_out = {row["url"]: row["reason"] for row in read_tsv(rejects)}
+    assert left_out == {
+        server.page_url("v002"): "title_excluded",
+        server.page_url("v003"): "duration_out_of_range",
+        server.page_url("v004"): "duration_out_of_range",
+    }

@@ -235,9 +235,15 @@ def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     sidecar = tmp_path / "keypoints.json"
     sidecar.write_text(json.dumps({"frames": frames}))
     monkeypatch.setenv("STAND_IN_OPENPOSE_KEYPOINTS", str(sidecar))
-    models = tmp_path / "models"
-    models.mkdir()
-    return models
+    return stand_in_models(tmp_path / "models")
+
+
+def stand_in_models(folder: Path) -> Path:
+    """A model folder the stand-in accepts: an empty BODY_25 caffemodel where OpenPose looks for it."""
+    model = folder / "pose/body_25/pose_iter_584000.caffemodel"
+    model.parent.mkdir(parents=True)
+    model.touch()
+    return folder
 
 
 @pytest.mark.parametrize("api", ["1.7", "1.6"])

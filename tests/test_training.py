@@ -313,3 +313,33 @@ def test_no_progress_leaves_only_the_log_lines(data_dir, tmp_path, capsys, comma
     assert "epoch 0:" in capsys.readouterr().err  # tqdm's bar
     assert main([*argv, "--out", str(tmp_path / "quiet"), "--no-progress"]) == 0
     assert "epoch 0:" not in capsys.readouterr().err
+
+
+def _tiny_run(data_dir, out) -> list[str]:
+    return ["train", "--data", str(data_dir), "--out", str(out), "--batch-size", "4", "--device", "cpu",
+            "--steps-per-epoch", "2", "--threads", "1", "--no-progress"]  # fmt: skip
+
+
+def test_resume_without_a_checkpoint_starts_fresh_and_says_so(data_dir, tmp_path, caplog) -> None:
+    out = tmp_path / "run"
+    with caplog.at_level("WARNING"):
+        assert main([*_tiny_run(data_dir, out), "--epochs", "1", "--resume"]) == 0
+    assert f"no checkpoint in {out} yet (no last.json): starting fresh" in caplog.text
+    assert json.loads((out / "last.json").read_text())["epoch"] == 0
+
+
+def test_resume_refuses_a_checkpoint_whose_files_were_cut_apart(data_dir, tmp_path, capsys) -> None:
+    """kill -9 between the renames of a checkpoint's files: new weights beside the old JSON."""
+    out = tmp_path / "run"
+    assert main([*_tiny_run(data_dir, out), "--epochs", "1"]) == 0
+    epoch0 = (out / "last.json").read_bytes()
+    assert main([*_tiny_run(data_dir, out), "--epochs", "2", "--resume"]) == 0
+    meta = json.loads((out / "last.json").read_text())
+    assert (meta["epoch"], meta["step"]) == (1, 4)
+    assert set(meta["files"]) == {"last.safetensors", "last.optim.safetensors"}
+    (out / "last.json").write_bytes(epoch0)
+    capsys.readouterr()
+    assert main([*_tiny_run(data_dir, out), "--epochs", "3", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "last.safetensors holds epoch 1 step 4 but last.json says epoch 0 step 2" in err, err
+    assert "Traceback" not in err

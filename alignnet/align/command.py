@@ -76,14 +76,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     pose = parser.add_argument_group("pose")
     pose.add_argument(
-        "--pose-backend", choices=["mediapipe", "openpose", "openpose-json"], default="mediapipe",
-        help="pose estimator run on VIDEO, or openpose-json to read OpenPose's JSON for VIDEO",
+        "--pose-backend", choices=["mediapipe", "openpose", "openpose-json"], default=None,
+        help="pose estimator run on VIDEO, or openpose-json to read OpenPose's JSON for VIDEO (default: the backend "
+        "of the training data, as the checkpoint records it; mediapipe when it records none); another one is "
+        "warned about",
     )  # fmt: skip
     pose.add_argument(
         "--pose-json", type=Path, metavar="DIR",
         help="openpose-json: the folder OpenPose's --write_json wrote for VIDEO (files VIDEO-stem_*_keypoints.json)",
     )  # fmt: skip
-    pose.add_argument("--max-side", type=int, default=640, help="mediapipe/openpose see frames at most this long")
+    pose.add_argument(
+        "--max-side", type=int, default=640,
+        help="mediapipe sees frames at most this long (openpose gets full frames, as in the pose stage)",
+    )  # fmt: skip
     pose.add_argument(
         "--pose-workers", type=int, default=None, metavar="N",
         help="mediapipe: pose processes, each over one run of VIDEO's frames (default: one per available core, at"
@@ -91,6 +96,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     pose.add_argument("--model-folder", type=Path, help="openpose: its models/ folder")
     pose.add_argument("--python-path", type=Path, help="openpose: folder holding openpose/pyopenpose")
+    pose.add_argument(
+        "--net-resolution", default=PoseOptions.net_resolution,
+        help="openpose: its --net_resolution, as in the pose stage (write --net-resolution=-1x368)",
+    )  # fmt: skip
     pose.add_argument(
         "--min-person-share", type=float, default=PoseOptions.min_person_share,
         help="fail (exit 4) when a person is found in fewer of VIDEO's frames than this share",
@@ -129,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     if args.pose_workers is not None and args.pose_workers < 1:
         raise UserInputError(f"--pose-workers {args.pose_workers}: must be at least 1")
     pose = PoseOptions(args.pose_backend, args.pose_json, args.max_side, args.model_folder, args.python_path,
-                       args.min_person_share, args.pose_workers)  # fmt: skip
+                       args.net_resolution, args.min_person_share, args.pose_workers)  # fmt: skip
     result = align_video(
         args.video,
         args.audio,

@@ -16,7 +16,7 @@ import numpy as np
 import soundfile
 
 from alignnet.align import EXIT_NO_STREAM, EXIT_UNREADABLE
-from alignnet.data.media import decoded_in_full
+from alignnet.video_frames import decoded_in_full
 from alignnet.errors import UserInputError
 from alignnet.ffmpeg_paths import ffmpeg_path
 

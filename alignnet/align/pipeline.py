@@ -48,12 +48,15 @@ from alignnet.data.preprocessing import Preprocessing, load_preprocessing
 from alignnet.errors import UserInputError
 from alignnet.models.alignnet import AlignNet
 from alignnet.pose.extract import probe_video
+from alignnet.pose.openpose_backend import net_resolution
 from alignnet.pose.openpose_json import read_openpose_json
 from alignnet.pose.parallel import BackendSpec, default_workers, extract_pose_parallel
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import StageFailure
 
 log = logging.getLogger(__name__)
+
+DEFAULT_BACKEND = "mediapipe"  # for a checkpoint whose training data records no pose backend
 MIN_SECONDS = 1.0  # shortest VIDEO / AUDIO: the model's coarsest level needs about 24 video frames
 # Beyond this ratio of VIDEO's and AUDIO's lengths the overall speed change is well outside the training's warps
 # (the dance covering 70-100 % of the music, tempo changes down to x0.75): warn.
@@ -65,11 +68,12 @@ WINDOW_BATCH = 32  # windows per forward pass of the model (on 1 CPU thread 5x f
 class PoseOptions:
     """How VIDEO's pose is found: a frame backend on the 30 fps video, or OpenPose JSON written for VIDEO."""
 
-    backend: str = "mediapipe"  # mediapipe | openpose | openpose-json
+    backend: str | None = None  # mediapipe | openpose | openpose-json; None: the one the training data records
     json_dir: Path | None = None  # openpose-json: OpenPose's --write_json folder for VIDEO (at VIDEO's fps)
     max_side: int = 640  # frame backends see frames at most this long
     model_folder: Path | None = None  # openpose
     python_path: Path | None = None  # openpose
+    net_resolution: str = "-1x368"  # openpose
     min_person_share: float = 0.5  # fewer frames with a person: "no person found"
     workers: int | None = None  # frame backends: processes over runs of the frames (None: `default_workers`)
 
@@ -101,6 +105,20 @@ class Alignment:
 
     forward: np.ndarray
     confidence: float
+
+
+def training_backend(chosen: str | None, recorded: str | None, checkpoint_name: str) -> str:
+    """The pose backend to run: `chosen`, else the one the training data records (`recorded`), else mediapipe.
+
+    Warns when `chosen` differs from `recorded`: the model learnt one backend's keypoints.
+    """
+    if chosen is None:
+        return recorded or DEFAULT_BACKEND
+    if recorded is not None and chosen != recorded:
+        log.warning("--pose-backend %s, but %s was trained on %s keypoints: its accuracy on %s keypoints is "
+                    "untested (leave --pose-backend out to use %s)", chosen, checkpoint_name, recorded, chosen,
+                    recorded)  # fmt: skip
+    return chosen
 
 
 def checkpoint_stem(path: Path) -> Path:
@@ -138,12 +156,14 @@ def video_pose(
         if options.model_folder is None:
             raise UserInputError("--pose-backend openpose needs --model-folder (OpenPose's models/ folder)")
         spec = BackendSpec("openpose", {"model_folder": options.model_folder, "python_path": options.python_path,
-                                        "face": face})  # fmt: skip
+                                        "net_resolution": net_resolution(options.net_resolution), "face": face})  # fmt: skip
+        max_side = None  # full frames, as the pose stage gives OpenPose: it scales to net_resolution itself
     else:
-        spec = BackendSpec(options.backend, {"face": face})
-    workers = options.workers or default_workers(options.backend)
+        spec = BackendSpec(options.backend or DEFAULT_BACKEND, {"face": face})
+        max_side = options.max_side or None
+    workers = options.workers or default_workers(spec.name)
     try:
-        return extract_pose_parallel(video30, spec, workers, max_side=options.max_side or None, progress=progress)
+        return extract_pose_parallel(video30, spec, workers, max_side=max_side, progress=progress)
     except StageFailure as failure:
         raise UserInputError(f"VIDEO {original}: {failure.detail}", EXIT_UNREADABLE) from failure
 
@@ -313,6 +333,7 @@ def align_video(
         raise UserInputError(f"{stem}.json: a model of {model.config.n_keypoints} keypoints; align knows "
                              + ", ".join(f"{t} ({len(kept_points(t))})" for t in TASK_POINTS))  # fmt: skip
     prep = load_preprocessing(meta, f"{stem}.json", dataset)
+    pose = dataclasses.replace(pose, backend=training_backend(pose.backend, prep.pose_backend, f"{stem}.json"))
     try:
         windows = WindowConfig(window_seconds or prep.clip_seconds, hop_seconds, coverage, passes, prior)
     except ValueError as exc:

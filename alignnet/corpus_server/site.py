@@ -230,6 +230,17 @@ class _SiteHTTPServer(ThreadingHTTPServer):
         log.debug("error while serving %s", client_address, exc_info=True)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]")
+
+
+def printable(text: str | None) -> str | None:
+    """`text` with every character but printable ASCII (CR, LF, NUL, é) written as an escape: fit for a status line."""
+    if text is None:
+        return None
+    return _NOT_PRINTABLE_ASCII.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "alignnet-corpus/1"
@@ -247,6 +258,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.records.append(RequestRecord(self.command, self.path, status, self.headers.get("Range")))
         super().log_request(code, size)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """BaseHTTPRequestHandler's, with control characters (CR/LF) kept out of the status line and body."""
+        super().send_error(code, printable(message), printable(explain))
+
     def do_HEAD(self) -> None:
         self._dispatch(head=True)
 
@@ -258,7 +273,9 @@ class _Handler(BaseHTTPRequestHandler):
         base = self.server.base_url
         videos = self.server.videos
         try:
-            if path in ("/", "/index.html"):
+            if _CONTROL.search(path):  # a decoded %0d%0a: never echoed into a status line or header
+                self.send_error(HTTPStatus.BAD_REQUEST, "control characters in the request path")
+            elif path in ("/", "/index.html"):
                 self._send_bytes(render_index(videos, base), "text/html; charset=utf-8", head)
             elif path == "/feed.xml":
                 self._send_bytes(render_feed(videos, base), "application/rss+xml; charset=utf-8", head)

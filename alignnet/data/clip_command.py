@@ -13,7 +13,9 @@ rotated phone videos and odd sizes are fine) and writes to OUTDIR:
 A video that cannot be used (corrupt file, no video or audio stream, shorter
 than one clip, or an earlier stage failed and left only its status.json beside
 the missing INPUT) is not an error: OUTDIR gets a failed status.json and the
-command exits 0. A missing INPUT with no failed status beside it is an error.
+command exits 0. A fault of the machine (no space, I/O error) fails the command
+and leaves no OUTDIR: it is built in .OUTDIR.partial and renamed at the end.
+A missing INPUT with no failed status beside it is an error.
 
 With --segments (the lips task's VoxCeleb2 speaking segments), clips are cut
 only inside the video's segments, each from its segment's start.
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from alignnet.atomic import atomic_directory
 from alignnet.data.clips import ClipConfig, clip_video
 from alignnet.lips.voxceleb import video_spans
 
@@ -71,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     spans = None
     if args.segments is not None:
         spans = video_spans(args.segments, args.video_id or args.input.parent.name)
-    status = clip_video(args.input, args.outdir, cfg, spans)
+    with atomic_directory(args.outdir) as staging:  # OUTDIR appears only once the job has finished
+        status = clip_video(args.input, staging, cfg, spans)
     print(f"{args.outdir}: {'ok' if status.ok else status.reason}: {status.detail}")
     return 0

@@ -34,6 +34,7 @@ import soundfile
 from alignnet.atomic import atomic_output
 from alignnet.data.media import normalise
 from alignnet.errors import UserInputError
+from alignnet.faults import failed_status
 from alignnet.stage_status import Reason, StageFailure, StageStatus, upstream_failure
 
 log = logging.getLogger(__name__)
@@ -230,8 +231,8 @@ def clip_video(
             tmp.write_text(json.dumps(media.to_json(), indent=1) + "\n", encoding="utf-8")
         status = StageStatus(STAGE, True, detail=f"{len(table)} clips of {cfg.clip_frames} frames")
     except StageFailure as failure:
-        log.warning("%s", failure)
         _remove_outputs(outdir)
-        status = StageStatus(STAGE, False, str(failure.reason), failure.detail)
+        status = failed_status(STAGE, failure, f"clip {src}")
+        log.warning("%s", failure)
     status.write(outdir)
     return status

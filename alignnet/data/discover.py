@@ -4,9 +4,11 @@ A source is anything yt-dlp takes: a search (`ytsearch200:kpop dance cover`,
 `bilisearch100:...`), a playlist, channel or feed URL, or one video URL (a
 URL file gives one source per line). Playlists are listed flat
 (`extract_flat="in_playlist"`): one request per source, not per video, so
-fields the listing lacks (an RSS feed has no uploader, some searches no
-duration) stay empty unless `probe` resolves those entries one by one (an
-entry whose probe fails is kept as listed: the download stage records why).
+fields the listing lacks (an RSS feed has no uploader, Bilibili's search no
+title or duration) are resolved entry by entry (one request each) when a
+duration bound or a title filter needs them, and every missing duration and
+uploader when `probe` is on; an entry whose probe fails is kept as listed
+(the download stage records why).
 
 Entries are deduplicated by (extractor, id), given filesystem-safe unique
 ids (`manifest.safe_video_id`; a clash between different videos gets a
@@ -31,7 +33,7 @@ from yt_dlp.extractor.generic import GenericIE
 from yt_dlp.utils import DownloadError, unsmuggle_url
 
 from alignnet.atomic import atomic_output
-from alignnet.data.download import YtDlpLogger, classify_error, deno_path
+from alignnet.data.download import YtDlpLogger, classify_error, deno_path, site_params
 from alignnet.data.manifest import ManifestEntry, is_valid_url, safe_video_id
 from alignnet.errors import UserInputError
 from alignnet.stage_status import Reason
@@ -63,6 +65,8 @@ class DiscoverSettings:
     probe: bool = False
     socket_timeout: float = 30.0
     retries: int = 3
+    cookies: Path | None = None
+    sleep_requests: float = 0.0
 
     @property
     def bounded(self) -> bool:
@@ -118,6 +122,7 @@ def _ydl_params(settings: DiscoverSettings, flat: bool) -> dict[str, Any]:
         "socket_timeout": settings.socket_timeout,
         "extractor_retries": settings.retries,
         "js_runtimes": {"deno": {"path": js_path} if js_path else {}},
+        **site_params(settings.cookies, settings.sleep_requests),
     }
     if flat:
         params["extract_flat"] = "in_playlist"
@@ -175,6 +180,14 @@ def _probe(ydl: yt_dlp.YoutubeDL, cand: _Candidate) -> _Candidate:
     )
 
 
+def _needs_probe(entry: ManifestEntry, settings: DiscoverSettings, title_filtered: bool) -> bool:
+    """Whether to resolve a flat entry: a filter needs what it lacks (search results such as Bilibili's carry
+    no duration or title), or --probe-durations asks for every missing duration and uploader."""
+    if (settings.bounded and entry.duration is None) or (title_filtered and not entry.title):
+        return True
+    return settings.probe and (entry.duration is None or not entry.uploader)
+
+
 def _filter_reason(entry: ManifestEntry, settings: DiscoverSettings, patterns: list[re.Pattern[str]]) -> Reject | None:
     d = entry.duration
     if d is not None and settings.min_duration is not None and d < settings.min_duration:
@@ -224,8 +237,8 @@ def discover(
                 cand = _candidate(item, label)
                 if cand is not None and cand.key not in candidates:
                     candidates[cand.key] = cand
-    needs_probe = [k for k, c in candidates.items() if c.entry.duration is None or not c.entry.uploader]
-    if settings.probe and needs_probe:
+    needs_probe = [k for k, c in candidates.items() if _needs_probe(c.entry, settings, bool(patterns))]
+    if needs_probe:
         with yt_dlp.YoutubeDL(_ydl_params(settings, flat=False)) as full:
             for key in tqdm(needs_probe, desc="probing", unit="video", disable=None):
                 try:
@@ -234,8 +247,6 @@ def discover(
                     # kept as listed: the download stage records why it is unavailable
                     reason, detail = classify_error(exc)
                     log.warning("probing %s failed (%s), kept unprobed: %s", candidates[key].entry.url, reason, detail)
-    elif settings.bounded and any(candidates[k].entry.duration is None for k in needs_probe):
-        log.warning("some entries have no duration after flat extraction: kept; use --probe-durations to bound them")
     used: dict[str, tuple[str, str]] = {}
     for key, cand in candidates.items():
         entry = cand.entry

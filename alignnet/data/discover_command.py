@@ -9,9 +9,11 @@ and title regexes. Everything left out (failed sources, malformed URLs
 with reason invalid_url, filtered videos) goes to --rejects.
 
 A failing source is a warning while another succeeds; when all fail the
-command exits 1 naming them. Flat listings may lack durations or uploaders
-(an RSS feed has no uploader): --probe-durations resolves those entries one
-by one (one request each); without it, entries of unknown duration are kept.
+command exits 1 naming them. Flat listings may lack durations, titles or
+uploaders (an RSS feed has no uploader, Bilibili's search no title or
+duration): an entry a duration bound or title filter cannot judge is resolved
+(one request each), and --probe-durations resolves every entry missing a
+duration or uploader.
 
 Example:
   alignnet discover --source "ytsearch200:kpop dance cover" \\
@@ -54,9 +56,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--probe",
         dest="probe",
         action="store_true",
-        help="resolve entries whose duration or uploader the flat listing lacks (one request each)",
+        help="resolve entries whose duration or uploader the flat listing lacks (one request each); entries "
+        "the filters cannot judge (no duration, no title) are resolved without it",
     )
     parser.add_argument("--retries", type=int, default=3, help="extractor retries per source")
+    parser.add_argument("--cookies", type=Path, help="Netscape cookies file for yt-dlp (as for the downloads)")
+    parser.add_argument(
+        "--sleep-requests", type=float, default=0.0, help="seconds between yt-dlp's requests (listings, probes)"
+    )
     parser.add_argument("-o", "--output", type=Path, required=True, help="manifest TSV to write")
     parser.add_argument("--rejects", type=Path, help="TSV of what was left out (source, url, reason, detail)")
 
@@ -66,12 +73,18 @@ def run(args: argparse.Namespace) -> int:
         raise UserInputError("no sources: give --source and/or --urls-file")
     if args.min_duration is not None and args.max_duration is not None and args.min_duration > args.max_duration:
         raise UserInputError(f"--min-duration {args.min_duration} > --max-duration {args.max_duration}")
+    if args.cookies is not None and not args.cookies.is_file():
+        raise UserInputError(f"--cookies file not found: {args.cookies}")
+    if args.sleep_requests < 0:
+        raise UserInputError(f"--sleep-requests {args.sleep_requests}: must be >= 0")
     settings = DiscoverSettings(
         min_duration=args.min_duration,
         max_duration=args.max_duration,
         exclude_title=tuple(args.exclude_title),
         probe=args.probe,
         retries=args.retries,
+        cookies=args.cookies,
+        sleep_requests=args.sleep_requests,
     )
     result = discover(args.source, settings, args.urls_file)
     if args.rejects is not None:

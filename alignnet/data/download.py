@@ -10,7 +10,9 @@ yt-dlp writes into a temporary directory beside OUTDIR, and the file is moved
 into place only once ffprobe has found a video stream with a positive
 duration, so OUTDIR/video.mp4 is never partial. A failure (HTTP error,
 dropped or truncated transfer, unsupported URL, corrupt file) writes no
-video.mp4 and a status with its `Reason`; the job still succeeds.
+video.mp4 and a status with its `Reason`; the job still succeeds. A fault of
+the machine or network (alignnet.faults: no space, the site down, HTTP 429/5xx
+after retries) raises EnvironmentFault instead: nothing is recorded.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from yt_dlp.utils import ContentTooShortError, DownloadError, UnsupportedError
 
 from alignnet.atomic import atomic_output
 from alignnet.data.manifest import ManifestEntry, is_valid_url
+from alignnet.faults import failed_status
 from alignnet.stage_status import Reason, StageFailure, StageStatus
 
 log = logging.getLogger(__name__)
@@ -48,7 +51,7 @@ INFO_KEYS = (
     "id", "title", "uploader", "channel", "duration", "webpage_url", "extractor_key",
     "format", "format_id", "ext", "width", "height", "fps", "vcodec", "acodec",
 )  # fmt: skip
-FAILURE_COLUMNS = ("video_id", "url", "reason", "detail")
+FAILURE_COLUMNS = ("video_id", "url", "reason", "detail", "retryable")
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,10 @@ class DownloadSettings:
     max_height: pixels; retries: attempts after the first, for HTTP, fragments
     and extraction; backoff: seconds before the first retry, doubled each time
     (capped at 60 s); rate_limit: bytes/s; js_runtime: path of the deno binary
-    (None: the one from the `deno` package, if installed).
+    (None: the one from the `deno` package, if installed); sleep_interval:
+    seconds to wait before the download (a random wait up to
+    max_sleep_interval when that is set); sleep_requests: seconds between
+    the requests of the extraction (yt-dlp's --sleep-requests).
     """
 
     archive: Path | None = None
@@ -69,6 +75,19 @@ class DownloadSettings:
     cookies: Path | None = None
     js_runtime: str | None = None
     socket_timeout: float = 30.0
+    sleep_interval: float = 0.0
+    max_sleep_interval: float | None = None
+    sleep_requests: float = 0.0
+
+
+def site_params(cookies: Path | None, sleep_requests: float) -> dict[str, Any]:
+    """YoutubeDL params that discovery and downloads share: the cookies file, the pause between requests."""
+    params: dict[str, Any] = {}
+    if cookies is not None:
+        params["cookiefile"] = str(cookies)
+    if sleep_requests > 0:
+        params["sleep_interval_requests"] = sleep_requests
+    return params
 
 
 def deno_path() -> str | None:
@@ -144,8 +163,11 @@ def ytdlp_options(outtmpl: str, settings: DownloadSettings) -> dict[str, Any]:
         params["download_archive"] = str(settings.archive)
     if settings.rate_limit is not None:
         params["ratelimit"] = settings.rate_limit
-    if settings.cookies is not None:
-        params["cookiefile"] = str(settings.cookies)
+    if settings.sleep_interval > 0:
+        params["sleep_interval"] = settings.sleep_interval
+        if settings.max_sleep_interval is not None and settings.max_sleep_interval > settings.sleep_interval:
+            params["max_sleep_interval"] = settings.max_sleep_interval
+    params.update(site_params(settings.cookies, settings.sleep_requests))
     return params
 
 
@@ -223,6 +245,10 @@ def _fetch(entry: ManifestEntry, tmpdir: Path, settings: DownloadSettings) -> tu
     except DownloadError as exc:
         raise StageFailure(*classify_error(exc)) from exc
     if info is None:
+        if settings.archive is not None:
+            # Extractors that read the id from the URL (YouTube's) are checked against the archive before
+            # extraction, and extract_info returns None for a listed id: skipped, like a listed generic video.
+            return None, {}
         raise StageFailure(Reason.UNAVAILABLE, f"yt-dlp returned nothing for {entry.url}")
     if info.get("_type") == "playlist":
         raise StageFailure(Reason.INVALID_URL, f"{entry.url} is a playlist, not one video")
@@ -237,7 +263,7 @@ def download_video(entry: ManifestEntry, outdir: str | os.PathLike[str], setting
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     target = out / VIDEO_FILE
-    tmpdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.download.", dir=out.parent))
+    tmpdir = Path(tempfile.mkdtemp(prefix=".download.", dir=out))  # inside OUTDIR: gone with a killed job's staging
     try:
         path, info = _fetch(entry, tmpdir, settings)
         if path is None and not target.exists():
@@ -255,13 +281,13 @@ def download_video(entry: ManifestEntry, outdir: str | os.PathLike[str], setting
             check_video_file(path)
             os.replace(path, target)
             status = StageStatus(STAGE, True)
-        if path is not None or not (out / INFO_FILE).exists():
+        if info and (path is not None or not (out / INFO_FILE).exists()):
             with atomic_output(out / INFO_FILE) as tmp:
                 text = json.dumps(_info_subset(info), indent=1, ensure_ascii=False)
                 tmp.write_text(text + "\n", encoding="utf-8")
     except StageFailure as failure:
+        status = failed_status(STAGE, failure, f"download {entry.video_id} ({entry.url})")
         log.warning("download %s (%s) failed: %s", entry.video_id, entry.url, failure)
-        status = StageStatus(STAGE, False, failure.reason, failure.detail)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     status.write(out)
@@ -273,20 +299,21 @@ def gather_failures(
     manifest: list[ManifestEntry],
     out_path: str | os.PathLike[str],
 ) -> int:
-    """Write a TSV (video_id, url, reason, detail) of the failed downloads; returns their count.
+    """Write a TSV (video_id, url, reason, detail, retryable) of the failed downloads; returns their count.
 
     Each status directory is named after its video id (results/download/<id>/);
     a directory with no status.json is reported with reason "missing_status".
     """
     urls = {e.video_id: e.url for e in manifest}
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[tuple[str, str, str, str, str]] = []
     for directory in status_dirs:
         d = Path(directory)
         status = StageStatus.read(d)
         if status is None:
-            rows.append((d.name, urls.get(d.name, ""), "missing_status", f"no status.json in {d}"))
+            rows.append((d.name, urls.get(d.name, ""), "missing_status", f"no status.json in {d}", "false"))
         elif not status.ok:
-            rows.append((d.name, urls.get(d.name, ""), status.reason, re.sub(r"[\t\r\n]+", " ", status.detail)))
+            detail = re.sub(r"[\t\r\n]+", " ", status.detail)
+            rows.append((d.name, urls.get(d.name, ""), status.reason, detail, str(status.retryable).lower()))
     rows.sort()
     with atomic_output(out_path) as tmp, tmp.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar="\\")

@@ -6,7 +6,9 @@ OUTDIR/info.json (id, title, uploader, duration, webpage_url, format, ...)
 and OUTDIR/status.json. A video that cannot be downloaded (HTTP error,
 dropped or truncated transfer, unsupported URL, corrupt file) gets a
 status.json with ok=false and a reason, no video.mp4, and exit status 0, so
-the other videos go on.
+the other videos go on. A fault of the machine or network (no space, the
+site down, HTTP 429/5xx after retries) fails the command and leaves no OUTDIR;
+OUTDIR is built in .OUTDIR.partial beside it and renamed into place at the end.
 
 `alignnet gather download-failures` collects the status.json files of many
 download directories into a failures TSV for the summary.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from alignnet.atomic import atomic_directory
 from alignnet.data.download import DownloadSettings, download_video
 from alignnet.data.manifest import find_entry, read_manifest
 from alignnet.errors import UserInputError
@@ -46,12 +49,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate-limit", type=int, help="download rate limit, bytes per second")
     parser.add_argument("--socket-timeout", type=float, default=defaults.socket_timeout, help="network timeout (s)")
     parser.add_argument("--cookies", type=Path, help="Netscape cookies file for yt-dlp")
+    parser.add_argument("--sleep-interval", type=float, default=0.0, help="seconds to wait before the download")
+    parser.add_argument(
+        "--max-sleep-interval", type=float, help="with --sleep-interval: wait a random time between the two"
+    )
+    parser.add_argument(
+        "--sleep-requests", type=float, default=0.0, help="seconds between requests while extracting"
+    )
     parser.add_argument("--js-runtime", help="path of the deno binary (default: the `deno` package's)")
 
 
 def run(args: argparse.Namespace) -> int:
     entries = read_manifest(args.manifest)
-    for name, value in (("--max-height", args.max_height), ("--retries", args.retries)):
+    checked = [("--max-height", args.max_height), ("--retries", args.retries), ("--sleep-interval", args.sleep_interval),
+               ("--sleep-requests", args.sleep_requests), ("--max-sleep-interval", args.max_sleep_interval or 0)]  # fmt: skip
+    for name, value in checked:
         if value < 0:
             raise UserInputError(f"{name} {value}: must be >= 0")
     if args.cookies is not None and not args.cookies.is_file():
@@ -68,7 +80,11 @@ def run(args: argparse.Namespace) -> int:
         cookies=args.cookies,
         js_runtime=args.js_runtime,
         socket_timeout=args.socket_timeout,
+        sleep_interval=args.sleep_interval,
+        max_sleep_interval=args.max_sleep_interval,
+        sleep_requests=args.sleep_requests,
     )
-    status = download_video(entry, args.output, settings)
+    with atomic_directory(args.output) as staging:  # OUTDIR appears only once the job has finished
+        status = download_video(entry, staging, settings)
     print(f"{entry.video_id}: {'ok' if status.ok else f'failed ({status.reason}): {status.detail}'}")
     return 0

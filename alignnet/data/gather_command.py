@@ -3,7 +3,7 @@
 Kinds:
   download-failures DIR...   the failed downloads among resources/videos/<id>/
                              (needs --manifest for the URLs): video_id, url,
-                             reason, detail
+                             reason, detail, retryable
   verdicts TSV...            the per-video filter verdicts, concatenated
   rejections TSV...          the per-video cleaning rejections, concatenated
 

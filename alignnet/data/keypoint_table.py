@@ -239,12 +239,14 @@ class KeypointFiles:
     `open` reads each file's Parquet schema once; the readers below take an
     opened KeypointFiles wherever they take a source, so that a stage reading
     several things from many files does not read every footer again.
-    cleanings[i]: the canonical JSON of the cleaning paths[i] records, None if it records none.
+    cleanings[i]: the canonical JSON of the cleaning paths[i] records, None if it records none;
+    backends[i]: the pose backend paths[i] records (None: none).
     """
 
     paths: tuple[str, ...]
     layout: KeypointLayout
     cleanings: tuple[str | None, ...]
+    backends: tuple[str | None, ...] = ()
 
     @classmethod
     def open(cls, source: KeypointSource) -> KeypointFiles:
@@ -255,10 +257,12 @@ class KeypointFiles:
         if not schemas:
             return cls((), DANCE_LAYOUT, ())
         layouts = {f: layout_of_schema(schema, f) for f, schema in schemas.items()}
+        metadata = [_alignnet_metadata(schema) for schema in schemas.values()]
         return cls(
             tuple(schemas),
             _one_value(layouts, "layout", lambda layout: layout.name),
-            tuple(_alignnet_metadata(schema).get("alignnet.clean_params") for schema in schemas.values()),
+            tuple(m.get("alignnet.clean_params") for m in metadata),
+            tuple(m.get("alignnet.pose_backend") or None for m in metadata),
         )
 
     @property
@@ -271,6 +275,15 @@ class KeypointFiles:
             return None
         recorded = dict(zip(self.paths, self.cleanings, strict=True))
         return _one_value(recorded, "cleaning parameters", hint="; clean every video the same way")
+
+    @property
+    def pose_backend(self) -> str | None:
+        """The pose backend the files record, None when none does; a file that records another one is
+        named (DataError): one dataset, one pose backend. (Files of failed videos record none.)"""
+        recorded = {p: b for p, b in zip(self.paths, self.backends, strict=True) if b}
+        if not recorded:
+            return None
+        return _one_value(recorded, "pose backend", hint="; run one pose backend over every video")
 
 
 KeypointSource = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | KeypointFiles

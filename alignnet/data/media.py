@@ -30,11 +30,10 @@ import soundfile
 
 from alignnet.ffmpeg_paths import ffmpeg_path
 from alignnet.stage_status import Reason, StageFailure
+from alignnet.video_frames import decoded_in_full
 
 # Leading packets decoded to find the first presentation time of a stream (covers B-frame reordering).
 _FIRST_PACKETS = 8
-# Decoded media shorter than this share of what the container announces counts as truncated.
-_MIN_DECODED_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -185,14 +184,6 @@ def count_frames(path: str | os.PathLike[str]) -> int:
     """Frames of the first video stream that can be read (packets counted, not decoded): a cut file counts short."""
     stream = _ffprobe(Path(path), count_packets=None, select_streams="v:0")["streams"][0]
     return int(stream["nb_read_packets"])
-
-
-def decoded_in_full(decoded_seconds: float, announced_seconds: float) -> bool:
-    """Whether decoding gave about what the container announces (False: a truncated or damaged file).
-
-    An unknown announcement (0) passes.
-    """
-    return decoded_seconds >= _MIN_DECODED_SHARE * announced_seconds - 0.5
 
 
 def normalise(

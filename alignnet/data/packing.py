@@ -83,7 +83,7 @@ def pack_dataset(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = KeypointFiles.open(list(keypoint_files))
-    layout, clean = files.layout, files.clean_params
+    layout, clean, pose_backend = files.layout, files.clean_params, files.pose_backend
     keypoints = read_clip_keypoints(files)
     if not keypoints:
         raise DataError(f"no kept clips in {len(keypoint_files)} keypoint files: nothing to split")
@@ -118,5 +118,7 @@ def pack_dataset(
         full.update(disjoint="song" if songs is not None else "video", groups=int(splits["group_id"].nunique()))
         if clean is not None:
             full["clean"] = json.loads(clean)
+        if pose_backend is not None:
+            full["pose_backend"] = pose_backend  # alignnet align's default backend for a model trained on this
         tmp.write_text(json.dumps(full, indent=1) + "\n")
     return counts

@@ -8,6 +8,8 @@ a dataset or checkpoint that records none was cleaned with `LEGACY_CLEAN_PARAMS`
 They are read from the checkpoint's JSON, key extra.preprocessing (see
 `Preprocessing.to_json`), or else from the packed dataset the model was
 trained on (DIR/logmel_stats.npz and DIR/meta.json of `alignnet split`).
+They also record the pose backend that made the training keypoints
+(`pose_backend`, None when unrecorded), which `alignnet align` uses by default.
 """
 
 from __future__ import annotations
@@ -39,10 +41,13 @@ class Preprocessing:
     stats: LogMelStats
     clip_seconds: float = 6.0
     clean: CleanParams = LEGACY_CLEAN_PARAMS
+    pose_backend: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The checkpoint JSON's extra.preprocessing: plain numbers and lists."""
+        recorded = {} if self.pose_backend is None else {"pose_backend": self.pose_backend}
         return {
+            **recorded,
             "fps": self.fps,
             "clip_seconds": self.clip_seconds,
             "logmel": asdict(self.logmel),
@@ -58,7 +63,9 @@ class Preprocessing:
             logmel = LogMelConfig(**known_fields(LogMelConfig, data["logmel"]))
             stats = LogMelStats(np.asarray(data["logmel_mean"], np.float32), np.asarray(data["logmel_std"], np.float32))
             clean = recorded_clean_params(data)
-            result = cls(float(data["fps"]), logmel, stats, float(data.get("clip_seconds", 6.0)), clean)
+            pose_backend = data.get("pose_backend")
+            result = cls(float(data["fps"]), logmel, stats, float(data.get("clip_seconds", 6.0)), clean,
+                         None if pose_backend is None else str(pose_backend))  # fmt: skip
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UserInputError(f"{source}: malformed extra.preprocessing ({exc!r})") from exc
         result.check()
@@ -96,7 +103,8 @@ class Preprocessing:
             clean = recorded_clean_params(meta)
         except (TypeError, ValueError, AttributeError) as exc:
             raise UserInputError(f"{data_dir / META_FILE}: malformed clean ({exc!r})") from exc
-        result = cls(fps, logmel, stats, float(clip_seconds), clean)
+        pose_backend = meta.get("pose_backend")
+        result = cls(fps, logmel, stats, float(clip_seconds), clean, None if pose_backend is None else str(pose_backend))
         result.check()
         return result
 

@@ -66,6 +66,7 @@ def build_summary(
     splits are video- or song-disjoint (with the number of groups split)."""
     entries = read_manifest(manifest)
     failed = _read_tsv(failures)
+    retryable = failed["retryable"] == "true" if "retryable" in failed else pd.Series(False, index=failed.index)
     verdict_table = _read_tsv(verdicts)
     per_clip = verdict_table[verdict_table["clip_index"].astype(int) >= 0]
     kept = per_clip[per_clip["keep"].str.lower() == "true"]
@@ -85,6 +86,8 @@ def build_summary(
         "videos_found": len(entries),
         "videos_downloaded": len(entries) - len(failed),
         "download_failed": dict(sorted(Counter(failed["reason"]).items())),
+        "download_failed_retryable": int(retryable.sum()),
+        "download_failed_permanent": int((~retryable).sum()),
         "clip": clip_stage_counts(clip_dirs),
         "pose": pose_detection_rate(pose_files),
         "filter": {

@@ -9,17 +9,22 @@ found; people per frame; fps; size. Backends:
                  meta["counts_people"] is "false": filter on other evidence);
                  with --face, Face Mesh: FACE_70 with the 20 mouth points
                  48-67 of the most prominent face, people = faces seen
-  openpose       OpenPose's Python wrapper (needs OpenPose built with BUILD_PYTHON=ON)
+  openpose       OpenPose's Python wrapper (needs OpenPose built with BUILD_PYTHON=ON), on one
+                 GPU: with several visible, the first no other `alignnet pose` holds
+                 (CUDA_VISIBLE_DEVICES is narrowed to it); give it full frames (--max-side 0),
+                 it scales them to --net-resolution itself
   openpose-json  import the JSON files OpenPose wrote with --write_json DIR
 
 When VIDEO is missing because an earlier stage failed (a failed status.json
-beside it), or VIDEO cannot be decoded, OUT gets 0 frames and
-meta["failed"] = the reason, and the command exits 0.
+beside it), or VIDEO cannot be decoded, or decodes to clearly less than its
+container announces (a truncated file), OUT gets 0 frames and meta["failed"] =
+the reason, the reason is printed, and the command exits 0. A fault of the
+machine (no space, I/O error) fails the command and writes no OUT.
 
 Examples:
   alignnet pose results/clips/abc/video.mp4 -o results/pose/abc.npz --backend mediapipe
   alignnet pose video.mp4 -o video.npz --backend openpose --model-folder ~/openpose/models \\
-      --python-path ~/openpose/build/python
+      --python-path ~/openpose/build/python --net-resolution=-1x368
   alignnet pose video.mp4 -o video.npz --backend openpose-json --json-dir openpose_json/
   alignnet pose talk.mp4 -o talk.npz --backend mediapipe --face   # lips task
 """
@@ -28,11 +33,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 
 from alignnet.errors import UserInputError
+from alignnet.gpu_slots import VISIBLE_ENV, claim_gpu
+from alignnet.faults import raise_if_environment
 from alignnet.pose.backends import FRAME_BACKENDS
 from alignnet.pose.extract import failed_sequence, probe_video
+from alignnet.pose.openpose_backend import net_resolution
 from alignnet.pose.openpose_json import BACKEND_NAME as JSON_BACKEND
 from alignnet.pose.openpose_json import read_openpose_json
 from alignnet.pose.parallel import BackendSpec, extract_pose_parallel
@@ -53,7 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=640,
         help="decode frames with the longer side at most this (0: full size); keypoints are "
-        "scaled back to full pixels",
+        "scaled back to full pixels. For MediaPipe; OpenPose scales to --net-resolution itself (the workflow "
+        "gives it 0)",
     )
     parser.add_argument(
         "--face",
@@ -78,7 +88,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="folder holding openpose/pyopenpose (OpenPose's build/python); default $OPENPOSE_PYTHON",
     )
-    op_group.add_argument("--net-resolution", default="-1x368", help="OpenPose --net_resolution")
+    op_group.add_argument(
+        "--net-resolution",
+        default="-1x368",
+        help="OpenPose --net_resolution, WIDTHxHEIGHT, multiples of 16, one of them -1 (from the aspect ratio); "
+        "with a leading minus write it as one token: --net-resolution=-1x368",
+    )
     op_group.add_argument(
         "--number-people-max",
         type=int,
@@ -108,7 +123,7 @@ def _frame_backend(args: argparse.Namespace) -> BackendSpec:
         "mediapipe": {"min_visibility": args.min_visibility, "face": args.face},
         "openpose": {
             "model_folder": args.model_folder,
-            "net_resolution": args.net_resolution,
+            "net_resolution": net_resolution(args.net_resolution),
             "number_people_max": args.number_people_max,
             "face": args.face,
             "python_path": args.python_path,
@@ -123,7 +138,12 @@ def _run_frames(args: argparse.Namespace) -> PoseSequence:
     if args.workers < 1:
         raise UserInputError(f"--workers {args.workers}: must be at least 1")
     spec = _frame_backend(args)
-    return extract_pose_parallel(args.video, spec, args.workers, args.max_side or None, not args.no_progress)
+    if args.backend != "openpose":
+        return extract_pose_parallel(args.video, spec, args.workers, args.max_side or None, not args.no_progress)
+    with claim_gpu() as gpu:
+        if gpu is not None:
+            os.environ[VISIBLE_ENV] = gpu  # OpenPose and its worker processes see only this GPU, as device 0
+        return extract_pose_parallel(args.video, spec, args.workers, args.max_side or None, not args.no_progress)
 
 
 def _run_json(args: argparse.Namespace) -> PoseSequence:
@@ -150,6 +170,8 @@ def run(args: argparse.Namespace) -> int:
         if not json_without_video:
             raise UserInputError(f"video not found: {args.video}") from None
         failed = None
+    if args.video.is_dir():
+        raise UserInputError(f"video is a directory, not a video file: {args.video}")
     if failed is not None:
         log.warning("%s: upstream stage %s failed (%s); writing an empty pose", args.video, failed.stage, failed.reason)
         detail = f"{failed.stage} failed: {failed.reason}: {failed.detail}"
@@ -158,7 +180,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         sequence = _run_json(args) if args.backend == JSON_BACKEND else _run_frames(args)
     except StageFailure as exc:
+        raise_if_environment(exc, f"pose {args.video}")
         log.warning("%s: %s", args.video, exc)
+        print(f"{args.video}: {exc.reason}: {exc.detail}")
         sequence = failed_sequence(exc.reason, exc.detail, args.backend, layout)
     sequence.save(args.output)
     log.info("wrote %s (%d frames)", args.output, sequence.n_frames)

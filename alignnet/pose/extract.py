@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from alignnet.ffmpeg_paths import ffmpeg_path
 from alignnet.pose.backends import BackendTraits, PoseBackend
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import Reason, StageFailure
-from alignnet.video_frames import iter_frames
+from alignnet.video_frames import decoded_in_full, iter_frames
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,12 +35,13 @@ LAYOUT_POINTS = {"BODY_25": 25, "FACE_70": 70}
 
 @dataclass(frozen=True)
 class VideoInfo:
-    """Size in pixels (as stored), frame rate, and frame count when the container knows it."""
+    """Size in pixels (as stored), frame rate, frame count when the container knows it, duration (s; 0: unknown)."""
 
     width: int
     height: int
     fps: float
     n_frames: int | None
+    duration: float = 0.0
 
 
 def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
@@ -57,7 +59,9 @@ def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
         rate = stream.get("r_frame_rate", "0/1")
     fps = float(Fraction(rate)) if not rate.endswith("/0") else 0.0
     n_frames = int(stream["nb_frames"]) if str(stream.get("nb_frames", "")).isdigit() else None
-    return VideoInfo(int(stream["width"]), int(stream["height"]), fps, n_frames)
+    duration = next((float(d) for d in (stream.get("duration"), info.get("format", {}).get("duration"))
+                     if re.fullmatch(r"\d+(?:\.\d*)?", str(d))), 0.0)  # fmt: skip
+    return VideoInfo(int(stream["width"]), int(stream["height"]), fps, n_frames, duration)
 
 
 def decode_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
@@ -169,9 +173,17 @@ def pose_sequence(
     backend: BackendTraits,
     **meta: str,
 ) -> PoseSequence:
-    """The PoseSequence of posed frames; StageFailure(corrupt_file) when there are none."""
+    """The PoseSequence of posed frames; StageFailure(corrupt_file) when there are none or clearly fewer than
+    the container announces (a truncated file, as `alignnet clip` finds it)."""
     if len(keypoints) == 0:
         raise StageFailure(Reason.CORRUPT_FILE, f"no frame could be decoded from {video}")
+    decoded = len(keypoints) / plan.info.fps if plan.info.fps > 0 else 0.0
+    if plan.info.fps > 0 and not decoded_in_full(decoded, plan.info.duration):
+        raise StageFailure(
+            Reason.CORRUPT_FILE,
+            f"{video}: decoded {decoded:.2f} s of video where the container announces {plan.info.duration:.2f} s"
+            " (truncated?)",
+        )
     meta = {"decoded_size": f"{plan.width}x{plan.height}", "counts_people": str(backend.counts_people).lower(), **meta}
     log.info("%s: %d frames, a person in %d", video, len(people), int(np.sum(people > 0)))
     return PoseSequence(

@@ -19,6 +19,7 @@ install`) is given by `python_path` or the OPENPOSE_PYTHON variable.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from types import ModuleType
 from typing import Any
@@ -58,6 +59,20 @@ def import_pyopenpose(python_path: str | os.PathLike[str] | None = None) -> Modu
     return pyopenpose
 
 
+def net_resolution(text: str) -> str:
+    """`text` if OpenPose accepts it as --net_resolution (WIDTHxHEIGHT, at most one <= 0, the others
+    multiples of 16: its flagsToPoint and wrapper checks); UserInputError naming it otherwise."""
+    match = re.fullmatch(r"(-?\d+)x(-?\d+)", text.strip())
+    if match is None:
+        raise UserInputError(f"net resolution {text!r}: expected WIDTHxHEIGHT, e.g. -1x368")
+    sides = [int(side) for side in match.groups()]
+    if all(side <= 0 for side in sides):
+        raise UserInputError(f"net resolution {text!r}: only one side may be <= 0 (-1: from the aspect ratio)")
+    if any(side > 0 and side % 16 for side in sides):
+        raise UserInputError(f"net resolution {text!r}: sides must be multiples of 16")
+    return text.strip()
+
+
 def _people_array(keypoints: Any, n_points: int) -> np.ndarray:
     """pyopenpose's keypoints as (people, n_points, 3); nobody (None, 0-d array) -> (0, n_points, 3)."""
     if keypoints is None or np.ndim(keypoints) != 3:
@@ -72,7 +87,8 @@ class OpenPoseBackend:
     --net_resolution ("-1x368"). number_people_max: -1 for no limit (keep
     it so, the single-person filter counts people). face: also run the face
     detector and return the 70 face points of the person chosen by body
-    size. extra_params: further OpenPose flags (e.g. {"num_gpu": 1}).
+    size. extra_params: further OpenPose flags, over the defaults (one GPU,
+    the first visible; render_pose 0: no drawing; see docs/openpose.md).
     """
 
     name = "openpose"
@@ -97,6 +113,12 @@ class OpenPoseBackend:
             "model_pose": "BODY_25",
             "net_resolution": net_resolution,
             "number_people_max": number_people_max,
+            # One GPU: the one CUDA_VISIBLE_DEVICES leaves (`alignnet pose` narrows it to a claimed GPU);
+            # OpenPose's default (-1) takes every visible GPU.
+            "num_gpu": 1,
+            "num_gpu_start": 0,
+            # Nothing reads cvOutputData: no skeleton drawing (OpenPose renders on the GPU by default).
+            "render_pose": 0,
         }
         if face:
             params["face"] = True
@@ -130,15 +152,19 @@ class OpenPoseBackend:
     def process(self, frame_rgb: np.ndarray) -> tuple[np.ndarray, int]:
         """Keypoints (25 or 70, 3) in pixels of `frame_rgb` and the number of people OpenPose found."""
         datum = self._op.Datum()
-        datum.cvInputData = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2BGR)
+        # OpenPose's numpy -> op::Matrix conversion keeps a raw pointer to this buffer (no copy):
+        # `frame_bgr` must stay alive until the keypoints are read below.
+        frame_bgr = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2BGR)
+        datum.cvInputData = frame_bgr
         self._emplace_and_pop(datum)
         body = _people_array(datum.poseKeypoints, BODY_25_POINTS)
+        faces = _people_array(datum.faceKeypoints, FACE_70_POINTS)  # none without face=True
+        del frame_bgr  # only now may the frame go
         n_people = body.shape[0]
         if not self.face:
             if n_people == 0:
                 return np.zeros((BODY_25_POINTS, 3), dtype=np.float32), 0
             return body[most_prominent(body)], n_people
-        faces = _people_array(datum.faceKeypoints, FACE_70_POINTS)
         if faces.shape[0] == 0:
             return np.zeros((FACE_70_POINTS, 3), dtype=np.float32), n_people
         chosen = most_prominent(body) if faces.shape[0] == n_people else most_prominent(faces)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from alignnet.atomic import atomic_output
+from alignnet.errors import DataError
 
 
 @dataclass
@@ -62,8 +64,16 @@ class PoseSequence:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> PoseSequence:
-        with np.load(path, allow_pickle=False) as z:
-            return cls(
+        """Read a pose .npz; DataError naming `path` when it is not one (corrupt, cut, another format)."""
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return cls._from_npz(z)
+        except (zipfile.BadZipFile, EOFError, KeyError, ValueError) as exc:
+            raise DataError(f"{path}: not a readable pose file ({type(exc).__name__}: {exc})") from exc
+
+    @classmethod
+    def _from_npz(cls, z: np.lib.npyio.NpzFile) -> PoseSequence:
+        return cls(
                 keypoints=z["keypoints"],
                 people=z["people"],
                 fps=float(z["fps"]),

@@ -55,10 +55,11 @@ class WeightAverage:
         """One step of the average towards `model` (the first call copies it)."""
         self._averaged.update_parameters(model)
 
-    def save(self, stem: Path, epoch: int) -> None:
-        """STEM.safetensors + STEM.json: the averaged weights after `epoch`, for --resume."""
+    def save(self, stem: Path, epoch: int, step: int | None = None) -> None:
+        """STEM.safetensors + STEM.json: the averaged weights after `epoch` (and `step` steps), for --resume."""
         updates = int(self._averaged.n_averaged)
-        save_checkpoint(stem, self.module, epoch=epoch, metrics={}, extra={"decay": self.decay, "updates": updates})
+        extra = {"decay": self.decay, "updates": updates}
+        save_checkpoint(stem, self.module, epoch=epoch, metrics={}, extra=extra, step=step)
 
     def load(self, stem: Path) -> None:
         """Restore a saved average (written by `save`) and its count of updates; later ones move it on."""

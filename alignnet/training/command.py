@@ -88,7 +88,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="torch CPU threads (default: torch's choice; 1 is faster on a busy machine)",
     )  # fmt: skip
     parser.add_argument("--max-minutes", type=float, default=None, help="stop cleanly after this much time")
-    parser.add_argument("--resume", action="store_true", help="continue from OUT/last.*")
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="continue from OUT/last.* (none yet: start fresh, and say so; refused when its files do not belong"
+        " together, as after a write cut by kill -9)",
+    )  # fmt: skip
     add_val_warps_argument(parser)
     add_progress_argument(parser)
     add_paper_argument(parser)

@@ -24,7 +24,7 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from alignnet.atomic import atomic_output
-from alignnet.checkpoint import load_checkpoint, read_meta, save_checkpoint, unwrap
+from alignnet.checkpoint import CheckpointMismatch, load_checkpoint, read_meta, save_checkpoint, unwrap
 from alignnet.correspondence import Timebase
 from alignnet.data.preprocessing import STATS_FILE, Preprocessing
 from alignnet.devices import resolve_device
@@ -132,6 +132,7 @@ def _save_epoch(
     epoch_start: float,
     best_afe: float,
     preprocessing: dict[str, Any] | None,
+    steps_done: int,
 ) -> float:
     """Log one epoch (TensorBoard, metrics.csv, log line) and write its checkpoints; returns the best AFE so far.
 
@@ -147,9 +148,12 @@ def _save_epoch(
     rows.append({"epoch": epoch, **metrics, "seconds": round(time.monotonic() - epoch_start, 2), "steps": steps})
     if metrics["val_afe"] < best_afe:
         best_afe = metrics["val_afe"]
-        save_checkpoint(cfg.out / "best", scored, epoch=epoch, metrics=metrics, extra={"preprocessing": preprocessing})
+        save_checkpoint(
+            cfg.out / "best", scored, epoch=epoch, metrics=metrics, extra={"preprocessing": preprocessing},
+            step=steps_done,
+        )  # fmt: skip
     save_checkpoint(
-        cfg.out / "last", model, epoch=epoch, metrics=metrics, optimizer=optimizer,
+        cfg.out / "last", model, epoch=epoch, metrics=metrics, optimizer=optimizer, step=steps_done,
         extra={"best_afe": best_afe, "seed": cfg.seed, "preprocessing": preprocessing},
     )  # fmt: skip
     _write_csv(cfg.out / "metrics.csv", rows)
@@ -159,6 +163,32 @@ def _save_epoch(
         epoch, metrics["train_loss"], metrics["val_afe"], 100 * metrics["val_itu_accuracy"],
     )  # fmt: skip
     return best_afe
+
+
+def _has_checkpoint(last: Path, ctx: distributed.Distributed) -> bool:
+    """Whether --resume has a checkpoint to resume from; says so when there is none (the run starts fresh)."""
+    if last.with_name(last.name + ".json").exists():
+        return True
+    if ctx.is_main:
+        log.warning("--resume: no checkpoint in %s yet (no %s.json): starting fresh", last.parent, last.name)
+    return False
+
+
+def _resume_average(average: WeightAverage, stem: Path, epoch: int, ctx: distributed.Distributed) -> None:
+    """Load the weight average saved with the resumed epoch; else (none, another epoch, its files cut apart) it
+    starts again from the resumed weights, and the log says why."""
+    why = None
+    if not stem.with_name(stem.name + ".json").exists():
+        why = "none was saved"
+    elif (saved := read_meta(stem).get("epoch")) != epoch:
+        why = f"{stem}.json holds epoch {saved}, the resumed checkpoint epoch {epoch}"
+    else:
+        try:
+            average.load(stem)
+        except CheckpointMismatch as exc:
+            why = str(exc)
+    if why is not None and ctx.is_main:
+        log.warning("--resume: the weight average starts again from the resumed weights (%s)", why)
 
 
 def _preprocessing(data_dir: Path) -> dict[str, Any] | None:
@@ -200,9 +230,10 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
     module = AlignNet(cfg.model).to(device)
     optimizer = adam(module.parameters(), cfg.lr)
     start_epoch, best_afe = 0, math.inf
-    rows = _read_csv(cfg.out / "metrics.csv") if cfg.resume else []
-    if cfg.resume:
-        last = cfg.out / "last"
+    last = cfg.out / "last"
+    resume = cfg.resume and _has_checkpoint(last, ctx)
+    rows = _read_csv(cfg.out / "metrics.csv") if resume else []
+    if resume:
         saved = read_meta(last).get("model_config")
         if saved is not None and AlignNetConfig.from_dict(saved) != cfg.model:
             raise UserInputError(f"{last}.json: --resume with different model options than the saved run")
@@ -214,8 +245,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
     model = distributed.wrap(module, ctx)  # DDP with synchronised BatchNorm under torchrun, else `module`
     module = unwrap(model)
     average = WeightAverage(module, cfg.average_decay) if cfg.average_decay else None
-    if average is not None and cfg.resume and (cfg.out / "average.json").exists():
-        average.load(cfg.out / "average")  # else it starts again from the resumed weights
+    if average is not None and resume:
+        _resume_average(average, cfg.out / "average", start_epoch - 1, ctx)
 
     writer = SummaryWriter(str(cfg.out / "tb")) if ctx.is_main else None
     n_params = sum(p.numel() for p in module.parameters())
@@ -269,10 +300,10 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
             val_metrics = evaluate(scored, val_loader, val_set.timebase, device, cfg.mu)
             metrics = {"train_loss": total / max(steps, 1), **val_metrics}
             if average is not None:
-                average.save(cfg.out / "average", epoch)
+                average.save(cfg.out / "average", epoch, steps_done)
             best_afe = _save_epoch(
                 cfg, module, scored, optimizer, writer, rows, epoch, metrics, steps, epoch_start, best_afe,
-                preprocessing,
+                preprocessing, steps_done,
             )  # fmt: skip
         ctx.barrier()
         if not stopped_early and budget.fitting:  # the same on every process

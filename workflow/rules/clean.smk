@@ -19,9 +19,9 @@ rule clean_video:
         options=options("clean"),
         task=config["task"],
     shell:
-        "alignnet clean {input.clips} {input.pose} {input.verdicts}"
-        " --video-id {wildcards.video} --task {params.task} {params.options}"
-        " --rejections {output.rejections} -o {output.keypoints} > {log} 2>&1"
+        "alignnet clean {input.clips:q} {input.pose:q} {input.verdicts:q}"
+        " --video-id {wildcards.video:q} --task {params.task:q} {params.options}"
+        " --rejections {output.rejections:q} -o {output.keypoints:q} > {log:q} 2>&1"
 
 
 rule clean:

@@ -17,7 +17,7 @@ rule clip_video:
     params:
         options=clip_options(),
     shell:
-        "alignnet clip {input}/video.mp4 {params.options} -o {output} > {log} 2>&1"
+        "alignnet clip {input:q}/video.mp4 {params.options} -o {output:q} > {log:q} 2>&1"
 
 
 rule clip:

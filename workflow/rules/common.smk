@@ -6,9 +6,40 @@ import os
 import shlex
 from pathlib import Path
 
+from snakemake.logging import logger
 from snakemake.utils import validate
 
+from alignnet.gpu_slots import visible_gpus
+
 validate(config, "../schemas/config.schema.yaml")
+
+# Downloads at once on a local run, unless --resources downloads=N says otherwise (each one also
+# sleeps config download.sleep_interval before it starts).
+LOCAL_DOWNLOADS = 3
+
+
+def bound_local_resources():
+    """A local run (not through SLURM, which allots GPUs itself) takes at most one `gpu` job per GPU
+    it sees and LOCAL_DOWNLOADS downloads at once; --resources gpu=N downloads=N wins.
+    """
+    if not workflow.local_exec or workflow.remote_exec:
+        return
+    limits = {"downloads": LOCAL_DOWNLOADS}
+    n_gpus = len(visible_gpus())
+    if n_gpus:  # no GPU: jobs that ask for one run on the CPU, bounded by --cores alone
+        limits["gpu"] = n_gpus
+    for name, value in limits.items():
+        if name not in workflow.global_resources:
+            workflow.register_resource(name, value)
+    gpu = workflow.global_resources.get("gpu").value
+    downloads = workflow.global_resources.get("downloads").value
+    logger.info(
+        f"Local run: at most {'unbounded' if gpu is None else gpu} GPU job(s) at once "
+        f"(GPUs seen: {n_gpus}, each job pinned to one), {downloads} download(s) at once"
+    )
+
+
+bound_local_resources()
 
 
 wildcard_constraints:
@@ -100,6 +131,12 @@ def discover_command(wildcards, output):
         args += ["--source", source]
     if config["urls_file"]:
         args += ["--urls-file", config["urls_file"]]
+    # the download settings discovery shares: cookies and the pause between requests
+    download = config["download"]
+    if download["cookies"]:
+        args += ["--cookies", download["cookies"]]
+    if download["sleep_requests"]:
+        args += ["--sleep-requests", str(download["sleep_requests"])]
     return " ".join(
         [
             shlex.join(args),
@@ -124,11 +161,34 @@ def pose_options():
     if pose["backend"] == "mediapipe":
         parts += ["--max-side", str(pose["max_side"])]
     elif pose["backend"] == "openpose":
-        parts += ["--net-resolution", pose["net_resolution"]]
+        # one token: argparse would read a separate "-1x368" as an option
+        parts += [f"--net-resolution={pose['net_resolution']}"]
+        # full frames: OpenPose scales them to net_resolution itself (docs/openpose.md)
+        parts += ["--max-side", "0"]
         parts += ["--number-people-max", str(pose["number_people_max"])]
         for key in ("model_folder", "python_path"):
             if pose[key]:
                 parts += [f"--{key.replace('_', '-')}", pose[key]]
+    return shlex.join(parts)
+
+
+# Keys of `retarget:` that are not `alignnet align` options as they stand: see retarget_pose_options.
+RETARGET_OWN_KEYS = ("pairs", "pose_backend", "model_folder", "python_path", "checkpoint")
+
+
+def retarget_pose_options(wildcards):
+    """`alignnet align`'s pose options: the training data's backend and settings (config pose:), unless
+    retarget: names its own backend or OpenPose folders."""
+    pose, retarget = config["pose"], config["retarget"]
+    backend = retarget["pose_backend"] or pose["backend"]
+    parts = ["--pose-backend", backend]
+    if backend == "openpose":
+        parts += [f"--net-resolution={pose['net_resolution']}"]
+        for key in ("model_folder", "python_path"):
+            if retarget[key] or pose[key]:
+                parts += [f"--{key.replace('_', '-')}", retarget[key] or pose[key]]
+    elif backend == "openpose-json":
+        parts += ["--pose-json", pose_json_dir(wildcards)]
     return shlex.join(parts)
 
 

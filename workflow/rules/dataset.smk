@@ -21,9 +21,9 @@ rule split:
         sample_rate=config["media"]["sample_rate"],
         hop_length=config["logmel"]["hop_length"],
     shell:
-        "alignnet split --keypoints {input.keypoints} --logmel {input.logmel} {params.sizes} {params.songs}"
-        " --fps {params.fps} --sample-rate {params.sample_rate} --hop-length {params.hop_length}"
-        " -o {output} > {log} 2>&1"
+        "alignnet split --keypoints {input.keypoints:q} --logmel {input.logmel:q} {params.sizes} {params.songs}"
+        " --fps {params.fps:q} --sample-rate {params.sample_rate:q} --hop-length {params.hop_length:q}"
+        " -o {output:q} > {log:q} 2>&1"
 
 
 rule summary:
@@ -44,7 +44,7 @@ rule summary:
     params:
         clip_seconds=config["media"]["clip_seconds"],
     shell:
-        "alignnet summary --manifest {input.manifest} --failures {input.failures}"
-        " --clips {input.clips} --pose {input.pose} --verdicts {input.verdicts}"
-        " --rejections {input.rejections} --dataset {input.dataset}"
-        " --clip-seconds {params.clip_seconds} -o {output} > {log} 2>&1"
+        "alignnet summary --manifest {input.manifest:q} --failures {input.failures:q}"
+        " --clips {input.clips:q} --pose {input.pose:q} --verdicts {input.verdicts:q}"
+        " --rejections {input.rejections:q} --dataset {input.dataset:q}"
+        " --clip-seconds {params.clip_seconds:q} -o {output:q} > {log:q} 2>&1"

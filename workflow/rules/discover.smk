@@ -15,4 +15,4 @@ checkpoint discover:
     params:
         command=discover_command,
     shell:
-        "{params.command} > {log} 2>&1"
+        "{params.command} > {log:q} 2>&1"

@@ -20,8 +20,8 @@ rule download_video:
         options=options("download"),
         archive="resources/videos/archive.txt",
     shell:
-        "alignnet download --manifest {input.manifest} --video-id {wildcards.video}"
-        " --archive {params.archive} {params.options} -o {output} > {log} 2>&1"
+        "alignnet download --manifest {input.manifest:q} --video-id {wildcards.video:q}"
+        " --archive {params.archive:q} {params.options} -o {output:q} > {log:q} 2>&1"
 
 
 rule download:
@@ -35,5 +35,5 @@ rule download:
     conda:
         "../../envs/data.yaml"
     shell:
-        "alignnet gather download-failures {input.videos}"
-        " --manifest {input.manifest} -o {output.failures} > {log} 2>&1"
+        "alignnet gather download-failures {input.videos:q}"
+        " --manifest {input.manifest:q} -o {output.failures:q} > {log:q} 2>&1"

@@ -16,8 +16,8 @@ rule fingerprint_video:
     params:
         max_seconds=config["duplicates"]["max_seconds"],
     shell:
-        "alignnet fingerprint {input} --max-seconds {params.max_seconds}"
-        " -o {output} > {log} 2>&1"
+        "alignnet fingerprint {input:q} --max-seconds {params.max_seconds:q}"
+        " -o {output:q} > {log:q} 2>&1"
 
 
 rule duplicates:
@@ -35,5 +35,5 @@ rule duplicates:
     params:
         options=options("duplicates", skip=("reject", "max_seconds")),
     shell:
-        "alignnet duplicates {input} {params.options} --pairs {output.pairs}"
-        " -o {output.videos} > {log} 2>&1"
+        "alignnet duplicates {input:q} {params.options} --pairs {output.pairs:q}"
+        " -o {output.videos:q} > {log:q} 2>&1"

@@ -52,9 +52,9 @@ rule evaluate:
         syncnet=lambda wildcards, input: Path(input.syncnet).with_suffix(""),
         out=lambda wildcards, output: Path(output.results).parent,
     shell:
-        "alignnet evaluate --data {input.data} --split test --alignnet {params.alignnet}"
-        " --syncnet {params.syncnet} --out {params.out} --threads {threads} {params.options}"
-        " > {log} 2>&1"
+        "alignnet evaluate --data {input.data:q} --split test --alignnet {params.alignnet:q}"
+        " --syncnet {params.syncnet:q} --out {params.out:q} --threads {threads} {params.options}"
+        " > {log:q} 2>&1"
 
 
 rule train_variant:
@@ -78,8 +78,8 @@ rule train_variant:
         flags=lambda wildcards: shlex.join(variant_flags(wildcards.variant)),
         out=lambda wildcards, output: Path(output.best).parent,
     shell:
-        "alignnet train --data {input} --out {params.out} --threads {threads} --seed {wildcards.seed}"
-        " {params.train} {params.sizes} {params.flags} > {log} 2>&1"
+        "alignnet train --data {input:q} --out {params.out:q} --threads {threads} --seed {wildcards.seed:q}"
+        " {params.train} {params.sizes} {params.flags} > {log:q} 2>&1"
 
 
 rule evaluate_variant:
@@ -100,8 +100,8 @@ rule evaluate_variant:
         model=lambda wildcards, input: Path(input.model).with_suffix(""),
         out=lambda wildcards, output: Path(output[0]).parent,
     shell:
-        "alignnet evaluate --data {input.data} --split test --alignnet {params.model}"
-        " --out {params.out} --threads {threads} {params.options} > {log} 2>&1"
+        "alignnet evaluate --data {input.data:q} --split test --alignnet {params.model:q}"
+        " --out {params.out:q} --threads {threads} {params.options} > {log:q} 2>&1"
 
 
 rule ablation:
@@ -129,4 +129,4 @@ rule ablation:
         ),
         out=lambda wildcards, output: Path(output.table).parent,
     shell:
-        "alignnet ablation {params.runs} --out {params.out} > {log} 2>&1"
+        "alignnet ablation {params.runs:q} --out {params.out:q} > {log:q} 2>&1"

@@ -18,8 +18,8 @@ rule filter_video:
         options=options("filter"),
         duplicates=table_option("--duplicates", "duplicates"),
     shell:
-        "alignnet filter {input.clips} {input.pose} {params.options} {params.duplicates}"
-        " -o {output} > {log} 2>&1"
+        "alignnet filter {input.clips:q} {input.pose:q} {params.options} {params.duplicates}"
+        " -o {output:q} > {log:q} 2>&1"
 
 
 rule filter:
@@ -32,4 +32,4 @@ rule filter:
     conda:
         "../../envs/data.yaml"
     shell:
-        "alignnet gather verdicts {input} -o {output} > {log} 2>&1"
+        "alignnet gather verdicts {input:q} -o {output:q} > {log:q} 2>&1"

@@ -16,8 +16,8 @@ rule logmel_video:
         options=options("logmel"),
         sample_rate=config["media"]["sample_rate"],
     shell:
-        "alignnet logmel {input.clips} --sample-rate {params.sample_rate} {params.options}"
-        " -o {output} > {log} 2>&1"
+        "alignnet logmel {input.clips:q} --sample-rate {params.sample_rate:q} {params.options}"
+        " -o {output:q} > {log:q} 2>&1"
 
 
 rule logmel:

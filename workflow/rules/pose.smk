@@ -17,6 +17,8 @@ rule pose_video:
         "results/benchmarks/pose/{video}.tsv"
     conda:
         "../../envs/pose.yaml"
+    container:
+        config["pose"]["container"]
     threads: 1
     resources:
         gpu=1 if config["pose"]["backend"] == "openpose" else 0,
@@ -29,8 +31,8 @@ rule pose_video:
             else ""
         ),
     shell:
-        "alignnet pose {input.clips}/video.mp4 {params.options} {params.face} {params.json_dir}"
-        " -o {output} > {log} 2>&1"
+        "alignnet pose {input.clips:q}/video.mp4 {params.options} {params.face} {params.json_dir}"
+        " -o {output:q} > {log:q} 2>&1"
 
 
 rule pose:

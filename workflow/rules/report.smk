@@ -85,5 +85,5 @@ rule figures:
         checkpoint=lambda wildcards, input: Path(input.checkpoint).with_suffix(""),
         out=lambda wildcards, output: Path(output.skeletons).parent,
     shell:
-        "alignnet figures --data {input.data} --evaluate {params.evaluate} --ablation {params.ablation}"
-        " --checkpoint {params.checkpoint} --summary {input.summary} --out {params.out} > {log} 2>&1"
+        "alignnet figures --data {input.data:q} --evaluate {params.evaluate:q} --ablation {params.ablation:q}"
+        " --checkpoint {params.checkpoint:q} --summary {input.summary:q} --out {params.out:q} > {log:q} 2>&1"

@@ -24,15 +24,16 @@ rule align_pair:
         "../../envs/torch.yaml"
     threads: 1
     params:
-        options=options("retarget", skip=("pairs", "checkpoint")),
+        options=options("retarget", skip=RETARGET_OWN_KEYS),
+        pose=retarget_pose_options,
         checkpoint=lambda wildcards, input: input.checkpoint.removesuffix(
             ".safetensors"
         ),
     shell:
-        "alignnet align {input.video}/video.mp4 {input.audio}/audio.wav -o {output.video}"
-        " --checkpoint {params.checkpoint} --correspondence {output.csv}"
-        " --side-by-side {output.comparison} --threads {threads} --pose-workers {threads}"
-        " --no-progress {params.options} > {log} 2>&1"
+        "alignnet align {input.video:q}/video.mp4 {input.audio:q}/audio.wav -o {output.video:q}"
+        " --checkpoint {params.checkpoint:q} --correspondence {output.csv:q}"
+        " --side-by-side {output.comparison:q} --threads {threads} --pose-workers {threads}"
+        " --no-progress {params.pose} {params.options} > {log:q} 2>&1"
 
 
 rule retarget:

@@ -21,4 +21,4 @@ rule train_syncnet:
         options=options("syncnet"),
         out=lambda wildcards, output: Path(output.best).parent,
     shell:
-        "alignnet train-syncnet --data {input} --out {params.out} {params.options} > {log} 2>&1"
+        "alignnet train-syncnet --data {input:q} --out {params.out:q} {params.options} > {log:q} 2>&1"

@@ -23,4 +23,4 @@ rule train:
         options=train_options(skip=TRAIN_LAUNCH_KEYS),
         out=lambda wildcards, output: Path(output.best).parent,
     shell:
-        "{params.launcher} --data {input} --out {params.out} {params.options} > {log} 2>&1"
+        "{params.launcher} --data {input:q} --out {params.out:q} {params.options} > {log:q} 2>&1"
