@@ -40,7 +40,7 @@ OPTION_SECTIONS: dict[str, str] = {
 NOT_OPTIONS: frozenset[tuple[str, str]] = frozenset(
     {("train", "gpus"), ("ablation", "variants"), ("ablation", "seeds"), ("ablation", "threads"),
      ("retarget", "pairs"), ("retarget", "checkpoint"), ("voxceleb", "txt_dir"),
-     ("duplicates", "reject"), ("duplicates", "max_seconds")}
+     ("duplicates", "reject"), ("duplicates", "max_seconds"), ("pose", "container")}
 )  # fmt: skip
 
 INTRO = """\
