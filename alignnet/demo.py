@@ -1,5 +1,12 @@
 """Run the offline demo end to end.
 
+Two sizes: the quick demo (config/demo.yaml: a small corpus and short
+trainings, every stage and the report in about a quarter of an hour on 2
+cores) and `--full` (config/demo-full.yaml: 80 videos and 14 minutes of
+training, the run that meets the accuracy target; in its own working
+directory, demo-full/). Before it starts it says what it will run and about
+how long that takes (config `demo: minutes`); at the end, where the report is.
+
 Generates the demo corpus once (regenerated when the `demo:` settings
 change): `alignnet synth` (dance) or, with `demo.generator: lips`,
 `alignnet lips-synth` (talking heads, config/lips-demo.yaml). Then serves it
@@ -11,6 +18,8 @@ not after a dry run, an unlock or a touch). The exit status is snakemake's, or
 the report's where only that failed.
 
 Examples:
+  alignnet demo               # the quick demo
+  alignnet demo --full        # the full one
   alignnet demo --cores 2 -- --forceall
   alignnet demo -- split      # the data stages only, up to the packed splits
   alignnet demo --configfile config/lips-demo.yaml --cores 2
@@ -37,19 +46,33 @@ from alignnet.errors import UserInputError
 log = logging.getLogger(__name__)
 
 SYNTH_DEFAULTS = {"videos": 24, "seconds": 24, "seed": 0, "warp": False, "negatives": 0.2}
+# Every `demo:` key a config may leave out (the schema's defaults; tests/test_workflow.py holds them equal).
+DEMO_DEFAULTS = {
+    **SYNTH_DEFAULTS, "generator": "dance", "corpus_dir": "resources/demo/corpus", "port": 18731,
+    "workdir": ".", "minutes": None,
+}  # fmt: skip
+QUICK_CONFIG = "config/demo.yaml"
+FULL_CONFIG = "config/demo-full.yaml"
 # The generator's own options, passed when set (null / absent: the generator's default).
 GENERATOR_OPTIONS = {"dance": ("width", "height"), "lips": ("width", "height", "motion", "clip_seconds")}
 GENERATOR_COMMANDS = {"dance": "synth", "lips": "lips-synth"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--configfile", default="config/demo.yaml", help="the demo's workflow config")
+    parser.add_argument(
+        "--configfile", default=None,
+        help=f"the demo's workflow config (default: {QUICK_CONFIG}, with --full {FULL_CONFIG})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--full", action="store_true",
+        help=f"the full demo ({FULL_CONFIG}): 80 videos, 14 minutes of training, about an hour on 2 cores",
+    )  # fmt: skip
     parser.add_argument("--cores", type=int, default=2, help="snakemake --cores")
     parser.add_argument("--server-timeout", type=float, default=30, help="seconds to wait for the server")
     parser.add_argument(
         "--report", default="results/report.html", metavar="PATH",
-        help="where the HTML report (figures, tables, captions) is written after a successful run "
-        "(default: %(default)s; an empty PATH: no report)",
+        help="where the HTML report (figures, tables, captions) is written after a successful run, "
+        "relative to the demo's working directory (default: %(default)s; an empty PATH: no report)",
     )  # fmt: skip
     parser.add_argument(
         "snakemake_args", nargs=argparse.REMAINDER, help="further snakemake arguments (after --)"
@@ -63,8 +86,7 @@ def demo_settings(configfile: Path) -> dict:
     config = yaml.safe_load(configfile.read_text(encoding="utf-8")) or {}
     if "demo" not in config:
         raise UserInputError(f"{configfile} has no 'demo:' section")
-    settings = {**SYNTH_DEFAULTS, "generator": "dance", "corpus_dir": "resources/demo/corpus", "port": 18731}
-    settings.update(config["demo"])
+    settings = {**DEMO_DEFAULTS, **config["demo"]}
     if settings["generator"] not in GENERATOR_COMMANDS:
         raise UserInputError(f"{configfile}: demo.generator {settings['generator']!r} is not one of dance, lips")
     clip_seconds = (config.get("media") or {}).get("clip_seconds")
@@ -158,22 +180,60 @@ def report_command(configfile: Path, snakemake_args: Sequence[str], report: str)
     return ["snakemake", "--configfile", str(configfile), "--report", report, *extra]
 
 
+def _minutes(value: float | None) -> str:
+    return "no limit" if value is None else f"{value:g} min"
+
+
+def plan_text(config: dict, settings: dict, configfile: Path, cores: int) -> str:
+    """What the demo of `config` will run and about how long it takes, said before it starts."""
+    train, syncnet, ablation = config.get("train", {}), config.get("syncnet", {}), config.get("ablation", {})
+    splits, retarget = config.get("splits", {}), config.get("retarget", {})
+    lines = [
+        f"alignnet demo: {configfile}, {cores} cores, working directory {settings['workdir']}",
+        f"  1. generate {settings['videos']} {settings['generator']} videos of {settings['seconds']:g} s "
+        f"(a share of {settings['negatives']:g} that the filters must reject) into {settings['corpus_dir']} "
+        f"and serve them on 127.0.0.1:{settings['port']}",
+        "  2. discover, download, clip, pose, filter, clean, log-mel and split them "
+        f"(at most {splits.get('train', '?')} / {splits.get('val', '?')} / {splits.get('test', '?')} "
+        "train / val / test clips)",
+        f"  3. train AlignNet ({train.get('epochs', '?')} x {train.get('steps_per_epoch', '?')} steps, "
+        f"{_minutes(train.get('max_minutes'))}) and SyncNet ({_minutes(syncnet.get('max_minutes'))}); evaluate "
+        f"them; the ablation ladder ({len(ablation.get('variants', []))} variants, "
+        f"{_minutes(ablation.get('max_minutes'))} each)",
+        f"  4. re-time videos to another's music ({len(retarget.get('pairs', []))} pairs), draw the figures, "
+        "write the report",
+    ]
+    if settings["minutes"] is not None:
+        lines.append(f"about {settings['minutes']:g} minutes on 2 CPU cores once set up (a rerun skips what is done)")
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
-    configfile = Path(args.configfile)
+    if args.full and args.configfile is not None:
+        raise UserInputError("give --full or --configfile, not both")
+    configfile = Path(args.configfile or (FULL_CONFIG if args.full else QUICK_CONFIG))
     settings = demo_settings(configfile)
+    config = yaml.safe_load(configfile.read_text(encoding="utf-8"))
+    print(plan_text(config, settings, configfile, args.cores), flush=True)
+    workdir = Path(settings["workdir"])
+    snakemake_args = list(args.snakemake_args)
+    if workdir != Path("."):
+        snakemake_args += ["--directory", str(workdir)]
     corpus = ensure_corpus(settings)
     server, url = start_server(corpus, int(settings["port"]), args.server_timeout)
     log.info("serving the demo corpus at %s", url)
-    cmd = snakemake_command(configfile, args.cores, args.snakemake_args)
+    cmd = snakemake_command(configfile, args.cores, snakemake_args)
+    report_path = str((workdir / args.report).resolve()) if args.report else ""
     try:
         bindir = Path(sys.executable).parent
         env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
         status = subprocess.run(cmd, env=env, check=False).returncode
-        report = report_command(configfile, args.snakemake_args, args.report)
+        report = report_command(configfile, snakemake_args, report_path)
         if status == 0 and report is not None:
             status = subprocess.run(report, env=env, check=False).returncode
             if status == 0:
-                log.info("the report: %s", args.report)
+                print(f"alignnet demo: done. The report: {report_path} (open it in a browser); "
+                      f"the results: {workdir.resolve() / 'results'}", flush=True)  # fmt: skip
         return status
     finally:
         stop_server(server)

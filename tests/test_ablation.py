@@ -129,7 +129,7 @@ def test_workflow_plans_every_variant_and_seed(tmp_path: Path) -> None:
     write_manifest(manifest, ["a1", "b2"])
     seeds = tmp_path / "seeds.yaml"
     seeds.write_text("ablation: {seeds: [3, 4]}\n")
-    config = ["--configfile", str(REPO / "config/demo.yaml"), str(seeds), "--config", f"manifest={manifest}"]
+    config = ["--configfile", str(REPO / "config/demo-full.yaml"), str(seeds), "--config", f"manifest={manifest}"]
     result = snakemake("-n", "-p", "ablation", *config, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("rule train_variant:") == 16 and result.stdout.count("rule evaluate_variant:") == 16
@@ -148,7 +148,7 @@ def test_workflow_plans_every_variant_and_seed(tmp_path: Path) -> None:
 def test_model_paper_trains_every_rung_on_the_papers_design(tmp_path: Path) -> None:
     manifest = tmp_path / "manifest.tsv"
     write_manifest(manifest, ["a1", "b2"])
-    config = ["--configfile", str(REPO / "config/demo.yaml"), "--config", f"manifest={manifest}", "model=paper"]
+    config = ["--configfile", str(REPO / "config/demo-full.yaml"), "--config", f"manifest={manifest}", "model=paper"]
     result = snakemake("-n", "-p", "train", "ablation", *config, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     commands = [line for line in result.stdout.splitlines() if line.startswith("Shell command: alignnet train ")]
@@ -156,14 +156,14 @@ def test_model_paper_trains_every_rung_on_the_papers_design(tmp_path: Path) -> N
 
 
 def test_ablation_config_trains_with_the_main_models_budget(tmp_path: Path) -> None:
-    """config/ablation.yaml on top of config/demo.yaml: every variant and 3 seeds, each with the demo's train
+    """config/ablation.yaml on top of config/demo-full.yaml: every variant and 3 seeds, each with the demo's train
     rule's budget (its epochs, steps, minutes and 2 threads)."""
     manifest = tmp_path / "manifest.tsv"
     write_manifest(manifest, ["a1", "b2"])
-    configs = ["--configfile", str(REPO / "config/demo.yaml"), str(REPO / "config/ablation.yaml")]
+    configs = ["--configfile", str(REPO / "config/demo-full.yaml"), str(REPO / "config/ablation.yaml")]
     result = snakemake("-n", "-p", "ablation", *configs, "--config", f"manifest={manifest}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    demo = yaml.safe_load((REPO / "config/demo.yaml").read_text())["train"]
+    demo = yaml.safe_load((REPO / "config/demo-full.yaml").read_text())["train"]
     steps = f"--epochs {demo['epochs']} --steps-per-epoch {demo['steps_per_epoch']}"
     budget = f"{steps} --max-minutes {demo['max_minutes']}"
     trainings = [line for line in result.stdout.splitlines() if line.startswith("Shell command: alignnet train ")]

@@ -39,6 +39,7 @@ def demo_run(tmp_path_factory) -> Path:
     config["syncnet"].update(epochs=1, steps_per_epoch=5, batch_size=4, max_minutes=1)
     config["ablation"].update(variants=["base", "all"], epochs=1, steps_per_epoch=5, max_minutes=1)
     config["retarget"]["pairs"] = [{"video": "demo-0000", "audio": "demo-0002"}]  # even ids are good videos
+    config["retarget"]["checkpoint"] = None  # the model this run trains (the quick demo's is the kept one)
     (work / "config.yaml").write_text(yaml.safe_dump(config))
     cmd = [sys.executable, "-m", "alignnet", "demo", "--configfile", str(work / "config.yaml"), "--",
            "--snakefile", str(REPO / "workflow/Snakefile"), "--directory", str(work)]  # fmt: skip

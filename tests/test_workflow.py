@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import re
 import subprocess
 import threading
 from functools import partial
@@ -16,8 +17,11 @@ from snakemake.cli import get_argument_parser
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from alignnet.demo import report_command, snakemake_command
-from alignnet.training import command as train_command
+from alignnet.config_docs import NOT_OPTIONS, OPTION_SECTIONS, command_options, option_flag
+from alignnet.demo import DEMO_DEFAULTS, demo_settings, plan_text, report_command, snakemake_command
+from alignnet.demo import add_arguments as add_demo_arguments
+from alignnet.demo import run as run_demo
+from alignnet.errors import UserInputError
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = str(REPO / "workflow/schemas/config.schema.yaml")
@@ -45,7 +49,7 @@ def test_snakefmt_is_clean():
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("configfile", ["config.yaml", "config/demo.yaml"])
+@pytest.mark.parametrize("configfile", ["config.yaml", "config/demo.yaml", "config/demo-full.yaml"])
 def test_dry_run_plans_discovery(configfile, tmp_path):
     result = snakemake("-n", "--configfile", str(REPO / configfile), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -70,13 +74,25 @@ def test_dry_run_with_manifest_plans_every_stage(configfile, tmp_path):
 
 
 def test_demo_ablation_config_extends_the_demo(tmp_path):
-    """config/demo-ablation.yaml on top of config/demo.yaml: a valid config whose ladder trains 30 x 100 steps."""
+    """config/demo-ablation.yaml on top of a demo config: a valid config whose ladder trains 30 x 100 steps."""
     manifest = tmp_path / "manifest.tsv"
     write_manifest(manifest, ["a1", "b2"])
     configs = [str(REPO / "config/demo.yaml"), str(REPO / "config/demo-ablation.yaml")]
     result = snakemake("-n", "-p", "ablation", "--configfile", *configs, "--config", f"manifest={manifest}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("--epochs 30 --steps-per-epoch 100 --max-minutes 8") == 8  # the 8 variants
+
+
+def test_quick_demo_retargets_with_the_kept_model(tmp_path):
+    """config/demo.yaml re-times with the kept checkpoint (a path in the repository, whatever the working directory)."""
+    manifest = tmp_path / "manifest.tsv"
+    write_manifest(manifest, ["demo-0000", "demo-0001"])
+    configfile = str(REPO / "config/demo.yaml")
+    config = ["--configfile", configfile, "--config", f"manifest={manifest}"]
+    result = snakemake("-n", "-p", "retarget", *config, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"--checkpoint {REPO}/tests/data/demo_alignnet/best " in result.stdout
+    assert "rule train:" not in result.stdout and (REPO / "tests/data/demo_alignnet/best.safetensors").exists()
 
 
 def test_single_stage_target(tmp_path):
@@ -137,20 +153,69 @@ def test_schema_fills_defaults():
     assert config["clean"]["max_gap"] == 15
 
 
-def test_train_schema_defaults_are_the_train_commands():
-    """The train rule passes config `train:` as options: its defaults are `alignnet train`'s, so that a workflow run
-    and a run of the command trains the same model (both are set by hand; this keeps them together)."""
-    parser = argparse.ArgumentParser()
-    train_command.add_arguments(parser)
-    command_defaults = {action.dest: action.default for action in parser._actions}
-    schema = yaml.safe_load(Path(SCHEMA).read_text())["properties"]["train"]["properties"]
-    workflow_only = {"gpus"}  # the rule's resources, not an option
-    differ_on_purpose = {"workers": (2, 0)}  # the workflow loads with 2 processes; a command starts with none
-    for key, spec in schema.items():
-        if key in workflow_only:
-            continue
-        pair = (spec["default"], command_defaults[key])
-        assert pair == differ_on_purpose.get(key, (pair[1], pair[1])), (key, pair)
+# (schema default, command default) that differ on purpose, and why.
+DIFFER_ON_PURPOSE = {
+    ("train", "workers"): (2, 0),  # the workflow loads with 2 processes; a command starts with none
+    ("pose", "backend"): ("openpose", "mediapipe"),  # Dance50 runs OpenPose on GPU; the command runs anywhere
+    # the command keeps whatever it is given; the schema's defaults are Dance50's selection
+    ("discover", "min_duration"): (30, None),
+    ("discover", "max_duration"): (900, None),
+    ("discover", "exclude_title"): (["(?i)tutorial", "(?i)reaction", "(?i)behind the scenes", "(?i)compilation"], []),
+}
+SCHEMA_TYPES = {int: {"integer"}, float: {"number", "integer"}}
+
+
+def schema_options() -> list[tuple[str, str, dict]]:
+    properties = yaml.safe_load(Path(SCHEMA).read_text())["properties"]
+    return [
+        (section, key, spec)
+        for section in OPTION_SECTIONS
+        for key, spec in properties[section]["properties"].items()
+        if (section, key) not in NOT_OPTIONS
+    ]
+
+
+@pytest.fixture(scope="module")
+def options_by_command() -> dict[str, dict[str, argparse.Action]]:
+    """Every command's options by their flag (--max-gap)."""
+    return {name: command_options(name) for name in set(OPTION_SECTIONS.values())}
+
+
+@pytest.mark.parametrize(("section", "key", "spec"), schema_options(), ids=lambda v: v if isinstance(v, str) else "")
+def test_schema_keys_are_their_commands_options(section, key, spec, options_by_command):
+    """A key of a section the rules pass as options is that command's option, with the same default, type and
+    choices: the workflow and the command a user runs do the same thing (each default is written in both places;
+    this keeps them together)."""
+    command = OPTION_SECTIONS[section]
+    flag = option_flag(key)
+    action = options_by_command[command].get(flag)
+    assert action is not None, f"config {section}.{key}: `alignnet {command}` has no {flag}"
+    if "default" in spec:  # keys without one leave the command's default (filter:)
+        pair = (spec["default"], action.default)
+        assert pair == DIFFER_ON_PURPOSE.get((section, key), (pair[1], pair[1])), f"{section}.{key} defaults: {pair}"
+    typed = spec["items"] if spec["type"] == "array" else spec  # a list: the option repeats or takes several
+    types = set(typed["type"]) if isinstance(typed["type"], list) else {typed["type"]}
+    if "boolean" in types:
+        assert action.nargs == 0 and action.default is False, f"{section}.{key}: {flag} is not an off-by-default flag"
+    elif action.type in SCHEMA_TYPES:
+        assert types - {"null"} <= SCHEMA_TYPES[action.type], f"{section}.{key}: {types} against {action.type}"
+    if "enum" in spec:
+        choices = set(spec["enum"]) - {None}  # null: the option left out
+        assert choices <= set(action.choices), f"{section}.{key}: {spec['enum']} against {action.choices}"
+
+
+def test_every_section_passed_as_options_is_checked():
+    """A rule that turns a new section into options (options("x")) must add it to OPTION_SECTIONS."""
+    rules = "\n".join(p.read_text() for p in (REPO / "workflow/rules").glob("*.smk"))
+    passed = set(re.findall(r'options\("(\w+)"', rules))
+    assert passed <= set(OPTION_SECTIONS), passed - set(OPTION_SECTIONS)
+
+
+def test_demo_settings_default_as_the_schema():
+    """`alignnet demo` fills the `demo:` keys a config leaves out with the schema's defaults."""
+    schema = yaml.safe_load(Path(SCHEMA).read_text())["properties"]["demo"]["properties"]
+    for key, value in DEMO_DEFAULTS.items():
+        assert schema[key]["default"] == value, key
 
 
 def test_schema_rejection_reaches_the_user(tmp_path):
@@ -172,6 +237,26 @@ def test_demo_passes_target_rules_to_snakemake(extra, targets, forcerun):
     parsed = get_argument_parser().parse_args(command[1:])
     assert parsed.configfile == [Path("config/demo.yaml")] and parsed.cores == 2 and parsed.rerun_incomplete
     assert set(parsed.targets) == targets and set(parsed.forcerun or ()) == forcerun
+
+
+@pytest.mark.parametrize("configfile", ["config/demo.yaml", "config/demo-full.yaml"])
+def test_demo_says_what_it_will_run_and_how_long(configfile):
+    config = yaml.safe_load((REPO / configfile).read_text())
+    settings = demo_settings(REPO / configfile)
+    text = plan_text(config, settings, Path(configfile), 2)
+    assert f"generate {config['demo']['videos']} dance videos" in text
+    assert f"{config['train']['max_minutes']:g} min" in text and f"about {config['demo']['minutes']:g} minutes" in text
+
+
+def test_demo_full_runs_its_own_config_in_its_own_directory():
+    """--full: config/demo-full.yaml, whose results (80 videos) do not meet the quick demo's (12)."""
+    quick, full = demo_settings(REPO / "config/demo.yaml"), demo_settings(REPO / "config/demo-full.yaml")
+    assert (quick["workdir"], full["workdir"]) == (".", "demo-full") and quick["corpus_dir"] != full["corpus_dir"]
+    parser = argparse.ArgumentParser()
+    add_demo_arguments(parser)
+    assert parser.parse_args(["--full", "--", "-n"]).full
+    with pytest.raises(UserInputError, match="not both"):
+        run_demo(parser.parse_args(["--full", "--configfile", "config/demo.yaml"]))
 
 
 def test_demo_writes_the_report_of_what_ran():

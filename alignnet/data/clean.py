@@ -58,7 +58,7 @@ class CleanParams:
         one-frame spikes, also beside a gap, where the window widens). A
         5-frame median also flattens the turning points of fast motion: on
         the demo, 4000-step trainings reached 70-71 % validation accuracy
-        with it against 77-78 % with 3 (README, "Pose backends").
+        with it against 77-78 % with 3 (docs/experiments.md, "Pose and keypoint cleaning").
     max_gap: longest run of missing frames that is interpolated (15 = 0.5 s).
     savgol_window, savgol_order: the Savitzky-Golay fit (7 frames, quartic).
         At 30 fps its gain falls to -3 dB at 8.4 Hz, so dance accents (a hit

@@ -69,7 +69,7 @@ class DownloadSettings:
 
     archive: Path | None = None
     max_height: int = 720
-    retries: int = 3
+    retries: int = 5
     backoff: float = 1.0
     rate_limit: int | None = None
     cookies: Path | None = None

@@ -15,7 +15,7 @@ download directories into a failures TSV for the summary.
 
 Example:
   alignnet download --manifest results/manifest.tsv --video-id abc123 \\
-      -o results/download/abc123 --archive results/download/archive.txt --retries 3
+      -o results/download/abc123 --archive results/download/archive.txt --retries 5
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from alignnet.errors import UserInputError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = DownloadSettings()  # the one place the defaults are written
     parser.add_argument("--manifest", type=Path, required=True, help="manifest TSV (from `alignnet discover`)")
     parser.add_argument("--video-id", required=True, help="the manifest row to download")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output directory of the video")
@@ -37,16 +38,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--archive", type=Path,
         help="yt-dlp download archive: a listed video whose file is in OUTDIR is not downloaded again",
     )  # fmt: skip
-    parser.add_argument("--max-height", type=int, default=720, help="highest video resolution (pixels)")
-    parser.add_argument("--retries", type=int, default=3, help="retries for HTTP, fragments and extraction")
+    parser.add_argument("--max-height", type=int, default=defaults.max_height, help="highest resolution (pixels)")
+    parser.add_argument("--retries", type=int, default=defaults.retries, help="retries: HTTP, fragments, extraction")
     parser.add_argument(
         "--backoff",
         type=float,
-        default=1.0,
+        default=defaults.backoff,
         help="seconds before the first retry; doubled at each retry (at most 60 s)",
     )
     parser.add_argument("--rate-limit", type=int, help="download rate limit, bytes per second")
-    parser.add_argument("--socket-timeout", type=float, default=30.0, help="network timeout, seconds")
+    parser.add_argument("--socket-timeout", type=float, default=defaults.socket_timeout, help="network timeout (s)")
     parser.add_argument("--cookies", type=Path, help="Netscape cookies file for yt-dlp")
     parser.add_argument("--sleep-interval", type=float, default=0.0, help="seconds to wait before the download")
     parser.add_argument(

@@ -100,7 +100,7 @@ class AlignNetConfig:
     # conv blocks per level of both pyramids; the finest level's features make the all-pairs affinity every pooled
     # lookup and the matching loss read, and four blocks there (at first one: a single strided convolution on the
     # raw motion and on the audio stem) train to a better model in the same time; five fitted the training clips
-    # better and the validation clips worse (`alignnet train --finest-depth`, README "Training")
+    # better and the validation clips worse (`alignnet train --finest-depth`, docs/experiments.md)
     pyramid_depths: tuple[int, ...] = (4, 2, 2, 2)
     corr_radius: int = 4
     # affinity each head reads: "local" (that level's features, the paper's), "pooled" (RAFT-style pyramid of the

@@ -120,7 +120,7 @@ def discover_command(wildcards, output):
     if voxceleb.get("txt_dir"):
         args = ["alignnet", "voxceleb", voxceleb["txt_dir"], "-o", output.manifest]
         args += ["--segments", VOXCELEB_SEGMENTS]
-        args += ["--min-seconds", str(voxceleb.get("min_seconds", 12))]
+        args += ["--min-seconds", str(voxceleb["min_seconds"])]
         if voxceleb.get("max_videos"):
             args += ["--max-videos", str(voxceleb["max_videos"])]
         # the rejects output: no search results are rejected here
@@ -173,7 +173,7 @@ def pose_options():
 
 
 # Keys of `retarget:` that are not `alignnet align` options as they stand: see retarget_pose_options.
-RETARGET_OWN_KEYS = ("pairs", "pose_backend", "model_folder", "python_path")
+RETARGET_OWN_KEYS = ("pairs", "pose_backend", "model_folder", "python_path", "checkpoint")
 
 
 def retarget_pose_options(wildcards):
@@ -202,6 +202,17 @@ def train_launcher(wildcards, resources):
         torchrun = ["torchrun", "--standalone", "--nproc_per_node", str(resources.gpu)]
         return shlex.join([*torchrun, "-m", "alignnet", "train"])
     return "alignnet train"
+
+
+def retarget_checkpoint():
+    """The weights that align_pair re-times with: config retarget.checkpoint's, else the trained ones.
+
+    A relative path is the repository's, like the quick demo's tests/data/demo_alignnet/best.
+    """
+    stem = config["retarget"]["checkpoint"]
+    if stem is None:
+        return "results/train/alignnet/best.safetensors"
+    return str(Path(workflow.basedir).parent / f"{stem}.safetensors")
 
 
 def pose_json_dir(wildcards):

@@ -1,14 +1,15 @@
 # Retargeting (paper, section 4.5): the dance of one video re-timed to the music of another with
 # `alignnet align`, plus a side-by-side of the dance as filmed and re-timed, both with the new music.
 # Pairs come from config `retarget: pairs:` ({video: ID, audio: ID}); none by default. The checkpoint
-# carries the dataset's log-mel normalisation, so no dataset is needed.
+# (config retarget.checkpoint, by default the one the workflow trains) carries the dataset's log-mel
+# normalisation, so no dataset is needed.
 
 
 rule align_pair:
     input:
         video="results/clips/{video}",
         audio="results/clips/{audio}",
-        checkpoint="results/train/alignnet/best.safetensors",
+        checkpoint=retarget_checkpoint(),
     output:
         video="results/retarget/{video}/{audio}.mp4",
         csv="results/retarget/{video}/{audio}.csv",
