@@ -7,4 +7,11 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh slurm-wlm slurmdbd munge mariadb-server
 # Two pytest workers (pytest-xdist), one test file each at a time: the slow end-to-end
 # suites run side by side. ALIGNNET_TEST_WORKERS=0 runs in one process (for -s, --pdb).
-exec .venv/bin/python -m pytest -n "${ALIGNNET_TEST_WORKERS:-2}" --dist loadfile "$@"
+# With arguments, one pytest run of exactly those (e.g. a file, -k, -m 'not slow').
+if (($#)); then
+  exec .venv/bin/python -m pytest -n "${ALIGNNET_TEST_WORKERS:-2}" --dist loadfile "$@"
+fi
+.venv/bin/python -m pytest -n "${ALIGNNET_TEST_WORKERS:-2}" --dist loadfile -m "not faults"
+# Then the fault suite (docs/reliability.md): real kill -9, Ctrl-C, a full disk on a tmpfs and
+# a site going down, one test at a time so that nothing else moves the moment a signal lands.
+exec .venv/bin/python -m pytest -p no:xdist -m faults
