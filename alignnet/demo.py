@@ -38,7 +38,10 @@ log = logging.getLogger(__name__)
 
 SYNTH_DEFAULTS = {"videos": 24, "seconds": 24, "seed": 0, "warp": False, "negatives": 0.2}
 # The generator's own options, passed when set (null / absent: the generator's default).
-GENERATOR_OPTIONS = {"dance": ("width", "height"), "lips": ("width", "height", "motion", "clip_seconds")}
+GENERATOR_OPTIONS = {
+    "dance": ("width", "height", "music", "music_packages", "dance_styles", "figures"),
+    "lips": ("width", "height", "motion", "clip_seconds"),
+}
 GENERATOR_COMMANDS = {"dance": "synth", "lips": "lips-synth"}
 
 
@@ -80,8 +83,9 @@ def generator_command(corpus: Path, synth: dict) -> list[str]:
     cmd += ["--videos", str(synth["videos"]), "--seconds", str(synth["seconds"]), "--seed", str(synth["seed"])]
     cmd += ["--negatives", str(synth["negatives"])] + (["--warp"] if synth["warp"] else [])
     for key in GENERATOR_OPTIONS[generator]:
-        if synth.get(key) is not None:
-            cmd += [f"--{key.replace('_', '-')}", str(synth[key])]
+        value = synth.get(key)
+        if value is not None:
+            cmd += [f"--{key.replace('_', '-')}", ",".join(value) if isinstance(value, list) else str(value)]
     return cmd
 
 

@@ -50,3 +50,32 @@ def retimed_truth(source_frame: np.ndarray) -> np.ndarray:
     (a sidecar's `source_frame`): the warp inverted onto the audio's frames."""
     warp = np.asarray(source_frame, dtype=np.float64)
     return np.interp(np.arange(len(warp)), warp, np.arange(len(warp)))
+
+
+def drift_warp(
+    rng: np.random.Generator, n_audio: int, fps: float, speeds: tuple[float, float], max_start_s: float = 0.0
+) -> np.ndarray:
+    """source_frame of every frame of a video that drifts against its music: (n_video,) float64, strictly
+    increasing, in [0, n_audio - 1], n_video <= what the speeds allow.
+
+    The video starts a random 0-`max_start_s` s into the song and plays the dance at a speed that wanders
+    smoothly (a sum of 2-3 sinusoids of 4-20 s periods in log speed) over [speeds[0], speeds[1]], reaching
+    a random 60-100 % of that range's half-width on either side of its log-centre; it ends a random
+    0-`max_start_s` s before the song's end, or where the song ends. Over a minute at 0.85-1.18x the
+    accumulated drift reaches seconds: what the linear "video spans the audio" prior cannot follow.
+    """
+    lo, hi = speeds
+    if not 0 < lo <= hi:
+        raise ValueError(f"drift speeds {speeds}: need 0 < low <= high")
+    start = rng.uniform(0.0, max_start_s) * fps
+    end = n_audio - 1 - rng.uniform(0.0, max_start_s) * fps
+    n_max = int(np.ceil(max(end - start, 1.0) / lo)) + 2
+    t = np.arange(n_max) / fps
+    wave = np.zeros(n_max)
+    for _ in range(int(rng.integers(2, 4))):
+        wave += rng.uniform(0.5, 1.0) * np.sin(2 * np.pi * t / rng.uniform(4.0, 20.0) + rng.uniform(0, 2 * np.pi))
+    peak = np.max(np.abs(wave)) or 1.0
+    centre, half = (np.log(lo) + np.log(hi)) / 2, (np.log(hi) - np.log(lo)) / 2
+    speed = np.exp(centre + half * rng.uniform(0.6, 1.0) * wave / peak)
+    source = start + np.concatenate([[0.0], np.cumsum(speed[:-1])])
+    return source[source <= max(end, start)]
