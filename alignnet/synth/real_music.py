@@ -209,14 +209,15 @@ def _segment_start(rng: np.random.Generator, track: Track, seconds: float) -> fl
 
 def recorded_song(rng: np.random.Generator, packages: tuple[str, ...], seconds: float) -> tuple[Song, Track, float]:
     """A random `seconds`-long cut of a random track of a random one of `packages`, analysed; with its track and
-    start (s). Of up to 4 cuts drawn, the first whose RMS is at least 0.02 is taken (skips silent intros)."""
+    start (s). The track is one at least `seconds` long where the package has one (else the cut ends in silence).
+    Of up to 4 cuts drawn, the first whose RMS is at least 0.02 is taken (skips silent intros)."""
     if not packages:
         raise UserInputError("recorded music needs at least one music package")
     for package in packages:
         if package not in MUSIC_PACKAGES:
             raise UserInputError(f"music package {package!r} is not one of {', '.join(MUSIC_PACKAGES)}")
     package = str(rng.choice(list(packages)))
-    tracks = package_tracks(package)
+    tracks = [t for t in package_tracks(package) if t.duration >= seconds] or list(package_tracks(package))
     track = tracks[int(rng.integers(len(tracks)))]
     for _ in range(4):
         start = _segment_start(rng, track, seconds)

@@ -59,8 +59,9 @@ def drift_warp(
     increasing, in [0, n_audio - 1], n_video <= what the speeds allow.
 
     The video starts a random 0-`max_start_s` s into the song and plays the dance at a speed that wanders
-    smoothly (a sum of 2-3 sinusoids of 4-20 s periods in log speed) over [speeds[0], speeds[1]], reaching
-    a random 60-100 % of that range's half-width on either side of its log-centre; it ends a random
+    smoothly over [speeds[0], speeds[1]] (in log speed: one slow sinusoid of 0.8-2 times the video's length,
+    at most 90 s, and 1-2 faster ones of 4-12 s periods), reaching a random 60-100 % of the range's
+    half-width on either side of its log-centre; it ends a random
     0-`max_start_s` s before the song's end, or where the song ends. Over a minute at 0.85-1.18x the
     accumulated drift reaches seconds: what the linear "video spans the audio" prior cannot follow.
     """
@@ -71,9 +72,10 @@ def drift_warp(
     end = n_audio - 1 - rng.uniform(0.0, max_start_s) * fps
     n_max = int(np.ceil(max(end - start, 1.0) / lo)) + 2
     t = np.arange(n_max) / fps
-    wave = np.zeros(n_max)
-    for _ in range(int(rng.integers(2, 4))):
-        wave += rng.uniform(0.5, 1.0) * np.sin(2 * np.pi * t / rng.uniform(4.0, 20.0) + rng.uniform(0, 2 * np.pi))
+    slow = min(n_max / fps, 90.0)
+    wave = rng.uniform(0.8, 1.0) * np.sin(2 * np.pi * t / (slow * rng.uniform(0.8, 2.0)) + rng.uniform(0, 2 * np.pi))
+    for _ in range(int(rng.integers(1, 3))):
+        wave += rng.uniform(0.2, 0.5) * np.sin(2 * np.pi * t / rng.uniform(4.0, 12.0) + rng.uniform(0, 2 * np.pi))
     peak = np.max(np.abs(wave)) or 1.0
     centre, half = (np.log(lo) + np.log(hi)) / 2, (np.log(hi) - np.log(lo)) / 2
     speed = np.exp(centre + half * rng.uniform(0.6, 1.0) * wave / peak)
