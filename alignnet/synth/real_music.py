@@ -204,7 +204,8 @@ def analyse(rng: np.random.Generator, samples: np.ndarray, sample_rate: int, nam
 
 
 def _segment_start(rng: np.random.Generator, track: Track, seconds: float) -> float:
-    return float(rng.uniform(0.0, max(0.0, track.duration - seconds)))
+    """A random start (s) leaving `seconds` of the track, in whole milliseconds (as the sidecar records it)."""
+    return round(float(rng.uniform(0.0, max(0.0, track.duration - seconds))), 3)
 
 
 def recorded_song(rng: np.random.Generator, packages: tuple[str, ...], seconds: float) -> tuple[Song, Track, float]:
@@ -221,9 +222,14 @@ def recorded_song(rng: np.random.Generator, packages: tuple[str, ...], seconds: 
     track = tracks[int(rng.integers(len(tracks)))]
     for _ in range(4):
         start = _segment_start(rng, track, seconds)
-        samples = decode_segment(track, start, seconds)
+        samples = track_cut(track, start, seconds)
         if float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) >= 0.02:
             break
-    peak = float(np.max(np.abs(samples))) or 1.0
-    samples = (samples * min(1.0, 0.95 / peak)).astype(np.float32)
     return analyse(rng, samples, SAMPLE_RATE, package), track, start
+
+
+def track_cut(track: Track, start: float, seconds: float) -> np.ndarray:
+    """The music of a recorded song: `decode_segment` at SAMPLE_RATE, scaled down to a peak of at most 0.95."""
+    samples = decode_segment(track, start, seconds)
+    peak = float(np.max(np.abs(samples))) or 1.0
+    return (samples * min(1.0, 0.95 / peak)).astype(np.float32)

@@ -1,0 +1,232 @@
+"""The general corpus (issue 34, part 2): recorded music, dance styles, figures, strong warps, the held-out set.
+
+Recorded-music tests need drascula-music (training) and asc-music (held out), which scripts/setup.sh installs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import ffmpeg
+import librosa
+import numpy as np
+import pytest
+import yaml
+
+from alignnet.demo import demo_settings, generator_command
+from alignnet.distort import STRONG_SPEEDS, WarpConfig, random_warp, strong_warp
+from alignnet.errors import UserInputError
+from alignnet.synth import command as synth_command
+from alignnet.synth import figures, real_music, styles
+from alignnet.synth.choreography import Choreography
+from alignnet.synth.heldout import DRIFTS, make_heldout_video
+from alignnet.synth.music import synthesize_song
+from alignnet.synth.timewarp import drift_warp
+from alignnet.video_frames import iter_frames
+
+REPO = Path(__file__).resolve().parents[1]
+SR = 44100
+FPS = 30
+
+
+def _installed(package: str) -> bool:
+    query = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True)
+    return "install ok installed" in query.stdout
+
+
+def _needs(*packages: str) -> pytest.MarkDecorator:
+    missing = [p for p in packages if not _installed(p)]
+    return pytest.mark.skipif(bool(missing), reason=f"apt-get install {' '.join(missing)} (scripts/setup.sh)")
+
+
+def _decode_audio(path: Path) -> np.ndarray:
+    out, _ = (
+        ffmpeg.input(str(path))
+        .output("pipe:", format="f32le", ac=1, ar=SR)
+        .global_args("-nostdin", "-loglevel", "error")
+        .run(capture_stdout=True, capture_stderr=True)
+    )
+    return np.frombuffer(out, np.float32)
+
+
+def _motion_by_beat_phase(
+    keypoints: np.ndarray, beats: np.ndarray, rate: float = 1.0, shift: float = 0.0, origin: float = 0.0
+):
+    """Per frame interval: its summed joint speed and the phase in [0, 1) of the moves' beat count there
+    ((beat index - origin) * rate + shift, as `Choreography.params` counts)."""
+    speed = np.linalg.norm(np.diff(keypoints[:, :, :2], axis=0), axis=2).sum(axis=1)
+    t = (np.arange(len(speed)) + 0.5) / FPS
+    inside = (t > beats[0]) & (t < beats[-1])
+    count = (np.interp(t[inside], beats, np.arange(len(beats))) - origin) * rate + shift
+    return speed[inside], np.mod(count, 1.0)
+
+
+def _moves_on_the_beat(speed: np.ndarray, phase: np.ndarray) -> tuple[float, float]:
+    """(share of all motion in the last 30 % of each beat, mean speed while held / mean speed while moving)."""
+    moving = phase >= 0.7
+    held = (phase > 0.1) & (phase < 0.65)
+    return float(speed[moving].sum() / speed.sum()), float(speed[held].mean() / speed[phase >= 0.75].mean())
+
+
+@pytest.fixture(scope="module")
+def recorded_corpus(tmp_path_factory) -> Path:
+    """3 videos of 8 s through the CLI: drascula-music, the 'hits' style (key poses struck on the beat)."""
+    out = tmp_path_factory.mktemp("recorded")
+    cmd = [
+        sys.executable, "-m", "alignnet", "synth", str(out), "--videos", "3", "--seconds", "8", "--seed", "7",
+        "--negatives", "0", "--width", "320", "--height", "180", "--music", "recorded",
+        "--music-packages", "drascula-music", "--dance-styles", "hits", "--figures", "studio,home", "--no-progress",
+    ]  # fmt: skip
+    subprocess.run(cmd, check=True, capture_output=True)
+    return out
+
+
+@_needs("drascula-music")
+def test_recorded_music_items_decode_and_the_hits_land_on_the_tracks_beats(recorded_corpus: Path) -> None:
+    corpus = json.loads((recorded_corpus / "corpus.json").read_text())
+    assert corpus["music"] == "recorded" and corpus["music_packages"] == ["drascula-music"]
+    shares, ratios = [], []
+    for entry in corpus["videos"]:
+        side = json.loads((recorded_corpus / entry["sidecar"]).read_text())
+        assert side["music"]["package"] == "drascula-music" and side["dance_style"] == "hits"
+        audio = _decode_audio(recorded_corpus / entry["video"])
+        assert abs(audio.size / SR - 8.0) < 0.1 and float(np.sqrt(np.mean(audio**2))) > 0.01
+        assert sum(1 for _ in iter_frames(recorded_corpus / entry["video"])) == side["n_frames"] == 240
+        # The sidecar's beats are librosa's beats of the very cut of the track (decoded here again)
+        track = next(t for t in real_music.package_tracks("drascula-music") if t.name == side["music"]["track"])
+        cut = real_music.track_cut(track, side["music"]["start"], 8.0)
+        strength = librosa.onset.onset_strength(y=cut, sr=SR, hop_length=512)
+        _, beats = librosa.beat.beat_track(onset_envelope=strength, sr=SR, hop_length=512, units="time")
+        # (before the first and after the last, the sidecar extends them at their median period)
+        recorded = np.array(side["beats"])
+        between = recorded[(recorded > beats[0] - 1e-3) & (recorded < beats[-1] + 1e-3)]
+        np.testing.assert_allclose(between, beats, atol=1e-3)
+        share, ratio = _moves_on_the_beat(*_motion_by_beat_phase(np.array(side["keypoints"]), np.array(beats)))
+        shares.append(share)
+        ratios.append(ratio)
+    # Motion arrives with each beat and stops there: most of it in the last 30 % of a beat, little while held.
+    assert np.mean(shares) > 0.6, shares
+    assert np.mean(ratios) < 0.25, ratios
+
+
+@pytest.mark.parametrize(("rate", "shift"), [(1.0, 0.0), (0.5, 0.0), (1.0, 0.5)])
+def test_style_beat_mappings_put_the_hits_where_they_say(rate: float, shift: float) -> None:
+    """Key poses under half-time / off-beat mappings arrive on every other beat / between beats, not elsewhere."""
+    song = synthesize_song(np.random.default_rng(4), 12.0)
+    song = dataclasses.replace(song, loudness=np.ones_like(song.loudness))  # a steady energy: holds stand still
+    dance = Choreography(song, (("key_poses", 0.3),) * len(song.sections), 1.0, (), rate, shift)
+    times = np.arange(int(12.0 * FPS)) / FPS
+    keypoints = np.stack([dance.params(times)[k] for k in ("r_sh", "l_sh", "r_el", "l_el", "r_knee")], axis=1)
+    points = keypoints[:, :, None].repeat(2, axis=2)
+    origin = dance.song_first_beat
+    share, ratio = _moves_on_the_beat(*_motion_by_beat_phase(points, song.beat_grid, rate, shift, origin))
+    assert share > 0.8 and ratio < 0.2, (share, ratio)
+    speed, beat = _motion_by_beat_phase(points, song.beat_grid, 0.5, 0.0, origin)  # phase in pairs of beats
+    second_beat = speed[beat >= 0.5].sum() / speed.sum()
+    if rate == 0.5:  # all motion arrives with every other beat
+        assert second_beat > 0.95, second_beat
+    else:  # every beat alike
+        assert 0.4 < second_beat < 0.6, second_beat
+    if shift:  # against the song's own beats: the motion arrives half a beat early
+        plain_share, _ = _moves_on_the_beat(*_motion_by_beat_phase(points, song.beat_grid, origin=origin))
+        assert plain_share < 0.3, plain_share
+
+
+def test_heldout_parts_never_appear_in_the_training_config() -> None:
+    config = yaml.safe_load((REPO / "config/general.yaml").read_text())
+    train, held = config["demo"], config["heldout"]
+    assert held == {
+        "music_packages": list(real_music.HELDOUT_PACKAGES),
+        "dance_styles": list(styles.HELDOUT_STYLES),
+        "figures": list(figures.HELDOUT_FIGURES),
+    }
+    for key in ("music_packages", "dance_styles", "figures"):
+        assert train[key] and held[key] and not set(train[key]) & set(held[key]), key
+    assert set(train["music_packages"]) | set(held["music_packages"]) == set(real_music.MUSIC_PACKAGES)
+    assert tuple(train["music_packages"]) == real_music.TRAIN_PACKAGES
+    assert tuple(train["dance_styles"]) == styles.TRAIN_STYLES and tuple(train["figures"]) == figures.TRAIN_FIGURES
+    # What `alignnet demo --configfile config/general.yaml` runs draws from the training lists only.
+    cmd = generator_command(Path("corpus"), demo_settings(REPO / "config/general.yaml"))
+    given = {cmd[i]: cmd[i + 1].split(",") for i in range(len(cmd) - 1) if cmd[i].startswith("--")}
+    assert given["--music"] == ["recorded"]
+    for key in ("music_packages", "dance_styles", "figures"):
+        assert given["--" + key.replace("_", "-")] == train[key]
+    args = argparse.ArgumentParser()
+    synth_command.add_arguments(args)
+    parsed = args.parse_args(cmd[4:])
+    assert set(parsed.music_packages).isdisjoint(real_music.HELDOUT_PACKAGES)
+    assert set(parsed.dance_styles).isdisjoint(styles.HELDOUT_STYLES)
+    assert set(parsed.figures).isdisjoint(figures.HELDOUT_FIGURES)
+
+
+def test_unknown_names_are_refused_by_name(tmp_path: Path) -> None:
+    parser = argparse.ArgumentParser()
+    synth_command.add_arguments(parser)
+    for extra, named in (
+        (["--dance-styles", "groove,moonwalk"], "moonwalk"),
+        (["--figures", "hologram"], "hologram"),
+        (["--music", "recorded", "--music-packages", "not-a-soundtrack"], "not-a-soundtrack"),
+        (["--music-packages", "asc-music"], "--music recorded"),
+    ):
+        args = parser.parse_args([str(tmp_path / "out"), "--videos", "1", "--seconds", "2", *extra])
+        with pytest.raises(UserInputError, match=named):
+            synth_command.run(args)
+
+
+@_needs("asc-music")
+def test_heldout_video_is_held_out_and_drifts(tmp_path: Path) -> None:
+    held = make_heldout_video(2, 12.0, tmp_path, drift="strong", width=320, height=180, packages=("asc-music",))
+    side = json.loads(held.truth.read_text())
+    assert side["music"]["package"] == "asc-music" and side["dance_style"] == "hits" and side["figure"] == "stick"
+    source = held.source_frame
+    assert np.all(np.diff(source) > 0) and source[0] >= 0 and source[-1] <= side["audio_frames"] - 1
+    assert len(source) == side["n_frames"] == sum(1 for _ in iter_frames(held.video)) < side["audio_frames"]
+    lo, hi = DRIFTS["strong"][0]
+    assert lo - 1e-9 <= np.diff(source).min() and np.diff(source).max() <= hi + 1e-9
+    music = _decode_audio(held.music)
+    assert abs(music.size / SR - 12.0) < 0.1
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_strong_warps_keep_monotonicity_and_stay_in_range(seed: int) -> None:
+    config = WarpConfig(min_speed=STRONG_SPEEDS[0], max_speed=STRONG_SPEEDS[1], max_offset_frames=3.0 * FPS)
+    n = 180  # a 6-s clip
+    positions = random_warp(np.random.default_rng(seed), n, n, config)
+    assert positions.shape == (n,)
+    assert np.all(np.diff(positions) >= 0) and positions[0] >= 0 and positions[-1] <= n - 1
+
+
+def test_strong_warps_cover_the_speeds_and_offsets_and_are_off_by_default() -> None:
+    config = WarpConfig(min_speed=STRONG_SPEEDS[0], max_speed=STRONG_SPEEDS[1], max_offset_frames=3.0 * FPS)
+    n = 180
+    no_local = dataclasses.replace(config, local_probability=0.0)
+    speeds, offsets = [], []
+    for seed in range(300):
+        p = strong_warp(np.random.default_rng(seed), n, n, no_local)
+        free = (p > 0) & (p < n - 1)
+        speeds.append(np.median(np.diff(p)[free[1:] & free[:-1]]))
+        offsets.append(abs(np.interp((n - 1) / 2, np.arange(n), p) - (n - 1) / 2) / FPS)
+    assert STRONG_SPEEDS[0] - 1e-6 <= min(speeds) < 0.7 and 1.45 < max(speeds) <= STRONG_SPEEDS[1] + 1e-6
+    assert max(offsets) > 2.0  # seconds: more than a beat at any tempo
+    assert not WarpConfig().strong
+    default = random_warp(np.random.default_rng(0), n, n)
+    assert np.all(np.diff(default) > 0) and default[-1] - default[0] <= n - 1
+
+
+@pytest.mark.parametrize("strength", ["mild", "strong", "extreme"])
+def test_drift_warps_stay_in_their_speed_range_and_drift_by_seconds(strength: str) -> None:
+    speeds, gap = DRIFTS[strength]
+    drifts = []
+    for seed in range(10):
+        source = drift_warp(np.random.default_rng(seed), 60 * FPS, FPS, speeds, gap)
+        step = np.diff(source)
+        assert np.all(step > 0) and source[0] >= 0 and source[-1] <= 60 * FPS - 1
+        assert speeds[0] - 1e-9 <= step.min() and step.max() <= speeds[1] + 1e-9
+        prior = np.linspace(0, 60 * FPS - 1, len(source))  # "the video spans the whole audio"
+        drifts.append(np.abs(source - prior).max() / FPS)
+    assert np.median(drifts) > 1.0, drifts
