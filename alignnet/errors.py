@@ -1,5 +1,7 @@
 """Errors shared by every stage."""
 
+from collections.abc import Iterable
+
 
 class UserInputError(Exception):
     """A bad input, named in the message (a file, a URL, a config key).
@@ -20,3 +22,11 @@ class DataError(UserInputError, ValueError):
     videos for the splits, no clip left to split. A UserInputError for the CLI
     (message, no traceback) and a ValueError for callers of the package.
     """
+
+
+def require_known(what: str, names: Iterable[str], known: Iterable[str]) -> None:
+    """UserInputError naming the first of `names` not in `known`, e.g. "dance style 'x' is not one of a, b"."""
+    choices = list(known)
+    for name in names:
+        if name not in choices:
+            raise UserInputError(f"{what} {name!r} is not one of {', '.join(choices)}")

@@ -28,6 +28,7 @@ from alignnet.synth.heldout import DRIFTS, make_heldout_video
 from alignnet.synth.music import synthesize_song
 from alignnet.synth.timewarp import drift_warp
 from alignnet.video_frames import iter_frames
+from tests.corpus_fixtures import decode_audio
 
 REPO = Path(__file__).resolve().parents[1]
 SR = 44100
@@ -42,16 +43,6 @@ def _installed(package: str) -> bool:
 def _needs(*packages: str) -> pytest.MarkDecorator:
     missing = [p for p in packages if not _installed(p)]
     return pytest.mark.skipif(bool(missing), reason=f"apt-get install {' '.join(missing)} (scripts/setup.sh)")
-
-
-def _decode_audio(path: Path) -> np.ndarray:
-    out, _ = (
-        ffmpeg.input(str(path))
-        .output("pipe:", format="f32le", ac=1, ar=SR)
-        .global_args("-nostdin", "-loglevel", "error")
-        .run(capture_stdout=True, capture_stderr=True)
-    )
-    return np.frombuffer(out, np.float32)
 
 
 def _motion_by_beat_phase(
@@ -94,7 +85,7 @@ def test_recorded_music_items_decode_and_the_hits_land_on_the_tracks_beats(recor
     for entry in corpus["videos"]:
         side = json.loads((recorded_corpus / entry["sidecar"]).read_text())
         assert side["music"]["package"] == "drascula-music" and side["dance_style"] == "hits"
-        audio = _decode_audio(recorded_corpus / entry["video"])
+        audio = decode_audio(recorded_corpus / entry["video"])
         assert abs(audio.size / SR - 8.0) < 0.1 and float(np.sqrt(np.mean(audio**2))) > 0.01
         assert sum(1 for _ in iter_frames(recorded_corpus / entry["video"])) == side["n_frames"] == 240
         # The sidecar's beats are librosa's beats of the very cut of the track (decoded here again)
@@ -188,7 +179,7 @@ def test_heldout_video_is_held_out_and_drifts(tmp_path: Path) -> None:
     assert len(source) == side["n_frames"] == sum(1 for _ in iter_frames(held.video)) < side["audio_frames"]
     lo, hi = DRIFTS["strong"][0]
     assert lo - 1e-9 <= np.diff(source).min() and np.diff(source).max() <= hi + 1e-9
-    music = _decode_audio(held.music)
+    music = decode_audio(held.music)
     assert abs(music.size / SR - 12.0) < 0.1
 
 

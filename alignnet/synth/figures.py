@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from alignnet.errors import UserInputError
+from alignnet.errors import require_known
 from alignnet.keypoints import BODY_25_INDEX as K
 from alignnet.keypoints import BODY_25_LIMBS
 from alignnet.synth import render
@@ -63,10 +63,8 @@ TRAIN_FIGURES: tuple[str, ...] = tuple(name for name in FIGURE_PRESETS if name n
 
 
 def check_figures(names: tuple[str, ...]) -> None:
-    """UserInputError naming the first unknown figure preset."""
-    for name in names:
-        if name not in FIGURE_PRESETS:
-            raise UserInputError(f"figure {name!r} is not one of {', '.join(FIGURE_PRESETS)}")
+    """UserInputError naming the first unknown figure."""
+    require_known("figure", names, FIGURE_PRESETS)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import librosa
 import numpy as np
 import soundfile as sf
 
-from alignnet.errors import UserInputError
+from alignnet.errors import UserInputError, require_known
 from alignnet.synth.music import SAMPLE_RATE, Section, Song
 
 MUSIC_PACKAGES: tuple[str, ...] = (
@@ -193,7 +193,8 @@ def analyse(rng: np.random.Generator, samples: np.ndarray, sample_rate: int, nam
     near = np.min(np.abs(onsets[:, None] - song_beats[None, :]), axis=1) if song_beats.size else np.inf
     offbeat = onsets[near >= 0.07] if onsets.size else onsets
     sections = _phrases(rng, grid, loudness, duration)
-    crash = np.array([s.start for k, s in enumerate(sections) if k and s.kind == "full" and sections[k - 1].kind != "full"])
+    opens = [s.start for prev, s in zip(sections[:-1], sections[1:], strict=True) if s.kind == "full" != prev.kind]
+    crash = np.array(opens, np.float64)
     hits = {
         "kick": (song_beats, velocity(song_beats)),
         "snare": (offbeat, velocity(offbeat)),
@@ -214,9 +215,7 @@ def recorded_song(rng: np.random.Generator, packages: tuple[str, ...], seconds: 
     Of up to 4 cuts drawn, the first whose RMS is at least 0.02 is taken (skips silent intros)."""
     if not packages:
         raise UserInputError("recorded music needs at least one music package")
-    for package in packages:
-        if package not in MUSIC_PACKAGES:
-            raise UserInputError(f"music package {package!r} is not one of {', '.join(MUSIC_PACKAGES)}")
+    require_known("music package", packages, MUSIC_PACKAGES)
     package = str(rng.choice(list(packages)))
     tracks = [t for t in package_tracks(package) if t.duration >= seconds] or list(package_tracks(package))
     track = tracks[int(rng.integers(len(tracks)))]

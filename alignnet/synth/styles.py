@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alignnet.errors import UserInputError
+from alignnet.errors import require_known
 from alignnet.synth.choreography import ACCENTS, Choreography
 from alignnet.synth.music import Section, Song
 
@@ -58,10 +58,8 @@ TRAIN_STYLES: tuple[str, ...] = tuple(name for name in DANCE_STYLES if name not 
 
 
 def check_styles(names: tuple[str, ...]) -> None:
-    """UserInputError naming the first unknown style."""
-    for name in names:
-        if name not in DANCE_STYLES:
-            raise UserInputError(f"dance style {name!r} is not one of {', '.join(DANCE_STYLES)}")
+    """UserInputError naming the first unknown dance style."""
+    require_known("dance style", names, DANCE_STYLES)
 
 
 def _phrase_of(rng: np.random.Generator, song: Song, style: DanceStyle) -> list[int]:
