@@ -27,8 +27,10 @@ from alignnet.synth.choreography import Choreography
 from alignnet.synth.heldout import DRIFTS, make_heldout_video
 from alignnet.synth.music import synthesize_song
 from alignnet.synth.timewarp import drift_warp
+from alignnet.training.command import add_arguments, config_from_args
 from alignnet.video_frames import iter_frames
 from tests.corpus_fixtures import decode_audio
+from tests.synthetic_split import make_synthetic_split
 
 REPO = Path(__file__).resolve().parents[1]
 SR = 44100
@@ -221,3 +223,14 @@ def test_drift_warps_stay_in_their_speed_range_and_drift_by_seconds(strength: st
         prior = np.linspace(0, 60 * FPS - 1, len(source))  # "the video spans the whole audio"
         drifts.append(np.abs(source - prior).max() / FPS)
     assert np.median(drifts) > 1.0, drifts
+
+
+def test_train_strong_warps_option_reaches_the_sample_generator(tmp_path: Path) -> None:
+    data = make_synthetic_split(tmp_path / "data", {"train": 2, "val": 1, "test": 1}, seconds=2.0)
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    plain = config_from_args(parser.parse_args(["--data", str(data), "--out", str(tmp_path / "a")]))
+    assert plain.samples.warp == WarpConfig()
+    args = ["--data", str(data), "--out", str(tmp_path / "b"), "--strong-warps", "--max-offset-seconds", "2"]
+    warp = config_from_args(parser.parse_args(args)).samples.warp
+    assert warp.strong and (warp.min_speed, warp.max_speed) == STRONG_SPEEDS and warp.max_offset_frames == 2 * FPS
