@@ -96,7 +96,7 @@ def draw_shot(rng: np.random.Generator, preset: FigurePreset) -> Shot:
     return Shot(
         preset, u(preset.body_share), sign * u(preset.roll_deg), u(preset.squash), u(preset.gain), u(preset.gamma),
         cast, u(preset.noise), u(preset.blur), int(rng.integers(preset.crf[0], preset.crf[1] + 1)),
-        tuple(int(c) for c in rng.integers(20, 235, 3)), float(rng.uniform(0.025, 0.045)),
+        tuple(int(c) for c in rng.integers(20, 235, 3)), float(rng.uniform(0.045, 0.06)),
     )  # fmt: skip
 
 
@@ -155,17 +155,37 @@ def camera_angle(shot: Shot, width: int, height: int) -> np.ndarray:
 
 
 def draw_stick(img: np.ndarray, skel: Skeleton, i: int, shot: Shot) -> None:
-    """Frame `i` of `skel` as a stick figure in place: thick lines between BODY_25 joints, a filled head."""
+    """Frame `i` of `skel` as a flat puppet in place, in one colour: a filled torso, limbs as thick lines
+    between BODY_25 joints, a filled head with eyes, nose and mouth, dark feet (no clothes, hands or shading)."""
     kp = skel.keypoints[i, :, :2]
     h = skel.body.height
     width = max(2, int(round(shot.thickness * h)))
+    torso = np.array([kp[K[n]] for n in ("RShoulder", "LShoulder", "LHip", "RHip")])
+    cv2.fillConvexPoly(img, np.round(torso * 16).astype(np.int32), shot.colour, cv2.LINE_AA, 4)
     for a, b in BODY_25_LIMBS:
         if a in (K["REar"], K["LEar"], K["REye"], K["LEye"]) or b in (K["REar"], K["LEar"]):
             continue
         p, q = (tuple(int(round(c * 16)) for c in kp[j]) for j in (a, b))
         cv2.line(img, p, q, shot.colour, width, cv2.LINE_AA, 4)
     centre = tuple(int(round(c * 16)) for c in skel.head_center[i])
-    cv2.circle(img, centre, int(round(skel.head_axes[i][1] * 16)), shot.colour, -1, cv2.LINE_AA, 4)
+    axes = tuple(int(round(r * 16)) for r in skel.head_axes[i])
+    cv2.ellipse(img, centre, axes, float(np.degrees(skel.head_angle[i])), 0, 360, shot.colour, -1, cv2.LINE_AA, 4)
+    # A face (white eyes, dark pupils, a dark nose and mouth) and feet, so the figure reads as facing the camera.
+    dark = tuple(int(c * 0.3) for c in shot.colour)
+    for name in ("REye", "LEye"):
+        eye = tuple(int(round(c * 16)) for c in kp[K[name]])
+        cv2.circle(img, eye, int(round(0.016 * h * 16)), (240, 240, 240), -1, cv2.LINE_AA, 4)
+        cv2.circle(img, eye, int(round(0.008 * h * 16)), (20, 20, 20), -1, cv2.LINE_AA, 4)
+    nose = kp[K["Nose"]]
+    cv2.circle(img, tuple(int(round(c * 16)) for c in nose), int(round(0.008 * h * 16)), dark, -1, cv2.LINE_AA, 4)
+    mouth = nose + (skel.head_center[i] - kp[K["Neck"]]) * -0.25
+    half = np.array([0.025 * h, 0.0])
+    cv2.line(img, *(tuple(int(round(c * 16)) for c in mouth + d) for d in (-half, half)), dark,
+             max(1, int(0.008 * h)), cv2.LINE_AA, 4)  # fmt: skip
+    for side, tip in (("R", 0), ("L", 1)):
+        ankle = tuple(int(round(c * 16)) for c in kp[K[f"{side}Ankle"]])
+        toe = tuple(int(round(c * 16)) for c in skel.toe_tips[i, tip])
+        cv2.line(img, ankle, toe, dark, width, cv2.LINE_AA, 4)
 
 
 def lighting_table(shot: Shot) -> np.ndarray:
