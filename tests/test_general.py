@@ -234,3 +234,43 @@ def test_train_strong_warps_option_reaches_the_sample_generator(tmp_path: Path) 
     args = ["--data", str(data), "--out", str(tmp_path / "b"), "--strong-warps", "--max-offset-seconds", "2"]
     warp = config_from_args(parser.parse_args(args)).samples.warp
     assert warp.strong and (warp.min_speed, warp.max_speed) == STRONG_SPEEDS and warp.max_offset_frames == 2 * FPS
+
+
+def _click_track(seconds: float, bpm: float, quiet_from: float) -> tuple[np.ndarray, np.ndarray]:
+    """A drum-like test signal: a thump on every beat and a soft tick between beats, 1/8 as loud from
+    `quiet_from` s on; (samples at SR, beat times)."""
+    n = int(seconds * SR)
+    t = np.arange(int(0.08 * SR)) / SR
+    noise = np.random.default_rng(0).standard_normal(t.size)
+    thump = np.sin(2 * np.pi * 70 * t) * np.exp(-t / 0.03) + noise * np.exp(-t / 0.01)
+    tick = noise * np.exp(-t / 0.005) * 0.25
+    beats = np.arange(0.25, seconds - 0.1, 60.0 / bpm)
+    y = np.zeros(n)
+    for b in beats:
+        i = int(b * SR)
+        y[i : i + t.size] += thump[: n - i]
+        j = int((b + 30.0 / bpm) * SR)
+        if j < n:
+            y[j : j + t.size] += tick[: n - j]
+    y *= np.where(np.arange(n) / SR < quiet_from, 1.0, 0.125)
+    return (0.8 * y / np.abs(y).max()).astype(np.float32), beats
+
+
+def test_recorded_music_analysis_finds_beats_offbeats_loudness_and_the_dance_follows() -> None:
+    samples, clicks = _click_track(20.0, 120.0, quiet_from=10.0)
+    song = real_music.analyse(np.random.default_rng(0), samples, SR, "clicks")
+    # beats within 2 analysis frames (23 ms) of the thumps; off-beat onsets ('snare') on the ticks
+    found = song.beats[(song.beats > 1.0) & (song.beats < 19.0)]
+    assert len(found) >= 30 and np.max(np.min(np.abs(found[:, None] - clicks[None]), axis=1)) < 0.025
+    ticks = clicks + 0.25
+    offbeat = song.hits["snare"][0]
+    assert offbeat.size >= 20 and np.median(np.min(np.abs(offbeat[:, None] - ticks[None]), axis=1)) < 0.025
+    level = [song.loudness_at(np.arange(a, b, 0.01)).mean() for a, b in ((1.0, 9.0), (11.0, 19.0))]
+    assert level[0] > 4 * level[1], level
+    # the dancer's energy follows the loudness: much less motion in the quiet half
+    dance = styles.choreograph_style(np.random.default_rng(1), song, styles.DANCE_STYLES["groove"])
+    times = np.arange(int(20.0 * FPS)) / FPS
+    params = dance.params(times)
+    motion = sum(np.abs(np.diff(params[k])) for k in ("r_sh", "l_sh", "r_el", "l_el", "r_knee", "l_knee"))
+    loud, quiet = motion[(times[1:] > 2) & (times[1:] < 9)].mean(), motion[(times[1:] > 12) & (times[1:] < 19)].mean()
+    assert quiet < 0.7 * loud, (loud, quiet)
