@@ -10,6 +10,7 @@ import dataclasses
 import json
 import subprocess
 import sys
+from hashlib import md5 as digest
 from pathlib import Path
 
 import ffmpeg
@@ -24,6 +25,7 @@ from alignnet.errors import UserInputError
 from alignnet.synth import command as synth_command
 from alignnet.synth import figures, real_music, styles
 from alignnet.synth.choreography import Choreography
+from alignnet.synth.corpus import Options, generate_video
 from alignnet.synth.heldout import DRIFTS, make_heldout_video
 from alignnet.synth.music import synthesize_song
 from alignnet.synth.timewarp import drift_warp
@@ -274,3 +276,14 @@ def test_recorded_music_analysis_finds_beats_offbeats_loudness_and_the_dance_fol
     motion = sum(np.abs(np.diff(params[k])) for k in ("r_sh", "l_sh", "r_el", "l_el", "r_knee", "l_knee"))
     loud, quiet = motion[(times[1:] > 2) & (times[1:] < 9)].mean(), motion[(times[1:] > 12) & (times[1:] < 19)].mean()
     assert quiet < 0.7 * loud, (loud, quiet)
+
+
+@pytest.mark.parametrize(
+    ("seed", "warp", "md5"),
+    [(3, False, "b3e03409b32d5ffcd57a9cf867d58886"), (5, True, "93f6cc0de9b49c229187e13ce430dac2")],
+)
+def test_the_demo_corpus_is_unchanged_without_the_new_options(tmp_path: Path, seed: int, warp: bool, md5: str) -> None:
+    """Video 0's sidecar (music, dance, figure, warp, keypoints) byte for byte as before the general options
+    existed (md5s of `alignnet synth --seconds 8 --seed 3 --negatives 0.34` and `--seed 5 --warp`)."""
+    generate_video(tmp_path, 0, Options(seed, 8.0, warp, 0.34 if not warp else 0.2, 640, 360))
+    assert digest((tmp_path / "demo-0000.json").read_bytes()).hexdigest() == md5
