@@ -174,6 +174,21 @@ def encode_video(
             raise RuntimeError(f"ffmpeg failed (exit {code}) writing {path}")
 
 
+def _song(rng: np.random.Generator, opts: Options, duration: float) -> tuple[Song, dict[str, object]]:
+    """The video's song: synthesised, or a cut of a recorded track (with {package, track, start} for the sidecar)."""
+    if opts.music == "synth":
+        return synthesize_song(rng, duration), {}
+    song, track, start = recorded_song(rng, opts.music_packages, duration)
+    return song, {"package": track.package, "track": track.name, "start": round(start, 3)}
+
+
+def _shot(rng: np.random.Generator, names: tuple[str, ...]) -> figures.Shot | None:
+    """A figure and shot drawn from one of the `names` presets; None without presets (the demo's figure)."""
+    if not names:
+        return None
+    return figures.draw_shot(rng, figures.FIGURE_PRESETS[str(rng.choice(list(names)))])
+
+
 def generate_video(out_dir: Path, index: int, opts: Options) -> dict:
     """Write OUT/<video_id>.mp4 and OUT/<video_id>.json for video `index`; return the sidecar dict."""
     # spawn(10)'s first 8 streams are spawn(8)'s: the demo's videos do not change with the two added ones.
@@ -188,12 +203,7 @@ def generate_video(out_dir: Path, index: int, opts: Options) -> dict:
     duration = n / FPS
     w, h = opts.width, opts.height
 
-    music: dict[str, object] = {}
-    if opts.music == "synth":
-        song = synthesize_song(rng_music, duration)
-    else:
-        song, track, start = recorded_song(rng_music, opts.music_packages, duration)
-        music = {"package": track.package, "track": track.name, "start": round(start, 3)}
+    song, music = _song(rng_music, opts, duration)
     audio = song.samples[: n * SAMPLE_RATE // FPS]
     audio = np.pad(audio, (0, n * SAMPLE_RATE // FPS - audio.size))
     if kind == "silent_audio":
@@ -206,9 +216,8 @@ def generate_video(out_dir: Path, index: int, opts: Options) -> dict:
     audio_frames, n = n, len(source)  # a drifting video may end before its music
 
     style = DANCE_STYLES[str(rng_style.choice(list(opts.dance_styles)))] if opts.dance_styles else None
-    shot = None
-    if opts.figures and kind is None:
-        shot = figures.draw_shot(rng_figure, figures.FIGURE_PRESETS[str(rng_figure.choice(list(opts.figures)))])
+    shot = _shot(rng_figure, opts.figures) if kind is None else None
+    if shot is not None:
         placements, canvas = [figures.placement(rng_scene, shot, w, h)], (w, h)
     else:
         placements, canvas = _layout(rng_scene, kind, w, h)
