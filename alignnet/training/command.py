@@ -9,6 +9,9 @@ instead of itself (see the augmentation options). Validation uses fixed warps
 (DIR/val_warps.npz if present, else OUT/val_warps.npz, written once; with
 --val-warps-per-clip K, K - 1 more per clip from fixed seeds). The learning rate
 falls from --lr to 0 by a cosine over the run (--lr-schedule constant: fixed).
+--strong-warps (for the general corpus, docs/training-data.md) replaces the
+warps' slow-down span with a clip-level speed of 0.6-1.6x and an offset of up
+to --max-offset-seconds, in training and validation.
 
 The model follows the data: meta.json's n_keypoints and mirror (19 body points,
 or the lips task's 20 mouth points) set the keypoint inputs, the tied mirror
