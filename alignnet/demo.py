@@ -54,7 +54,10 @@ DEMO_DEFAULTS = {
 QUICK_CONFIG = "config/demo.yaml"
 FULL_CONFIG = "config/demo-full.yaml"
 # The generator's own options, passed when set (null / absent: the generator's default).
-GENERATOR_OPTIONS = {"dance": ("width", "height"), "lips": ("width", "height", "motion", "clip_seconds")}
+GENERATOR_OPTIONS = {
+    "dance": ("width", "height", "music", "music_packages", "dance_styles", "figures"),
+    "lips": ("width", "height", "motion", "clip_seconds"),
+}
 GENERATOR_COMMANDS = {"dance": "synth", "lips": "lips-synth"}
 
 
@@ -102,8 +105,9 @@ def generator_command(corpus: Path, synth: dict) -> list[str]:
     cmd += ["--videos", str(synth["videos"]), "--seconds", str(synth["seconds"]), "--seed", str(synth["seed"])]
     cmd += ["--negatives", str(synth["negatives"])] + (["--warp"] if synth["warp"] else [])
     for key in GENERATOR_OPTIONS[generator]:
-        if synth.get(key) is not None:
-            cmd += [f"--{key.replace('_', '-')}", str(synth[key])]
+        value = synth.get(key)
+        if value is not None:
+            cmd += [f"--{key.replace('_', '-')}", ",".join(value) if isinstance(value, list) else str(value)]
     return cmd
 
 

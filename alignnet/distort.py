@@ -38,6 +38,18 @@ class WarpConfig:
     n_anchors: int = 8  # interior anchors of the local warp
     max_deviation: float = 1 / 6  # bound on |g(x) - x|
     local_probability: float = 0.9  # chance that a local warp is applied at all
+    # Strong warps (`strong_warp`, off by default): a clip-level speed and offset instead of span and offset.
+    min_speed: float = 1.0  # source frames per distorted frame, drawn log-uniformly in [min_speed, max_speed]
+    max_speed: float = 1.0
+    max_offset_frames: float = 0.0  # the distorted clip's centre moved by up to this many source frames
+
+    @property
+    def strong(self) -> bool:
+        """Whether warps are drawn by `strong_warp` (a speed range or an offset set)."""
+        return self.min_speed != 1.0 or self.max_speed != 1.0 or self.max_offset_frames > 0.0
+
+
+STRONG_SPEEDS = (0.6, 1.6)  # `alignnet train --strong-warps`: the speeds users' videos drift over (issue 34)
 
 
 @dataclass(frozen=True)
@@ -80,8 +92,30 @@ def local_warp(rng: np.random.Generator, n_anchors: int, amplitude: float, max_d
     return x + a * (h - x)
 
 
+def strong_warp(rng: np.random.Generator, n_out: int, n_src: int, config: WarpConfig) -> np.ndarray:
+    """Source positions (n_out,) float64 in [0, n_src - 1], non-decreasing: a clip-level speed and offset.
+
+    p(i) = c + s (n_out - 1) (g(i / (n_out - 1)) - 1/2), clipped to the clip: speed s (source frames per
+    distorted frame) log-uniform in [min_speed, max_speed], centre c = (n_src - 1) / 2 + d with the offset
+    d uniform in +-max_offset_frames (at most half the clip, so the middle frame's dance is in the clip),
+    and the paper's local warp g. Where the distorted clip runs past the source (a speed above 1 or a large
+    offset), its frames hold the clip's first or last pose with that edge as their truth, as a window whose
+    prior is off by seconds sees music that the dance has not reached or has left behind.
+    """
+    speed = float(np.exp(rng.uniform(np.log(config.min_speed), np.log(config.max_speed))))
+    reach = min(config.max_offset_frames, (n_src - 1) / 2)
+    offset = rng.uniform(-reach, reach)
+    amplitude = 1.0 if rng.random() < config.local_probability else 0.0
+    anchors = local_warp(rng, config.n_anchors, amplitude, config.max_deviation)
+    g = np.interp(np.linspace(0.0, 1.0, n_out), np.linspace(0.0, 1.0, len(anchors)), anchors)
+    return np.clip((n_src - 1) / 2 + offset + speed * (n_out - 1) * (g - 0.5), 0.0, n_src - 1)
+
+
 def random_warp(rng: np.random.Generator, n_out: int, n_src: int, config: WarpConfig = WarpConfig()) -> np.ndarray:
-    """Source positions (n_out,) float64 in [0, n_src - 1], strictly increasing (n_out > 1)."""
+    """Source positions (n_out,) float64 in [0, n_src - 1], strictly increasing (n_out > 1); with
+    `config.strong`, `strong_warp`'s (non-decreasing)."""
+    if config.strong:
+        return strong_warp(rng, n_out, n_src, config)
     span = rng.uniform(config.min_span, config.max_span)
     offset = rng.uniform(0.0, 1.0 - span)
     amplitude = 1.0 if rng.random() < config.local_probability else 0.0

@@ -1,5 +1,7 @@
 """Errors shared by every stage."""
 
+from collections.abc import Iterable
+
 
 class UserInputError(Exception):
     """A bad input, named in the message (a file, a URL, a config key).
@@ -31,3 +33,11 @@ class EnvironmentFault(Exception):
     """
 
     EXIT_CODE = 75  # EX_TEMPFAIL: try again later
+
+
+def require_known(what: str, names: Iterable[str], known: Iterable[str]) -> None:
+    """UserInputError naming the first of `names` not in `known`, e.g. "dance style 'x' is not one of a, b"."""
+    choices = list(known)
+    for name in names:
+        if name not in choices:
+            raise UserInputError(f"{what} {name!r} is not one of {', '.join(choices)}")

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(ffmpeg espeak-ng libchromaprint-tools)
+APT_PACKAGES=(ffmpeg espeak-ng libchromaprint-tools drascula-music asc-music)  # the music two for tests/test_general.py
 # Extra Debian packages a caller needs (e.g. the SLURM test cluster) come as arguments.
 APT_PACKAGES+=("$@")
 

@@ -12,6 +12,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import ffmpeg
+import numpy as np
+
 
 @dataclass(frozen=True)
 class FixtureVideo:
@@ -61,3 +64,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def decode_audio(path: Path, sample_rate: int = 44100) -> np.ndarray:
+    """Mono float32 samples of a media file's audio, decoded by ffmpeg."""
+    out, _ = (
+        ffmpeg.input(str(path))
+        .output("pipe:", format="f32le", ac=1, ar=sample_rate)
+        .global_args("-nostdin", "-loglevel", "error")
+        .run(capture_stdout=True, capture_stderr=True)
+    )
+    return np.frombuffer(out, np.float32)

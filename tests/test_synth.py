@@ -18,19 +18,9 @@ from alignnet.synth.corpus import Options, generate_corpus
 from alignnet.synth.negatives import NEGATIVE_KINDS, negative_kind
 from alignnet.synth.timewarp import random_warp
 from alignnet.video_frames import iter_frames
+from tests.corpus_fixtures import decode_audio
 
 SR = 44100
-
-
-def _decode_audio(path: Path) -> np.ndarray:
-    """Mono float32 samples of an mp4's audio, decoded by ffmpeg."""
-    out, _ = (
-        ffmpeg.input(str(path))
-        .output("pipe:", format="f32le", ac=1, ar=SR)
-        .global_args("-nostdin", "-loglevel", "error")
-        .run(capture_stdout=True, capture_stderr=True)
-    )
-    return np.frombuffer(out, np.float32)
 
 
 def _sidecar(directory: Path, video_id: str) -> dict:
@@ -86,7 +76,7 @@ def test_same_seed_gives_same_sidecar_and_audio(warped_twice: tuple[Path, Path])
     a, b = warped_twice
     for vid in ("demo-0000", "demo-0001"):
         assert (a / f"{vid}.json").read_bytes() == (b / f"{vid}.json").read_bytes()
-        audio_a, audio_b = _decode_audio(a / f"{vid}.mp4"), _decode_audio(b / f"{vid}.mp4")
+        audio_a, audio_b = decode_audio(a / f"{vid}.mp4"), decode_audio(b / f"{vid}.mp4")
         assert audio_a.size >= 5 * SR * 0.99
         assert np.array_equal(audio_a, audio_b)
     assert (a / "demo-0000.json").read_bytes() != (a / "demo-0001.json").read_bytes()
@@ -126,9 +116,9 @@ def test_negative_videos_show_their_defect(negatives: Path) -> None:
     short = _sidecar(negatives, by_kind["too_short"])
     assert short["duration"] < 6.0
     assert float(ffmpeg.probe(str(negatives / f"{by_kind['too_short']}.mp4"))["format"]["duration"]) < 6.0
-    silent = _decode_audio(negatives / f"{by_kind['silent_audio']}.mp4")
+    silent = decode_audio(negatives / f"{by_kind['silent_audio']}.mp4")
     assert silent.size > 6 * SR and np.max(np.abs(silent)) < 1e-4
-    loud = _decode_audio(negatives / f"{by_kind['multi_person']}.mp4")
+    loud = decode_audio(negatives / f"{by_kind['multi_person']}.mp4")
     assert np.sqrt(np.mean(loud**2)) > 0.02
     assert not np.any(np.array(_sidecar(negatives, by_kind["no_person"])["keypoints"]))
     crop = np.array(_sidecar(negatives, by_kind["not_full_body"])["keypoints"])
@@ -163,7 +153,7 @@ def test_beats_land_on_audio_onsets(warped_twice: tuple[Path, Path], cli_video: 
     for directory, vid in videos:
         side = _sidecar(directory, vid)
         beats = np.array(side["beats"])
-        y = _decode_audio(directory / f"{vid}.mp4")
+        y = decode_audio(directory / f"{vid}.mp4")
         onsets = librosa.onset.onset_detect(y=y, sr=SR, units="time", hop_length=256)
         near = np.abs(beats[:, None] - onsets[None, :]).min(axis=1) < 0.04
         period = 60.0 / side["tempo"][0]["bpm"]

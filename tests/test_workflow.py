@@ -49,7 +49,7 @@ def test_snakefmt_is_clean():
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("configfile", ["config.yaml", "config/demo.yaml", "config/demo-full.yaml"])
+@pytest.mark.parametrize("configfile", ["config.yaml", "config/demo.yaml", "config/demo-full.yaml", "config/general.yaml"])
 def test_dry_run_plans_discovery(configfile, tmp_path):
     result = snakemake("-n", "--configfile", str(REPO / configfile), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -62,7 +62,7 @@ def write_manifest(path: Path, ids: list[str], base_url: str = "http://127.0.0.1
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
-@pytest.mark.parametrize("configfile", ["config.yaml", "config/demo.yaml"])
+@pytest.mark.parametrize("configfile", ["config.yaml", "config/demo.yaml", "config/general.yaml"])
 def test_dry_run_with_manifest_plans_every_stage(configfile, tmp_path):
     manifest = tmp_path / "manifest.tsv"
     write_manifest(manifest, ["a1", "b2", "c3"])

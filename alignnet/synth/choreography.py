@@ -232,6 +232,114 @@ ACCENTS: dict[str, dict[str, dict[str, float]]] = {
 }
 
 
+# Key poses for `_key_poses`: offsets from the neutral pose (absolute for the limb angles, as the moves give them).
+_KEY_POSES: tuple[dict[str, float], ...] = (
+    {"r_sh": 2.6, "l_sh": 0.3, "r_el": 0.1, "l_el": -1.6, "lean": 0.08, "r_knee": -0.3, "r_hip": 0.3},
+    {"r_sh": 1.5, "l_sh": 1.5, "r_el": -1.6, "l_el": -1.6, "r_hip": 0.3, "l_hip": 0.3, "r_knee": -0.5, "l_knee": -0.5},
+    {"r_sh": 0.3, "l_sh": 2.6, "r_el": -1.6, "l_el": 0.1, "lean": -0.08, "l_knee": -0.3, "l_hip": 0.3},
+    {"r_sh": 1.6, "l_sh": 0.4, "r_el": 0.0, "l_el": -2.2, "tilt": 0.2, "x": 0.04, "l_lift": 0.8, "l_knee": -0.6},
+    {"r_sh": 0.9, "l_sh": 0.9, "r_el": 1.2, "l_el": 1.2, "yaw": 0.6, "r_hip": 0.2, "l_hip": 0.2},
+    {"r_sh": 2.9, "l_sh": 2.9, "r_el": 0.0, "l_el": 0.0, "jump": 0.03, "r_hip": 0.15, "l_hip": 0.15},
+    {"r_sh": 0.5, "l_sh": 1.6, "r_el": -2.0, "l_el": 0.0, "tilt": -0.2, "x": -0.04, "r_lift": 0.8, "r_knee": -0.6},
+    {"r_sh": 0.2, "l_sh": 0.2, "r_el": -0.2, "l_el": -0.2, "lean": 0.15, "r_hip": 0.35, "l_hip": 0.35,
+     "r_knee": -0.7, "l_knee": -0.7, "r_lift": 0.5, "l_lift": 0.5},
+)  # fmt: skip
+
+
+def _pose_table(poses: tuple[dict[str, float], ...]) -> dict[str, np.ndarray]:
+    base = neutral(1)
+    keys = sorted({k for p in poses for k in p})
+    return {k: np.array([p.get(k, float(base[k][0])) for p in poses]) for k in keys}
+
+
+_KEY_TABLE = _pose_table(_KEY_POSES)
+
+
+def _snap(b: np.ndarray, v: float, transition: float) -> Params:
+    """A key pose per beat, reached exactly on the beat and held dead still until the last `transition` beats
+    before the next one (eased). The order of poses depends on the variant v."""
+    k = np.floor(b)
+    u = b - k
+    e = np.clip((u - (1 - transition)) / transition, 0, 1)
+    e = e * e * (3 - 2 * e)
+    n = len(_KEY_POSES)
+    step = 3 + int(v * 4)  # coprime with 8: every pose comes round
+    now = np.mod((k * step + int(v * 97)).astype(np.int64), n)
+    nxt = np.mod(now + step, n)
+    return {key: table[now] + e * (table[nxt] - table[now]) for key, table in _KEY_TABLE.items()}
+
+
+def _key_poses(b: np.ndarray, a: np.ndarray, v: float) -> Params:
+    """Hits: a new key pose on every beat, moved into in the last quarter beat, frozen between (energy: reach)."""
+    pose = _snap(b, v, 0.25)
+    base = neutral(1)
+    return {key: base[key][0] + a * (value - base[key][0]) if key in base else a * value for key, value in pose.items()}
+
+
+def _flow(b: np.ndarray, a: np.ndarray, v: float) -> Params:
+    """Continuous flowing arms and body: sines of 4- and 8-beat periods, no accents."""
+    p = np.pi * b / 2
+    return {
+        "r_sh": 1.3 + 0.9 * a * np.sin(p),
+        "l_sh": 1.3 + 0.9 * a * np.sin(p + np.pi * (0.5 + v)),
+        "r_el": -0.6 + 0.5 * a * np.cos(p),
+        "l_el": -0.6 + 0.5 * a * np.cos(p + np.pi * v),
+        "lean": 0.1 * a * np.sin(p / 2),
+        "tilt": 0.08 * a * np.cos(p / 2),
+        "x": 0.04 * a * np.sin(p / 2),
+        "yaw": 0.3 * a * np.sin(p / 2 + v),
+        "r_hip": 0.08 + 0.06 * a * (1 + np.sin(p)),
+        "l_hip": 0.08 + 0.06 * a * (1 - np.sin(p)),
+    }
+
+
+def _footwork(b: np.ndarray, a: np.ndarray, v: float) -> Params:
+    """Quick steps on every eighth, alternating feet, the stepping foot set down on the beat and the off-beat."""
+    e = 2 * b  # eighths
+    right = np.mod(np.floor(e), 2) == 0
+    h = hit(e, attack=0.4, decay=0.25)
+    r, left = np.where(right, 1 - h, 0.0), np.where(~right, 1 - h, 0.0)
+    return {
+        "r_lift": 0.9 * a * r,
+        "l_lift": 0.9 * a * left,
+        "r_knee": -0.5 * a * r - 0.1,
+        "l_knee": -0.5 * a * left - 0.1,
+        "r_hip": 0.1 + 0.2 * a * r + 0.1 * v,
+        "l_hip": 0.1 + 0.2 * a * left + 0.1 * v,
+        "x": 0.03 * a * sway(b, 2.0),
+        "r_sh": 0.5 + 0.2 * a * left,
+        "l_sh": 0.5 + 0.2 * a * r,
+        "r_el": -1.3,
+        "l_el": -1.3,
+        "lean": 0.06,
+    }
+
+
+def _groove_freeze(b: np.ndarray, a: np.ndarray, v: float) -> Params:
+    """Bounce on beats 1-2 of every 4, snap into a key pose on beat 3 and hold it frozen to the bar's end."""
+    bar = np.mod(b, 4.0)
+    groove = _bounce(b, a, v)
+    pose = _key_poses(np.floor(b / 4.0) + 0.0, a, v)
+    # eased into the freeze over the quarter beat before beat 3, released over the last quarter beat of the bar
+    w = np.clip((bar - 1.75) / 0.25, 0, 1) * np.clip((4.0 - bar) / 0.25, 0, 1)
+    w = w * w * (3 - 2 * w)
+    keys = set(groove) | set(pose)
+    base = neutral(1)
+    return {
+        key: (1 - w) * groove.get(key, base[key][0] if key in base else 0.0)
+        + w * pose.get(key, base[key][0] if key in base else 0.0)
+        for key in keys
+    }
+
+
+# Moves of the dance styles (`alignnet.synth.styles`); not drawn by `choreograph`, so the demo's dances stay.
+STYLE_MOVES: dict[str, Callable[[np.ndarray, np.ndarray, float], Params]] = {
+    "key_poses": _key_poses,
+    "flow": _flow,
+    "footwork": _footwork,
+    "groove_freeze": _groove_freeze,
+}
+
 MOVES: dict[str, Callable[[np.ndarray, np.ndarray, float], Params]] = {
     "step_touch": _step_touch,
     "bounce": _bounce,
@@ -254,11 +362,14 @@ class Choreography:
     moves: tuple[tuple[str, float], ...]
     energy_scale: float
     accents: tuple[tuple[str, str], ...] = ()  # (drum, ACCENTS style) the dancer hits
-
+    beat_rate: float = 1.0  # the moves' beat count per song beat: 0.5 dances half-time
+    beat_shift: float = 0.0  # added to the moves' beat count: 0.5 puts every accent on the off-beat
 
     def params(self, times: np.ndarray) -> Params:
         """Joint-angle parameters (see figure.POSE_PARAMS) at `times` seconds: dict of (len(times),) arrays."""
         b = beat_position(times, self.song.beat_grid) - self.song_first_beat
+        if self.beat_rate != 1.0 or self.beat_shift != 0.0:
+            b = b * self.beat_rate + self.beat_shift
         loud = self.song.loudness_at(times)
         a = np.clip(self.energy_scale * (0.3 + 0.7 * loud), 0.1, 1.1)
         out = neutral(len(times))
@@ -274,7 +385,7 @@ class Choreography:
         for (name, variant), w in zip(self.moves, weights, strict=True):
             if not np.any(w > 0):
                 continue
-            offsets = MOVES[name](b, a, variant)
+            offsets = (MOVES.get(name) or STYLE_MOVES[name])(b, a, variant)
             base = neutral(1)
             for key, value in offsets.items():
                 if key in ("r_sh", "l_sh", "r_el", "l_el", "r_hip", "l_hip"):

@@ -11,8 +11,17 @@ several styles, tempo changes, breaks, quiet parts) and a drawn dancer
 whose moves hit the beats and whose energy follows the loudness. Video i
 depends only on (--seed, i): adding videos never changes earlier ones.
 
-Example:
+With --music recorded, each video's music is instead a cut of a recorded
+track of one of --music-packages (Debian game soundtracks, installed), whose
+beats, onsets and loudness librosa finds and the dance follows. --dance-styles
+and --figures draw each video's dance style (alignnet.synth.styles) and
+figure and shot (alignnet.synth.figures) from the named ones; without them
+the demo's dances and figure are drawn, exactly as before.
+
+Examples:
   alignnet synth demo/ --videos 24 --seconds 20 --seed 7 --warp --negatives 0.25
+  alignnet synth general/ --music recorded --music-packages wesnoth-1.16-music,drascula-music \
+      --dance-styles groove,flowing --figures studio,home
 """
 
 from __future__ import annotations
@@ -21,9 +30,13 @@ import argparse
 import logging
 import time
 
+from alignnet.errors import UserInputError
 from alignnet.synth.corpus import FPS, Options, generate_corpus
 from alignnet.synth.corpus_options import add_corpus_arguments, check_corpus_arguments
+from alignnet.synth.figures import FIGURE_PRESETS, check_figures
 from alignnet.synth.negatives import CLIP_SECONDS, NEGATIVE_KINDS
+from alignnet.synth.real_music import MUSIC_PACKAGES
+from alignnet.synth.styles import DANCE_STYLES, check_styles
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +49,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=20.0,
         help="length of each video in seconds (too_short negatives are cut below %g s)" % CLIP_SECONDS,
     )
+    general = parser.add_argument_group("general corpus (off by default: the demo's corpus)")
+    general.add_argument(
+        "--music", choices=("synth", "recorded"), default="synth",
+        help="synthesised songs, or cuts of recorded tracks of --music-packages",
+    )  # fmt: skip
+    general.add_argument(
+        "--music-packages", type=_names, default=(), metavar="PKG,...",
+        help=f"installed Debian music packages to cut tracks from: any of {', '.join(MUSIC_PACKAGES)}",
+    )  # fmt: skip
+    general.add_argument(
+        "--dance-styles", type=_names, default=(), metavar="STYLE,...",
+        help=f"dance styles drawn from per video: any of {', '.join(DANCE_STYLES)}",
+    )  # fmt: skip
+    general.add_argument(
+        "--figures", type=_names, default=(), metavar="FIGURE,...",
+        help=f"figure and shot presets drawn from per good video: any of {', '.join(FIGURE_PRESETS)}",
+    )  # fmt: skip
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
 def run(args: argparse.Namespace) -> int:
     check_corpus_arguments(args)
-    opts = Options(args.seed, args.seconds, args.warp, args.negatives, args.width, args.height)
+    check_styles(args.dance_styles)
+    check_figures(args.figures)
+    if (args.music == "recorded") != bool(args.music_packages):
+        raise UserInputError("--music-packages goes with --music recorded, and --music recorded needs it")
+    opts = Options(
+        args.seed, args.seconds, args.warp, args.negatives, args.width, args.height, music=args.music,
+        music_packages=args.music_packages, dance_styles=args.dance_styles, figures=args.figures,
+    )  # fmt: skip
     start = time.monotonic()
     corpus = generate_corpus(args.out_dir, args.videos, opts, progress=not args.no_progress)
     seconds = sum(v["duration"] for v in corpus["videos"])

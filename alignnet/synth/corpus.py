@@ -10,7 +10,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import ffmpeg
@@ -19,11 +19,13 @@ import soundfile as sf
 from tqdm import tqdm
 
 from alignnet.atomic import atomic_output
-from alignnet.synth import figure, render
+from alignnet.synth import figure, figures, render
 from alignnet.synth.choreography import choreograph
-from alignnet.synth.music import SAMPLE_RATE, synthesize_song
+from alignnet.synth.music import SAMPLE_RATE, Song, synthesize_song
 from alignnet.synth.negatives import expected_verdict, negative_kind
-from alignnet.synth.timewarp import identity, random_warp
+from alignnet.synth.real_music import recorded_song
+from alignnet.synth.styles import DANCE_STYLES, DanceStyle, choreograph_style
+from alignnet.synth.timewarp import drift_warp, identity, random_warp
 
 FPS = 30
 CORPUS_FILE = "corpus.json"
@@ -55,6 +57,18 @@ class Options:
     negatives: float
     width: int
     height: int
+    music: str = "synth"  # "synth" (`synthesize_song`) or "recorded" (a cut of a track of `music_packages`)
+    music_packages: tuple[str, ...] = ()
+    dance_styles: tuple[str, ...] = ()  # `styles.DANCE_STYLES` drawn from per video; () the demo's dances
+    figures: tuple[str, ...] = ()  # `figures.FIGURE_PRESETS` drawn from per good video; () the demo's figure
+    drift: tuple[float, float] | None = None  # speed range of a long drift (`timewarp.drift_warp`) instead of --warp
+    max_start_s: float = 0.0  # with drift: the video starts up to this far into the song
+
+    @property
+    def general(self) -> bool:
+        """Whether any option beyond the demo's is set (the sidecar and corpus.json then record them)."""
+        return self != replace(self, music="synth", music_packages=(), dance_styles=(), figures=(), drift=None,
+                               max_start_s=0.0)  # fmt: skip
 
 
 def video_id(index: int) -> str:
@@ -76,10 +90,17 @@ class _Dancer:
 
 
 def _make_dancer(
-    rng: np.random.Generator, song, times: np.ndarray, height: float, floor_y: float, center_x: float
+    rng: np.random.Generator,
+    song: Song,
+    times: np.ndarray,
+    height: float,
+    floor_y: float,
+    center_x: float,
+    style: DanceStyle | None = None,
+    shot: figures.Shot | None = None,
 ) -> _Dancer:
-    body = figure.random_body(rng, height)
-    dance = choreograph(rng, song)
+    body = figure.random_body(rng, height) if shot is None else figures.body_of(rng, shot, height)
+    dance = choreograph(rng, song) if style is None else choreograph_style(rng, song, style)
     skeleton = figure.pose(body, dance.params(times), floor_y, center_x)
     return _Dancer(skeleton, render.random_look(rng))
 
@@ -124,8 +145,9 @@ def encode_video(
     height: int,
     fps: int = FPS,
     sample_rate: int = SAMPLE_RATE,
+    crf: int = 22,
 ) -> None:
-    """H.264 yuv420p at `fps` constant + AAC mono at `sample_rate` Hz, faststart, bit-exact.
+    """H.264 yuv420p at `fps` constant (x264 `crf`) + AAC mono at `sample_rate` Hz, faststart, bit-exact.
 
     frames: (height, width, 3) uint8 BGR; audio: (samples,) float in [-1, 1] at `sample_rate`.
     The lips corpus (alignnet.lips.corpus) encodes with it too, at 25 fps and espeak-ng's rate.
@@ -137,7 +159,7 @@ def encode_video(
         audio_in = ffmpeg.input(os.fspath(wav))
         out = ffmpeg.output(
             video_in, audio_in, os.fspath(path),
-            vcodec="libx264", pix_fmt="yuv420p", preset="ultrafast", crf=22, r=fps, g=2 * fps,
+            vcodec="libx264", pix_fmt="yuv420p", preset="ultrafast", crf=crf, r=fps, g=2 * fps,
             acodec="aac", ar=sample_rate, ac=1, audio_bitrate="128k", movflags="+faststart",
             fflags="+bitexact", **{"flags:a": "+bitexact", "flags:v": "+bitexact"},
         ).global_args("-nostdin", "-loglevel", "error", "-threads", "1").overwrite_output()  # fmt: skip
@@ -152,11 +174,27 @@ def encode_video(
             raise RuntimeError(f"ffmpeg failed (exit {code}) writing {path}")
 
 
+def _song(rng: np.random.Generator, opts: Options, duration: float) -> tuple[Song, dict[str, object]]:
+    """The video's song: synthesised, or a cut of a recorded track (with {package, track, start} for the sidecar)."""
+    if opts.music == "synth":
+        return synthesize_song(rng, duration), {}
+    song, track, start = recorded_song(rng, opts.music_packages, duration)
+    return song, {"package": track.package, "track": track.name, "start": round(start, 3)}
+
+
+def _shot(rng: np.random.Generator, names: tuple[str, ...]) -> figures.Shot | None:
+    """A figure and shot drawn from one of the `names` presets; None without presets (the demo's figure)."""
+    if not names:
+        return None
+    return figures.draw_shot(rng, figures.FIGURE_PRESETS[str(rng.choice(list(names)))])
+
+
 def generate_video(out_dir: Path, index: int, opts: Options) -> dict:
     """Write OUT/<video_id>.mp4 and OUT/<video_id>.json for video `index`; return the sidecar dict."""
-    rng_music, rng_dance, rng_scene, rng_warp, rng_cam, rng_noise, rng_meta, rng_extra = np.random.default_rng(
-        [opts.seed, index]
-    ).spawn(8)
+    # spawn(10)'s first 8 streams are spawn(8)'s: the demo's videos do not change with the two added ones.
+    streams = np.random.default_rng([opts.seed, index]).spawn(10)
+    rng_music, rng_dance, rng_scene, rng_warp, rng_cam, rng_noise, rng_meta, rng_extra = streams[:8]
+    rng_style, rng_figure = streams[8:]
     kind = negative_kind(index, opts.negatives)
     seconds = opts.seconds
     if kind == "too_short":
@@ -165,35 +203,56 @@ def generate_video(out_dir: Path, index: int, opts: Options) -> dict:
     duration = n / FPS
     w, h = opts.width, opts.height
 
-    song = synthesize_song(rng_music, duration)
+    song, music = _song(rng_music, opts, duration)
     audio = song.samples[: n * SAMPLE_RATE // FPS]
     audio = np.pad(audio, (0, n * SAMPLE_RATE // FPS - audio.size))
     if kind == "silent_audio":
         audio = np.zeros_like(audio)
-    source = random_warp(rng_warp, n, FPS) if opts.warp else identity(n)
+    if opts.drift is not None:
+        source = drift_warp(rng_warp, n, FPS, opts.drift, opts.max_start_s)
+    else:
+        source = random_warp(rng_warp, n, FPS) if opts.warp else identity(n)
     times = source / FPS
+    audio_frames, n = n, len(source)  # a drifting video may end before its music
 
-    placements, canvas = _layout(rng_scene, kind, w, h)
-    dancers = [_make_dancer(rng_dance, song, times, *p) for p in placements]
+    style = DANCE_STYLES[str(rng_style.choice(list(opts.dance_styles)))] if opts.dance_styles else None
+    shot = _shot(rng_figure, opts.figures) if kind is None else None
+    if shot is not None:
+        placements, canvas = [figures.placement(rng_scene, shot, w, h)], (w, h)
+    else:
+        placements, canvas = _layout(rng_scene, kind, w, h)
+    dancers = [_make_dancer(rng_dance, song, times, *p, style=style, shot=shot) for p in placements]
     if placements and kind != "not_full_body":
         horizon = placements[0][1] - rng_scene.uniform(0.12, 0.35) * placements[0][0]
     else:
         horizon = canvas[1] * rng_scene.uniform(0.6, 0.85)
-    textured = kind in ("camera_motion", "no_person") or rng_scene.random() < 0.3
-    background = render.make_background(rng_scene, canvas[0], canvas[1], horizon, textured)
-    noise = render.NoiseBank(rng_noise, w, h, float(rng_noise.uniform(1.5, 4.0)))
+    if shot is None:
+        textured = kind in ("camera_motion", "no_person") or rng_scene.random() < 0.3
+        background = render.make_background(rng_scene, canvas[0], canvas[1], horizon, textured)
+        noise = render.NoiseBank(rng_noise, w, h, float(rng_noise.uniform(1.5, 4.0)))
+    else:
+        background = figures.background(rng_scene, shot, w, h, horizon)
+        noise = render.NoiseBank(rng_noise, w, h, shot.noise)
     cams = None
     if kind == "camera_motion":
         cams = render.camera_path(rng_cam, n, FPS, str(rng_cam.choice(["pan", "zoom", "shake"])))
     matrices = [render.camera_matrix(c, canvas, (w, h)) for c in cams] if cams is not None else None
+    if shot is not None:
+        matrices = [figures.camera_angle(shot, w, h)] * n
+    lighting = figures.lighting_table(shot) if shot is not None else None
 
     def frames() -> Iterator[np.ndarray]:
         for i in range(n):
             img = background.copy()
             for d in dancers:
-                render.draw_dancer(img, d.skeleton, i, d.look)
+                if shot is not None and shot.preset.drawing == "stick":
+                    figures.draw_stick(img, d.skeleton, i, shot)
+                else:
+                    render.draw_dancer(img, d.skeleton, i, d.look)
             if matrices is not None:
                 img = render.camera_view(img, matrices[i], (w, h))
+            if shot is not None:
+                img = figures.finish(img, shot, lighting)
             yield noise.apply(img, i)
 
     keypoints = np.zeros((n, 25, 3))
@@ -228,9 +287,14 @@ def generate_video(out_dir: Path, index: int, opts: Options) -> dict:
         "negative": kind,
         "expected_verdict": expected_verdict(kind, duration),
     }
+    if opts.general:
+        sidecar.update(
+            n_frames=n, duration=n / FPS, audio_frames=audio_frames, music=music or None,
+            dance_style=style.name if style else None, figure=shot.preset.name if shot else None,
+        )  # fmt: skip
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_output(out_dir / f"{vid}.mp4") as tmp:
-        encode_video(frames(), audio, tmp, w, h)
+        encode_video(frames(), audio, tmp, w, h, crf=shot.crf if shot is not None else 22)
     write_sidecar(out_dir, sidecar)
     return sidecar
 
@@ -256,7 +320,10 @@ def generate_corpus(out_dir: Path, n_videos: int, opts: Options, progress: bool 
     entries = []
     for index in tqdm(range(n_videos), desc="synth videos", unit="video", disable=not progress):
         side = generate_video(out_dir, index, opts)
-        entries.append(corpus_entry(side, style=side["style"]))
+        extra = {"style": side["style"]}
+        if opts.general:
+            extra.update({key: side[key] for key in ("dance_style", "figure")})
+        entries.append(corpus_entry(side, **extra))
     corpus = {
         "seed": opts.seed,
         "seconds": opts.seconds,
@@ -268,6 +335,9 @@ def generate_corpus(out_dir: Path, n_videos: int, opts: Options, progress: bool 
         "sample_rate": SAMPLE_RATE,
         "videos": entries,
     }
+    if opts.general:
+        corpus.update(music=opts.music, music_packages=list(opts.music_packages),
+                      dance_styles=list(opts.dance_styles), figures=list(opts.figures))  # fmt: skip
     with atomic_output(out_dir / CORPUS_FILE) as tmp:
         tmp.write_text(json.dumps(corpus, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return corpus

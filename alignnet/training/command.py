@@ -9,6 +9,9 @@ instead of itself (see the augmentation options). Validation uses fixed warps
 (DIR/val_warps.npz if present, else OUT/val_warps.npz, written once; with
 --val-warps-per-clip K, K - 1 more per clip from fixed seeds). The learning rate
 falls from --lr to 0 by a cosine over the run (--lr-schedule constant: fixed).
+--strong-warps (for the general corpus, docs/training-data.md) replaces the
+warps' slow-down span with a clip-level speed of 0.6-1.6x and an offset of up
+to --max-offset-seconds, in training and validation.
 
 --paper trains the paper's design: every departure of the default model,
 loss, inputs, augmentations and optimiser from the paper switched to the
@@ -51,7 +54,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from alignnet.distort import AugmentConfig, SampleGenerator, WarpConfig
+from alignnet.distort import STRONG_SPEEDS, AugmentConfig, SampleGenerator, WarpConfig
 from alignnet.errors import UserInputError
 from alignnet.models.alignnet import CORRELATIONS, AlignNetConfig
 from alignnet.models.correlation import AFFINITIES
@@ -172,6 +175,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--min-span", type=float, default=WarpConfig.min_span, help="smallest share of the source a warp covers"
     )
     aug.add_argument("--max-deviation", type=float, default=WarpConfig.max_deviation, help="bound on the local warp")
+    aug.add_argument(
+        "--strong-warps", action="store_true",
+        help="clip-level speeds of %g-%gx and offsets of up to --max-offset-seconds instead of --min-span's"
+        " slow-downs, with the local warp on top (training and validation; for the general corpus)" % STRONG_SPEEDS,
+    )  # fmt: skip
+    aug.add_argument(
+        "--max-offset-seconds", type=float, default=3.0,
+        help="with --strong-warps: the largest clip-level offset (at most half a clip)",
+    )  # fmt: skip
 
 
 def audio_stem_stride(meta: Mapping[str, Any], model: AlignNetConfig = AlignNetConfig()) -> int:
@@ -186,6 +198,18 @@ def audio_stem_stride(meta: Mapping[str, Any], model: AlignNetConfig = AlignNetC
 def audio_frames_per_video_frame(meta: Mapping[str, Any]) -> float:
     """Log-mel frames per video frame of a packed dataset (`meta.json`: fps, sample_rate, hop_length)."""
     return float(meta["sample_rate"]) / float(meta["hop_length"]) / float(meta["fps"])
+
+
+def warp_config(args: argparse.Namespace, fps: float) -> WarpConfig:
+    """The training warps of --min-span and --max-deviation, or with --strong-warps the strong ones."""
+    if not args.strong_warps:
+        return WarpConfig(min_span=args.min_span, max_deviation=args.max_deviation)
+    if args.max_offset_seconds < 0:
+        raise UserInputError(f"--max-offset-seconds {args.max_offset_seconds}: must be >= 0")
+    lo, hi = STRONG_SPEEDS
+    return WarpConfig(
+        max_deviation=args.max_deviation, min_speed=lo, max_speed=hi, max_offset_frames=args.max_offset_seconds * fps
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -225,7 +249,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         pyramid_depths=AlignNetConfig.depths_with_finest(args.finest_depth),
     )
     samples = SampleGenerator(
-        warp=WarpConfig(min_span=args.min_span, max_deviation=args.max_deviation),
+        warp=warp_config(args, float(meta["fps"])),
         augment=AugmentConfig(),
         mirror=mirror,
         flip=not args.no_flip,
