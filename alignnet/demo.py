@@ -138,7 +138,10 @@ def start_server(corpus: Path, port: int, timeout: float) -> tuple[subprocess.Po
     deadline = time.monotonic() + timeout
     while not url_file.exists() or not url_file.read_text().strip():
         if server.poll() is not None:
-            raise UserInputError(f"the corpus server exited with {server.returncode} (is port {port} in use?)")
+            raise UserInputError(
+                f"the corpus server exited with {server.returncode}: is port {port} in use, perhaps by another demo "
+                "run? Wait for it to finish (two runs in one directory cannot run at once), or stop it first"
+            )
         if time.monotonic() > deadline:
             server.kill()
             raise UserInputError(f"the corpus server did not start within {timeout:.0f} s")
@@ -182,6 +185,18 @@ def report_command(configfile: Path, snakemake_args: Sequence[str], report: str)
     if not report or NOT_A_RUN & set(extra):
         return None
     return ["snakemake", "--configfile", str(configfile), "--report", report, *extra]
+
+
+def lock_hint(workdir: Path) -> str | None:
+    """What to do when snakemake stopped while `workdir` is locked (another run holds it, or a killed one left it)."""
+    locks = workdir / ".snakemake" / "locks"
+    if not locks.is_dir() or not any(locks.iterdir()):
+        return None
+    return (
+        f"alignnet demo: {workdir.resolve()} is locked by another snakemake run. If one is still running, wait for "
+        "it to finish: two runs cannot share a directory. If none is (a killed run left its lock), run "
+        "`bash scripts/demo.sh -- --unlock`, then the demo again; it picks up where the first stopped."
+    )
 
 
 def _minutes(value: float | None) -> str:
@@ -232,6 +247,8 @@ def run(args: argparse.Namespace) -> int:
         bindir = Path(sys.executable).parent
         env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
         status = subprocess.run(cmd, env=env, check=False).returncode
+        if status != 0 and (hint := lock_hint(workdir)) is not None:
+            print(hint, file=sys.stderr, flush=True)
         report = report_command(configfile, snakemake_args, report_path)
         if status == 0 and report is not None:
             status = subprocess.run(report, env=env, check=False).returncode

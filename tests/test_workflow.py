@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import re
+import signal
 import subprocess
 import threading
+import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,7 +21,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from alignnet.config_docs import NOT_OPTIONS, OPTION_SECTIONS, command_options, option_flag
-from alignnet.demo import DEMO_DEFAULTS, demo_settings, plan_text, report_command, snakemake_command
+from alignnet.demo import DEMO_DEFAULTS, demo_settings, lock_hint, plan_text, report_command, snakemake_command
 from alignnet.demo import add_arguments as add_demo_arguments
 from alignnet.demo import run as run_demo
 from alignnet.errors import UserInputError
@@ -289,3 +292,27 @@ def test_no_deps_requirements_are_installed_without_their_dependencies():
     assert pins == ["scenedetect==0.7.2"]
     assert "--no-deps -r requirements-no-deps.txt" in (REPO / "scripts/setup.sh").read_text()
     assert "install --no-deps scenedetect==0.7.2" in (REPO / "envs/pose.post-deploy.sh").read_text()
+
+
+def test_a_second_run_in_a_locked_directory_is_refused_and_the_demo_says_what_to_do(tmp_path):
+    """Two real snakemake runs in one directory: the second refuses with snakemake's lock message and writes
+    nothing; `alignnet demo` then says to wait, or to --unlock when no run is left."""
+    snakefile = tmp_path / "Snakefile"
+    snakefile.write_text('rule slow:\n    output:\n        "slow.txt",\n    shell:\n        "sleep 30; touch {output}"\n')
+    run = ["snakemake", "--snakefile", str(snakefile), "--directory", str(tmp_path), "--cores", "1"]
+    assert lock_hint(tmp_path) is None
+    first = subprocess.Popen(run, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        locks = tmp_path / ".snakemake" / "locks"
+        for _ in range(600):
+            if locks.is_dir() and any(locks.iterdir()):
+                break
+            time.sleep(0.1)
+        second = subprocess.run(run, capture_output=True, text=True, check=False)
+        assert second.returncode != 0 and "LockException" in second.stdout + second.stderr
+        hint = lock_hint(tmp_path)
+        assert hint is not None and "--unlock" in hint and "wait for it" in hint
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    assert not (tmp_path / "slow.txt").exists()
