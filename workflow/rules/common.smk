@@ -173,7 +173,13 @@ def pose_options():
 
 
 # Keys of `retarget:` that are not `alignnet align` options as they stand: see retarget_pose_options.
-RETARGET_OWN_KEYS = ("pairs", "pose_backend", "model_folder", "python_path", "checkpoint")
+RETARGET_OWN_KEYS = (
+    "pairs",
+    "pose_backend",
+    "model_folder",
+    "python_path",
+    "checkpoint",
+)
 
 
 def retarget_pose_options(wildcards):
