@@ -23,8 +23,8 @@ from alignnet.errors import EnvironmentFault, UserInputError
 
 # command name -> (module, one-line help); order is the pipeline's order.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "synth": ("alignnet.synth.command", "generate the demo corpus: dance videos with ground truth"),
-    "serve-corpus": ("alignnet.corpus_server.command", "serve a corpus directory as a video site on loopback"),
+    "synth": ("alignnet.demo.synth.command", "generate the demo corpus: dance videos with ground truth"),
+    "serve-corpus": ("alignnet.demo.corpus_server.command", "serve a corpus directory as a video site on loopback"),
     "discover": ("alignnet.data.discover_command", "resolve sources into a frozen manifest (yt-dlp flat extraction)"),
     "download": ("alignnet.data.download_command", "download the videos of a manifest with yt-dlp"),
     "fingerprint": ("alignnet.data.fingerprint_command", "audio (Chromaprint) and visual fingerprint of a download"),
@@ -44,9 +44,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ablation": ("alignnet.evaluation.ablation_command", "gather the ablation ladder's results into one table"),
     "figures": ("alignnet.report.command", "the paper's figures from our runs, for the Snakemake report"),
     "align": ("alignnet.align.command", "re-time a dance or speech video so that its motion follows an audio track"),
-    "lips-synth": ("alignnet.lips.synth_command", "generate the talking-head demo corpus: speech with visemes"),
+    "lips-synth": ("alignnet.demo.lips.synth_command", "generate the talking-head demo corpus: speech with visemes"),
     "voxceleb": ("alignnet.lips.voxceleb_command", "turn VoxCeleb2 metadata files into a manifest"),
-    "demo": ("alignnet.demo", "generate the demo corpus, serve it on loopback and run the demo workflow"),
+    "demo": ("alignnet.demo.command", "generate the demo corpus, serve it on loopback and run the demo workflow"),
 }
 
 

@@ -27,7 +27,7 @@ import pandas as pd
 
 from alignnet.cli import main as cli_main
 from alignnet.metrics import afe, retiming_errors, retiming_itu_accuracy
-from alignnet.synth.timewarp import retimed_truth
+from alignnet.demo.synth.timewarp import retimed_truth
 
 FPS = 30.0
 # --music-as: file suffix and ffmpeg output options of each form of the music

@@ -46,7 +46,7 @@ from alignnet.data.preprocessing import Preprocessing
 from alignnet.errors import UserInputError
 from alignnet.metrics import afe, retiming_errors, retiming_itu_accuracy
 from alignnet.models.alignnet import AlignNet
-from alignnet.synth.timewarp import random_warp, retimed_truth
+from alignnet.demo.synth.timewarp import random_warp, retimed_truth
 from alignnet.video_frames import iter_frames
 from tests.corpus_fixtures import make_video
 from tests.test_pose import STAND_IN, stand_in_models

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from alignnet.cli import main
-from alignnet.corpus_server import CorpusServer
+from alignnet.demo.corpus_server import CorpusServer
 from alignnet.data.manifest import (
     ManifestEntry,
     read_manifest,

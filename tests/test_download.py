@@ -15,7 +15,7 @@ import pytest
 import yt_dlp
 
 from alignnet.cli import main
-from alignnet.corpus_server import CorpusServer
+from alignnet.demo.corpus_server import CorpusServer
 from alignnet.data.download import DownloadSettings, gather_failures, ytdlp_options
 from alignnet.data.manifest import ManifestEntry, read_manifest, write_manifest
 from alignnet.stage_status import StageStatus

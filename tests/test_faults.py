@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from alignnet.corpus_server import CorpusServer
+from alignnet.demo.corpus_server import CorpusServer
 from alignnet.stage_status import StageStatus
-from alignnet.synth.corpus import Options, generate_corpus
+from alignnet.demo.synth.corpus import Options, generate_corpus
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.faults

@@ -29,7 +29,7 @@ from alignnet.data.filters import (
     verdict,
 )
 from alignnet.data.keypoint_table import MOUTH_LAYOUT, KeypointFiles, read_clip_keypoints
-from alignnet.demo import demo_settings, generator_command
+from alignnet.demo.command import demo_settings, generator_command
 from alignnet.lips.face_keypoints import MOUTH_MIRROR, MOUTH_POINTS
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import Reason, StageFailure

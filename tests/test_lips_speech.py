@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alignnet.lips.speech import EspeakError, Phoneme, Voice, synthesize
-from alignnet.lips.visemes import REST, mouth_track, viseme
+from alignnet.demo.lips.speech import EspeakError, Phoneme, Voice, synthesize
+from alignnet.demo.lips.visemes import REST, mouth_track, viseme
 
 
 def test_phoneme_events_are_timed_inside_the_audio() -> None:

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from alignnet.keypoints import BODY_25_INDEX as K
-from alignnet.synth.figure import Skeleton
+from alignnet.demo.synth.figure import Skeleton
 
 _SHIFT = 4
 _ONE = 1 << _SHIFT

@@ -27,7 +27,7 @@ import numpy as np
 import soundfile as sf
 
 from alignnet.errors import UserInputError, require_known
-from alignnet.synth.music import SAMPLE_RATE, Section, Song
+from alignnet.demo.synth.music import SAMPLE_RATE, Section, Song
 
 MUSIC_PACKAGES: tuple[str, ...] = (
     "wesnoth-1.16-music", "ufoai-music", "warzone2100-music", "hyperrogue-music",
