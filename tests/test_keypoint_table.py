@@ -200,8 +200,7 @@ def test_clean_command_upstream_failure_writes_empty_table(tmp_path) -> None:
     clipdir = tmp_path / "clips"
     clipdir.mkdir()
     StageStatus("clip", False, "too_short", "3.2 s").write(clipdir)
-    (tmp_path / "pose").mkdir()
-    StageStatus("pose", False, "too_short", "upstream").write(tmp_path / "pose")
+    StageStatus("pose", False, "too_short", "3.2 s", origin="clip").write(tmp_path / "pose" / "pose.npz")
     out = tmp_path / "kp.parquet"
     code = main(
         [
@@ -218,6 +217,7 @@ def test_clean_command_upstream_failure_writes_empty_table(tmp_path) -> None:
     assert code == 0
     table = pq.read_table(out)
     assert table.num_rows == 0 and table.schema.remove_metadata().equals(SCHEMA)
+    assert StageStatus.read(out) == StageStatus("clean", False, "too_short", "3.2 s", origin="clip")
 
 
 def test_clean_command_bad_parameters_named(tmp_path, capsys) -> None:

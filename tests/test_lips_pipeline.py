@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from alignnet.stage_status import failed_records, item_id
 from alignnet.checkpoint import read_meta
 from alignnet.data.clean import CleanParams, clean_clip
 from alignnet.data.filters import (
@@ -159,7 +160,8 @@ def test_lips_demo_end_to_end(lips_run: Path) -> None:
     assert (PoseSequence.load(lips_run / "results/pose/talk-0003.npz").people >= 2).mean() > 0.5  # two faces
 
     verdicts = pd.read_csv(lips_run / "results/filter/verdicts.tsv", sep="\t", keep_default_na=False)
-    rate, disagreements = agreement(verdicts, sidecars)
+    failures = {item_id(r): s.reason for r, s in failed_records(lips_run / "results/filter").items()}
+    rate, disagreements = agreement(verdicts, sidecars, failures)
     # Known weak spot: a slow pan behind a head that fills the frame can pass as a static camera.
     assert rate >= 7 / 8, disagreements.to_string()
     assert set(disagreements["expected_reason"]) <= {"camera_motion"}, disagreements.to_string()

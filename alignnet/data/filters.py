@@ -517,9 +517,9 @@ def verdict_rows(
     return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
 
 
-def failure_row(video_id: str, reason: str, detail: str) -> pd.DataFrame:
-    """The single row of a video that failed upstream: clip_index -1, figures empty."""
-    return rejected_rows(video_id, [-1], reason, detail)
+def empty_verdicts() -> pd.DataFrame:
+    """The verdict table of a video that failed upstream: no rows (its stage record says why)."""
+    return pd.DataFrame(columns=VERDICT_COLUMNS)
 
 
 def rejected_rows(video_id: str, clip_indices: Sequence[int], reason: str, detail: str) -> pd.DataFrame:
@@ -576,13 +576,17 @@ def expected_verdict(sidecar: Mapping[str, object]) -> tuple[bool, str]:
     return bool(expected["keep"]), str(expected.get("reason") or "")
 
 
-def agreement(verdicts: pd.DataFrame, sidecars: Mapping[str, Mapping[str, object]]) -> tuple[float, pd.DataFrame]:
+def agreement(
+    verdicts: pd.DataFrame, sidecars: Mapping[str, Mapping[str, object]], failures: Mapping[str, str] | None = None
+) -> tuple[float, pd.DataFrame]:
     """Share of videos whose every clip matches the sidecar's expected verdict, and the mismatching clips.
 
     verdicts: rows of VERDICT_COLUMNS (several videos). sidecars: video_id ->
     sidecar dict with `expected_verdict`. A good video agrees when all its
     clips are kept; a negative one when all its clips are rejected with the
-    expected reason. A video without verdict rows disagrees (one row, clip_index NaN).
+    expected reason. A video without verdict rows agrees when `failures` (video_id ->
+    reason of its failed stage record, alignnet.stage_status) gives the expected
+    reason for a negative; otherwise it disagrees (one row, clip_index NaN).
     Returns (rate over the sidecars' videos, DataFrame[video_id, clip_index,
     expected_keep, expected_reason, keep, reason, detail]).
     """
@@ -593,7 +597,11 @@ def agreement(verdicts: pd.DataFrame, sidecars: Mapping[str, Mapping[str, object
         keep, reason = expected_verdict(sidecars[video_id])
         rows = verdicts[verdicts["video_id"].astype(str) == video_id]
         if rows.empty:
-            bad_rows.append([video_id, math.nan, keep, reason, math.nan, "", "no verdict rows"])
+            failed = (failures or {}).get(video_id)
+            if failed is not None and not keep and failed == reason:
+                agreeing += 1
+            else:
+                bad_rows.append([video_id, math.nan, keep, reason, math.nan, failed or "", "no verdict rows"])
             continue
         got_keep = rows["keep"].astype(str).str.lower().isin(["true", "1"])
         got_reason = rows["reason"].fillna("").astype(str)

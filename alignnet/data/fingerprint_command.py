@@ -21,7 +21,7 @@ import ffmpeg
 from alignnet.data.download import VIDEO_FILE
 from alignnet.data.fingerprint import MAX_SECONDS, failed_fingerprint, fingerprint_video
 from alignnet.errors import UserInputError
-from alignnet.stage_status import StageStatus
+from alignnet.stage_status import read_upstream
 from alignnet.video_frames import probe_size
 
 log = logging.getLogger(__name__)
@@ -40,11 +40,12 @@ def run(args: argparse.Namespace) -> int:
     if args.max_seconds <= 0:
         raise UserInputError(f"--max-seconds must be > 0, got {args.max_seconds}")
     video_id = args.video_id or args.videodir.resolve().name
-    status = StageStatus.read(args.videodir)
-    if status is None:
-        raise UserInputError(f"{args.videodir}: no status.json (is it a download directory of `alignnet download`?)")
-    if not status.ok:
-        fingerprint = failed_fingerprint(video_id, status.reason or "download failed")
+    try:
+        upstream = read_upstream(args.videodir / VIDEO_FILE)
+    except FileNotFoundError as exc:
+        raise UserInputError(f"{exc} (is {args.videodir} a download directory of `alignnet download`?)") from exc
+    if upstream.failed:
+        fingerprint = failed_fingerprint(video_id, upstream.failure("fingerprint").reason)
     else:
         path = args.videodir / VIDEO_FILE
         try:

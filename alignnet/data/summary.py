@@ -17,12 +17,13 @@ from alignnet.data.clips import load_clip_table
 from alignnet.data.manifest import read_manifest
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import Reason, StageStatus
+from alignnet.tables import read_table
 
 PathLike = str | os.PathLike[str]
 
 
-def _read_tsv(path: PathLike) -> pd.DataFrame:
-    return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+def _read_tsv(path: PathLike, columns: Sequence[str] = ()) -> pd.DataFrame:
+    return read_table(path, columns, dtype=str, keep_default_na=False)
 
 
 def clip_stage_counts(clip_dirs: Sequence[PathLike]) -> dict[str, Any]:
