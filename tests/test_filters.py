@@ -23,7 +23,7 @@ from alignnet.data.filters import (
     verdict,
 )
 from alignnet.pose.sequence import PoseSequence
-from alignnet.stage_status import Reason, StageStatus
+from alignnet.stage_status import Reason, StageStatus, read_upstream
 
 W, H, FPS, CLIP = 320, 180, 30, 30  # 1-second clips keep the tests fast
 N_CLIPS = 2

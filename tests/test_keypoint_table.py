@@ -106,7 +106,7 @@ def test_split_song_disjoint_records_its_choice(tmp_path, capsys) -> None:
     videos = ["a", "b", "c", "d", "e"]
     for video in videos:
         _write(tmp_path / f"{video}.parquet", video)
-        data = LogMelFile(rng.normal(size=(2, 128, 10)).astype(np.float16), np.array([2, 0]), "", LogMelConfig())
+        data = LogMelFile(rng.normal(size=(2, 128, 10)).astype(np.float16), np.array([2, 0]), LogMelConfig())
         save_logmel_file(data, tmp_path / f"{video}.npz")
     songs = tmp_path / "videos.tsv"
     pd.DataFrame({"video_id": videos, "song_id": ["a", "a", "c", "d", "a"], "keep": True, "reason": "", "detail": "",

@@ -15,7 +15,7 @@ import pandas as pd
 
 from alignnet.atomic import atomic_output
 from alignnet.data.clean import TASK_POINTS, CleanParams, clean_clip, kept_points
-from alignnet.data.clips import CLIPS_FILE, load_clip_table
+from alignnet.data.clips import load_clip_table
 from alignnet.data.keypoint_table import TASK_LAYOUTS, CleanedClip, clips_to_table, file_metadata, write_keypoint_table
 from alignnet.errors import UserInputError
 from alignnet.pose.sequence import PoseSequence
@@ -90,11 +90,15 @@ def clean_stage(
     record, clips cleaned, clips rejected). UserInputError names a missing
     input or a pose of the wrong layout for `task`.
     """
-    try:
-        inputs = [read_upstream(clipdir / CLIPS_FILE), read_upstream(pose_path), read_upstream(verdicts)]
-    except FileNotFoundError as exc:
-        raise UserInputError(str(exc)) from exc
-    failed = next((upstream for upstream in inputs if upstream.failed), None)
+    failed = None
+    for path in (clipdir, pose_path, verdicts):  # in the stages' order: the first failure is passed on
+        try:
+            upstream = read_upstream(path)
+        except FileNotFoundError as exc:
+            raise UserInputError(str(exc)) from exc
+        if upstream.failed:
+            failed = upstream
+            break
     backend, fps = "", 30.0
     cleaned: list[CleanedClip] = []
     rejected: list[tuple[int, StageFailure]] = []

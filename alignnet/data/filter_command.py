@@ -119,7 +119,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def verdicts_for(args: argparse.Namespace, video_id: str) -> tuple[pd.DataFrame, StageStatus]:
     """The verdict rows of one video and its stage record (no rows when the clip or pose stage failed)."""
     try:
-        clip_input = read_upstream(args.clipdir / CLIPS_FILE)
+        clip_input = read_upstream(args.clipdir)
         pose_input = read_upstream(args.pose)
     except FileNotFoundError as exc:
         raise UserInputError(str(exc)) from exc
