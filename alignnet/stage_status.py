@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from pathlib import Path
@@ -145,6 +146,15 @@ def recorded_outputs(record: Path) -> list[Path]:
     stem = record.name.removesuffix(f".{STATUS_FILE}")
     beside = [p for p in record.parent.glob(f"{stem}.*") if p != record and p.name[len(stem) :].count(".") == 1]
     return sorted(beside) + [record]
+
+
+def remove_recorded(record: Path) -> None:
+    """Remove a record with what it stands for (recorded_outputs), so that the next run redoes that job."""
+    for output in recorded_outputs(record):
+        if output.is_dir():
+            shutil.rmtree(output)
+        else:
+            output.unlink(missing_ok=True)
 
 
 def failed_records(root: str | os.PathLike[str]) -> dict[Path, StageStatus]:

@@ -32,5 +32,6 @@ def read_table(
     missing = [c for c in columns if c not in table.columns]
     if missing:
         hint = f" (is it {what}?)" if what else ""
-        raise DataError(f"{path}: missing columns {', '.join(missing)}{hint}; it has {', '.join(map(str, table.columns))}")
+        has = ", ".join(map(str, table.columns))
+        raise DataError(f"{path}: missing columns {', '.join(missing)}{hint}; it has {has}")
     return table

@@ -29,22 +29,13 @@ from pathlib import Path
 
 from alignnet.data.clean import TASK_POINTS, CleanParams
 from alignnet.data.clean_video import clean_stage
-from alignnet.dataclass_fields import known_fields
+from alignnet.dataclass_fields import add_field_options, known_fields
 from alignnet.errors import UserInputError
 
 log = logging.getLogger(__name__)
-# The help of each CleanParams field's option (--min-confidence, ...); type and default are the field's.
-PARAM_HELP = {
-    "min_confidence": "points with a lower confidence count as missing",
-    "median_kernel": "odd window (frames) of the outlier median filter",
-    "max_gap": "longest run of missing frames that is interpolated; longer rejects the clip",
-    "savgol_window": "odd Savitzky-Golay window (frames)",
-    "savgol_order": "Savitzky-Golay polynomial order",
-}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    defaults = CleanParams()
     parser.add_argument("clipdir", type=Path, help="clip directory (clips.tsv, status.json) of `alignnet clip`")
     parser.add_argument("pose", type=Path, help="POSE.npz of `alignnet pose`")
     parser.add_argument("verdicts", type=Path, help="VERDICTS.tsv of `alignnet filter`")
@@ -58,9 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="dance: 19 BODY_25 points, mid-hip centred; lips: the 20 mouth points of a FACE_70 pose, "
         "centred on their centroid",
     )
-    for name, help_text in PARAM_HELP.items():
-        default = getattr(defaults, name)
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default, help=help_text)
+    add_field_options(parser.add_argument, CleanParams)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,6 +60,6 @@ def run(args: argparse.Namespace) -> int:
     status, cleaned, rejected = clean_stage(
         args.clipdir, args.pose, args.verdicts, args.output, args.video_id, params, args.task, args.rejections
     )
-    state = f"{cleaned} clips cleaned, {rejected} rejected" if status.ok else f"failed in {status.origin}: {status.reason}"
+    state = f"{cleaned} cleaned, {rejected} rejected" if status.ok else f"failed in {status.origin}: {status.reason}"
     log.info("%s: %s -> %s", args.video_id, state, args.output)
     return 0

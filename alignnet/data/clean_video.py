@@ -119,6 +119,8 @@ def clean_stage(
     status.write(output)  # before the data: a job cut between the two is redone
     write_keypoint_table(output, table, file_metadata(backend, params.to_json(), params.config_hash()))
     if rejections is not None:
-        rows = [{"video_id": video_id, "clip_index": i, "reason": str(f.reason), "detail": f.detail} for i, f in rejected]
+        rows = [
+            {"video_id": video_id, "clip_index": i, "reason": str(f.reason), "detail": f.detail} for i, f in rejected
+        ]
         update_rejections(rejections, video_id, rows)
     return status, len(cleaned), len(rejected)

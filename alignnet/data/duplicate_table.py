@@ -19,6 +19,7 @@ VIDEO_COLUMNS = ["video_id", "song_id", "keep", "reason", "detail", "duplicate_o
 
 def read_video_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     """The table with `keep` as bool; raises DataError naming the file when columns are missing."""
-    table = read_table(path, VIDEO_COLUMNS, what="videos.tsv of `alignnet duplicates`", dtype=str, keep_default_na=False)
+    what = "videos.tsv of `alignnet duplicates`"
+    table = read_table(path, VIDEO_COLUMNS, what=what, dtype=str, keep_default_na=False)
     table["keep"] = table["keep"].str.lower() == "true"
     return table

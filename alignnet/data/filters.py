@@ -55,6 +55,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
+
 from pathlib import Path
 
 import cv2
@@ -63,6 +64,7 @@ import pandas as pd
 import soundfile as sf
 from tqdm import tqdm
 
+from alignnet.dataclass_fields import option
 from alignnet.data.camera_motion import (
     Box,
     FrameMotion,
@@ -133,17 +135,54 @@ class Thresholds:
     max_mouth_asymmetry (lips): mouth midline within 0.25 half-widths of the corners' middle.
     """
 
-    min_audio_db: float = -60.0
-    min_detection_rate: float = 0.8
-    max_multi_person_rate: float = 0.1
-    max_camera_motion_px: float = 3.0
-    max_camera_zoom: float = 0.03
-    min_keypoint_confidence: float = 0.3
-    min_full_body_rate: float = 0.8
-    min_body_height_frac: float = 0.3
-    min_mouth_visible_rate: float = 0.8
-    min_lip_motion: float = 0.02
-    max_mouth_asymmetry: float = 0.25
+    min_audio_db: float = option(
+        -60.0,
+        "silent_audio when the clip's audio RMS is below this (dBFS; music is ~ -25 to -10)",
+    )
+    min_detection_rate: float = option(
+        0.8,
+        "no_person when a person is detected in a smaller share of frames",
+    )
+    max_multi_person_rate: float = option(
+        0.1,
+        "multi_person when a second person is seen in a larger share of frames (pose backend count >= 2, or a moving "
+        "person-sized figure outside the dancer's box)",
+    )
+    max_camera_motion_px: float = option(
+        3.0,
+        "camera_motion when the background (dancer masked) moves farther than this from its place in the clip's first"
+        " frame, in pixels at --analysis-width",
+    )
+    max_camera_zoom: float = option(
+        0.03,
+        "camera_motion when the picture's scale changes by more than this over the clip (|log scale|)",
+    )
+    min_keypoint_confidence: float = option(
+        0.3,
+        "a keypoint counts as visible from this confidence on (and inside the frame)",
+    )
+    min_full_body_rate: float = option(
+        0.8,
+        "not_full_body when the head (nose, eyes or ears), shoulders, hips, knees and ankles are all visible in a "
+        "smaller share of frames",
+    )
+    min_body_height_frac: float = option(
+        0.3,
+        "not_full_body when the dancer's keypoint span (median over frames) is a smaller fraction of the frame height",
+    )
+    min_mouth_visible_rate: float = option(
+        0.8,
+        "lips: mouth_hidden when all 20 mouth points are visible in a smaller share of frames",
+    )
+    min_lip_motion: float = option(
+        0.02,
+        "lips: mouth_hidden when the inner-lip opening varies less (std, in mouth widths)",
+    )
+    max_mouth_asymmetry: float = option(
+        0.25,
+        "lips: not_frontal when the mouth's midline lies farther off the corners' middle (half-widths; 0 frontal, "
+        "~0.25 at a 35-40 degree turn)",
+    )
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from tqdm import tqdm
 
 from alignnet.atomic import atomic_output
 from alignnet.data.clips import AUDIO_FILE, CLIPS_FILE, load_clip_table
+from alignnet.dataclass_fields import option
 from alignnet.errors import UserInputError
 from alignnet.stage_status import StageStatus, read_upstream
 
@@ -58,13 +59,13 @@ _MIN_STD = 1e-6
 class LogMelConfig:
     """Log-mel parameters (paper: 128 mel bins at 44.1 kHz). fmax None: sample_rate / 2."""
 
-    sample_rate: int = 44100
-    n_mels: int = 128
-    n_fft: int = 2048
-    hop_length: int = 512
-    win_length: int = 2048
-    fmin: float = 0.0
-    fmax: float | None = None
+    sample_rate: int = option(44100, "expected audio rate (Hz)")
+    n_mels: int = option(128, "mel bins")
+    n_fft: int = option(2048, "FFT size (samples)")
+    hop_length: int = option(512, "frame hop (samples)")
+    win_length: int = option(2048, "window length (samples)")
+    fmin: float = option(0.0, "lowest mel frequency (Hz)")
+    fmax: float | None = None  # its option (`none`: Nyquist) is alignnet logmel's own
 
     def n_frames(self, n_samples: int) -> int:
         """Frames of a signal of `n_samples` samples: n_samples // hop_length."""
@@ -258,7 +259,8 @@ def pack_split(
             position = {int(c): i for i, c in enumerate(data.clip_index)}
             missing = [c for c in rows["clip_index"] if c not in position]
             if missing:
-                raise KeyError(f"{npz_paths[video_id]}: no clips {missing[:5]} ({read_upstream(npz_paths[video_id]).status})")
+                record = read_upstream(npz_paths[video_id]).status
+                raise KeyError(f"{npz_paths[video_id]}: no clips {missing[:5]} (its record: {record})")
             if shape is None:
                 shape = data.logmel.shape[1:]
                 out = np.lib.format.open_memmap(tmp, mode="w+", dtype=STORE_DTYPE, shape=(len(index), *shape))

@@ -26,7 +26,7 @@ import argparse
 from pathlib import Path
 
 from alignnet.data.logmel import LogMelConfig, write_clip_logmels
-from alignnet.dataclass_fields import known_fields
+from alignnet.dataclass_fields import add_field_options, known_fields
 
 
 def _fmax(text: str) -> float | None:
@@ -34,15 +34,9 @@ def _fmax(text: str) -> float | None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    defaults = LogMelConfig()
     parser.add_argument("clipdir", type=Path, metavar="CLIPDIR", help="clip directory from `alignnet clip`")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.npz", help="file to write")
-    parser.add_argument("--sample-rate", type=int, default=defaults.sample_rate, help="expected audio rate (Hz)")
-    parser.add_argument("--n-mels", type=int, default=defaults.n_mels, help="mel bins")
-    parser.add_argument("--n-fft", type=int, default=defaults.n_fft, help="FFT size (samples)")
-    parser.add_argument("--hop-length", type=int, default=defaults.hop_length, help="frame hop (samples)")
-    parser.add_argument("--win-length", type=int, default=defaults.win_length, help="window length (samples)")
-    parser.add_argument("--fmin", type=float, default=defaults.fmin, help="lowest mel frequency (Hz)")
+    add_field_options(parser.add_argument, LogMelConfig)
     parser.add_argument("--fmax", type=_fmax, default="none", help="highest mel frequency (Hz); none: Nyquist")
 
 

@@ -6,8 +6,8 @@ like a verdict, so a rerun does not repeat it on its own. This command removes
 every per-video output under DIR... whose stage record (alignnet.stage_status)
 says `retryable: true`: a folder with its status.json (resources/videos/<id>/,
 results/clips/<id>/), or a file with its record beside it
-(results/pose/<id>.npz and <id>.status.json), and prints each; the next `snakemake` run redoes those jobs and everything after
-them, and nothing else.
+(results/pose/<id>.npz and <id>.status.json), and prints each; the next
+`snakemake` run redoes those jobs and everything after them, and nothing else.
 
 Example:
   alignnet retry-failed resources/videos results/clips && snakemake --cores 2
@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 from pathlib import Path
 
 from alignnet.errors import UserInputError
-from alignnet.stage_status import recorded_outputs, retryable_failures
+from alignnet.stage_status import recorded_outputs, remove_recorded, retryable_failures
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +38,7 @@ def run(args: argparse.Namespace) -> int:
     for record in records:
         for output in recorded_outputs(record):
             print(output)
-            if args.dry_run:
-                continue
-            if output.is_dir():
-                shutil.rmtree(output)
-            else:
-                output.unlink()
+        if not args.dry_run:
+            remove_recorded(record)
     log.info("%d retryable record(s) %s", len(records), "found" if args.dry_run else "removed: rerun to retry them")
     return 0

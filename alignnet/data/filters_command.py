@@ -39,29 +39,15 @@ from alignnet.data.foreground import FigureRule
 from alignnet.data.shot_cuts import CutSettings, cuts_in_clips, detect_cuts, mark_shot_cuts
 from alignnet.errors import UserInputError
 from alignnet.pose.sequence import PoseSequence
-from alignnet.dataclass_fields import known_fields
+from alignnet.dataclass_fields import add_field_options, known_fields
 from alignnet.stage_status import Reason, StageStatus, read_upstream
 
 log = logging.getLogger(__name__)
 STAGE = "filter"
-# The help of each Thresholds field's option (--min-audio-db, ...); type and default are the field's.
-THRESHOLD_HELP = {
-    "min_audio_db": "silent_audio when the clip's audio RMS is below this (dBFS; music is ~ -25 to -10)",
-    "min_detection_rate": 'no_person when a person is detected in a smaller share of frames',
-    "max_camera_motion_px": "camera_motion when the background (dancer masked) moves farther than this from its place in the clip's first frame, in pixels at --analysis-width",
-    "max_camera_zoom": "camera_motion when the picture's scale changes by more than this over the clip (|log scale|)",
-    "max_multi_person_rate": "multi_person when a second person is seen in a larger share of frames (pose backend count >= 2, or a moving person-sized figure outside the dancer's box)",
-    "min_keypoint_confidence": 'a keypoint counts as visible from this confidence on (and inside the frame)',
-    "min_full_body_rate": 'not_full_body when the head (nose, eyes or ears), shoulders, hips, knees and ankles are all visible in a smaller share of frames',
-    "min_body_height_frac": "not_full_body when the dancer's keypoint span (median over frames) is a smaller fraction of the frame height",
-    "min_mouth_visible_rate": 'lips: mouth_hidden when all 20 mouth points are visible in a smaller share of frames',
-    "min_lip_motion": 'lips: mouth_hidden when the inner-lip opening varies less (std, in mouth widths)',
-    "max_mouth_asymmetry": "lips: not_frontal when the mouth's midline lies farther off the corners' middle (half-widths; 0 frontal, ~0.25 at a 35-40 degree turn)",
-}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    t, r, i = Thresholds(), FigureRule(), ImageSettings()
+    r, i = FigureRule(), ImageSettings()
     parser.add_argument("clipdir", type=Path, help="clip directory of `alignnet clip`")
     parser.add_argument("pose", type=Path, help="POSE.npz of `alignnet pose` for the same video")
     parser.add_argument("-o", "--output", type=Path, required=True, help="verdict TSV to write")
@@ -77,8 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="PySceneDetect ContentDetector threshold (mean HSV change between frames, 0-255) for a cut",
     )
     add("--min-shot-frames", type=int, default=cuts.min_scene_frames, help="shots are at least this many frames")
-    for name, help_text in THRESHOLD_HELP.items():
-        add(f"--{name.replace('_', '-')}", type=float, default=getattr(t, name), help=help_text)
+    add_field_options(add, Thresholds)
     add(
         "--figure-diff",
         type=int,
