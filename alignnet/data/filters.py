@@ -333,46 +333,26 @@ def _subject_checks(f: ClipFigures, t: Thresholds, subject: str) -> tuple[list[C
 
 def _lips_checks(f: ClipFigures, t: Thresholds) -> list[Check]:
     first, last = _subject_checks(f, t, "face")
-    own = [
-        (
-            f.mouth_visible_rate < t.min_mouth_visible_rate,
-            Reason.MOUTH_HIDDEN,
-            f"mouth visible in {f.mouth_visible_rate:.0%} of frames < {t.min_mouth_visible_rate:.0%}",
-        ),
-        (
-            not f.lip_motion >= t.min_lip_motion,
-            Reason.MOUTH_HIDDEN,
-            f"lips move {f.lip_motion:.3f} mouth widths (std) < {t.min_lip_motion}",
-        ),
-        (
-            not f.mouth_asymmetry <= t.max_mouth_asymmetry,
-            Reason.NOT_FRONTAL,
-            f"mouth asymmetry {f.mouth_asymmetry:.2f} > {t.max_mouth_asymmetry}",
-        ),
-    ]
-    return first + own + last
+    hidden = f"mouth visible in {f.mouth_visible_rate:.0%} of frames < {t.min_mouth_visible_rate:.0%}"
+    still = f"lips move {f.lip_motion:.3f} mouth widths (std) < {t.min_lip_motion}"
+    turned = f"mouth asymmetry {f.mouth_asymmetry:.2f} > {t.max_mouth_asymmetry}"
+    return first + [
+        (f.mouth_visible_rate < t.min_mouth_visible_rate, Reason.MOUTH_HIDDEN, hidden),
+        (not f.lip_motion >= t.min_lip_motion, Reason.MOUTH_HIDDEN, still),
+        (not f.mouth_asymmetry <= t.max_mouth_asymmetry, Reason.NOT_FRONTAL, turned),
+    ] + last
 
 
 def _dance_checks(f: ClipFigures, t: Thresholds) -> list[Check]:
     first, last = _subject_checks(f, t, "person")
+    partial = f"full body in {f.full_body_rate:.0%} of frames < {t.min_full_body_rate:.0%}"
+    small = f"body spans {f.body_height_frac:.2f} of frame height < {t.min_body_height_frac}"
+    crowded = f"second person in {f.multi_person_rate:.0%} of frames > {t.max_multi_person_rate:.0%}"
     own = [
-        (
-            f.full_body_rate < t.min_full_body_rate,
-            Reason.NOT_FULL_BODY,
-            f"full body in {f.full_body_rate:.0%} of frames < {t.min_full_body_rate:.0%}",
-        ),
-        (
-            not f.body_height_frac >= t.min_body_height_frac,
-            Reason.NOT_FULL_BODY,
-            f"body spans {f.body_height_frac:.2f} of frame height < {t.min_body_height_frac}",
-        ),
+        (f.full_body_rate < t.min_full_body_rate, Reason.NOT_FULL_BODY, partial),
+        (not f.body_height_frac >= t.min_body_height_frac, Reason.NOT_FULL_BODY, small),
     ]
-    count = (
-        f.multi_person_rate > t.max_multi_person_rate,
-        Reason.MULTI_PERSON,
-        f"second person in {f.multi_person_rate:.0%} of frames > {t.max_multi_person_rate:.0%}",
-    )
-    return first + own + last + [count]
+    return first + own + last + [(f.multi_person_rate > t.max_multi_person_rate, Reason.MULTI_PERSON, crowded)]
 
 
 def verdict(figures: ClipFigures, t: Thresholds, task: str = "dance") -> tuple[Reason | None, str]:

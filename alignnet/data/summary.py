@@ -68,8 +68,7 @@ def build_summary(
     entries = read_manifest(manifest)
     failed = _read_tsv(failures)
     retryable = failed["retryable"] == "true" if "retryable" in failed else pd.Series(False, index=failed.index)
-    verdict_table = _read_tsv(verdicts)
-    per_clip = verdict_table[verdict_table["clip_index"].astype(int) >= 0]
+    per_clip = _read_tsv(verdicts, ["video_id", "clip_index", "keep", "reason"])  # a failed video has no rows
     kept = per_clip[per_clip["keep"].str.lower() == "true"]
     rejected = Counter(per_clip.loc[per_clip["keep"].str.lower() != "true", "reason"])
     cleaning = Counter()
