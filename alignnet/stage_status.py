@@ -33,6 +33,7 @@ from pathlib import Path
 
 from alignnet.atomic import atomic_output
 from alignnet.dataclass_fields import known_fields
+from alignnet.errors import DataError
 
 STATUS_FILE = "status.json"
 
@@ -113,25 +114,25 @@ class StageStatus:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> StageStatus | None:
-        """The record in the file `path`, or None when it does not exist; ValueError names a malformed one."""
+        """The record in the file `path`, or None when it does not exist; DataError names a malformed one."""
         path = Path(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"unreadable stage record {path}: {exc}") from exc
+            raise DataError(f"unreadable stage record {path}: {exc}") from exc
         try:
             return cls(**known_fields(cls, data))
         except TypeError as exc:
-            raise ValueError(f"stage record {path} lacks {{stage, ok}}: {exc}") from exc
+            raise DataError(f"stage record {path} lacks {{stage, ok}}: {exc}") from exc
 
 
 def record_path(output: str | os.PathLike[str]) -> Path:
     """Where the record of a stage output lives: DIR/status.json for a folder, X.status.json beside a file X.ext.
 
-    An output is a folder when it is one on disk or its name has no suffix
-    (resources/videos/<id>, results/clips/<id>; video ids have no suffix).
+    An output is a folder when it is one on disk (the stages write a folder's
+    record into it), or, not made yet, when its name has no suffix.
     """
     path = Path(output)
     if path.is_dir() or not path.suffix:
@@ -202,7 +203,8 @@ def read_upstream(path: str | os.PathLike[str]) -> Upstream:
     Looks for the record of `path` (record_path), then for the record of the
     folder holding it (results/clips/<id>/video.mp4 -> results/clips/<id>/status.json).
     A failed record wins; otherwise the output must exist: FileNotFoundError
-    names it when it does not. ValueError names an unreadable record.
+    names it when it does not. DataError (a UserInputError and a ValueError)
+    names an unreadable record.
     """
     path = Path(path)
     status = StageStatus.read(path)

@@ -5,7 +5,8 @@ file ffmpeg cannot decode) and every later per-video stage is run on it, as
 the workflow runs them (`alignnet <stage>` with the rule's paths), with the real
 components (yt-dlp's URL check, ffmpeg, the pose command, Parquet). Each stage
 must write the one StageStatus record beside its output, passing the origin's
-reason on, and must learn of the failure only through `read_upstream`.
+reason on, and must learn of the failure only through `read_upstream`; the
+lips task (face points) runs the same stages and must do the same.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def _corrupt_download(root: Path) -> Path:
 
 
 ORIGINS = {"download": (_download, "invalid_url"), "clip": (_corrupt_download, "corrupt_file")}
+# The lips task runs the same stages with face points: pose --face, clean --task lips.
+TASK_OPTIONS = {"dance": {}, "lips": {"pose": ["--face"], "clean": ["--task", "lips"]}}
 
 # The per-video stages after the origin, as the workflow's rules run them: (stage, output, argv).
 STAGES = [
@@ -75,9 +78,10 @@ def _empty_output(stage: str, output: Path) -> bool:
     return load_logmel_file(output).clip_index.shape == (0,)
 
 
+@pytest.mark.parametrize("task", sorted(TASK_OPTIONS))
 @pytest.mark.parametrize("origin", sorted(ORIGINS))
 def test_every_stage_writes_the_one_record_and_reads_it_upstream(
-    origin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    origin: str, task: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     make, reason = ORIGINS[origin]
@@ -86,7 +90,7 @@ def test_every_stage_writes_the_one_record_and_reads_it_upstream(
     later = STAGES[[s for s, _, _ in STAGES].index(origin) :] if origin != "download" else STAGES
     for stage, output_pattern, argv in later:
         output = Path(output_pattern.format(v=VIDEO))
-        assert main([a.format(v=VIDEO) for a in argv]) == 0, stage
+        assert main([a.format(v=VIDEO) for a in argv] + TASK_OPTIONS[task].get(stage, [])) == 0, stage
         record = record_path(output)
         assert record.is_file(), f"{stage} wrote no record at {record}"
         status = StageStatus.read(output)
