@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from alignnet.stage_status import failed_records, item_id
 from alignnet.data.filters import agreement
+from alignnet.stage_status import failed_records, item_id
 from alignnet.training.data import following_clips
 from tests.corpus_fixtures import free_port
 

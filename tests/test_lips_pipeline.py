@@ -19,7 +19,6 @@ import pandas as pd
 import pytest
 import yaml
 
-from alignnet.stage_status import failed_records, item_id
 from alignnet.checkpoint import read_meta
 from alignnet.data.clean import CleanParams, clean_clip
 from alignnet.data.filters import (
@@ -33,7 +32,7 @@ from alignnet.data.keypoint_table import MOUTH_LAYOUT, KeypointFiles, read_clip_
 from alignnet.demo import demo_settings, generator_command
 from alignnet.lips.face_keypoints import MOUTH_MIRROR, MOUTH_POINTS
 from alignnet.pose.sequence import PoseSequence
-from alignnet.stage_status import Reason, StageFailure
+from alignnet.stage_status import Reason, StageFailure, failed_records, item_id
 from alignnet.training.command import audio_stem_stride, keypoint_layout
 from tests.corpus_fixtures import free_port
 
