@@ -13,8 +13,9 @@ JSON, next to its output:
 A job whose item cannot be processed (a 404, a corrupt file, no audio, no
 person) records `ok: false` with a reason code and finishes; a file output is
 then written empty (0 frames, 0 clips, no rows) so that the job's outputs
-exist. The record is written before the data, so a job cut between the two
-leaves its data missing and is redone. A later stage learns whether its input
+exist. The record is written last (`write_with_record`) and an older one is
+removed first, so a job cut or failed half-way leaves no record, and the
+workflow, which declares the record among the job's outputs, redoes it. A later stage learns whether its input
 failed, and why, only through `read_upstream`, and passes a failure on
 (`StageStatus.passed_on`: same reason, detail and retryability, `origin`
 naming the stage where it arose). The summary counts reasons; the run goes on
@@ -27,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from pathlib import Path
@@ -126,6 +128,18 @@ class StageStatus:
             return cls(**known_fields(cls, data))
         except TypeError as exc:
             raise DataError(f"stage record {path} lacks {{stage, ok}}: {exc}") from exc
+
+
+def write_with_record(output: str | os.PathLike[str], status: StageStatus, write_data: Callable[[], object]) -> None:
+    """Write a stage's file output by `write_data()`, then its record `status` (the record is the last thing written).
+
+    An older record of `output` is removed first, so no record ever stands
+    beside data it does not describe; when `write_data` raises (a full disk),
+    no record is left.
+    """
+    record_path(output).unlink(missing_ok=True)
+    write_data()
+    status.write(output)
 
 
 def record_path(output: str | os.PathLike[str]) -> Path:

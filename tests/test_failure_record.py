@@ -21,7 +21,14 @@ from alignnet.cli import main
 from alignnet.data.logmel import load_logmel_file
 from alignnet.data.manifest import ManifestEntry, write_manifest
 from alignnet.pose.sequence import PoseSequence
-from alignnet.stage_status import StageStatus, failed_records, item_id, read_upstream, record_path
+from alignnet.stage_status import (
+    StageStatus,
+    failed_records,
+    item_id,
+    read_upstream,
+    record_path,
+    write_with_record,
+)
 from alignnet.tables import read_table
 
 VIDEO = "v1"
@@ -130,3 +137,17 @@ def test_retry_failed_removes_a_retryable_file_output_with_its_record(tmp_path: 
     assert main(["retry-failed", str(pose)]) == 0
     assert sorted(capsys.readouterr().out.split()) == [str(pose / "cut.npz"), str(pose / "cut.status.json")]
     assert sorted(p.name for p in pose.iterdir()) == ["gone.npz", "gone.status.json"]
+
+
+def test_a_write_that_fails_leaves_no_record_old_or_new(tmp_path: Path) -> None:
+    output = tmp_path / "v.npz"
+    StageStatus("pose", True, detail="an older run").write(output)
+
+    def full_disk() -> None:
+        raise OSError(28, "No space left on device", str(output))
+
+    with pytest.raises(OSError, match="No space left"):
+        write_with_record(output, StageStatus("pose", True), full_disk)
+    assert list(tmp_path.iterdir()) == []
+    write_with_record(output, StageStatus("pose", True, detail="now"), lambda: output.write_bytes(b"data"))
+    assert StageStatus.read(output).detail == "now" and output.read_bytes() == b"data"

@@ -19,7 +19,7 @@ from alignnet.data.clips import load_clip_table
 from alignnet.data.keypoint_table import TASK_LAYOUTS, CleanedClip, clips_to_table, file_metadata, write_keypoint_table
 from alignnet.errors import UserInputError
 from alignnet.pose.sequence import PoseSequence
-from alignnet.stage_status import Reason, StageFailure, StageStatus, read_upstream
+from alignnet.stage_status import Reason, StageFailure, StageStatus, read_upstream, write_with_record
 from alignnet.tables import read_table
 
 STAGE = "clean"
@@ -116,11 +116,12 @@ def clean_stage(
             log.info("%s clip %d rejected: %s", video_id, index, failure)
         status = StageStatus(STAGE, True, detail=f"{len(cleaned)} clips cleaned, {len(rejected)} rejected")
     table = clips_to_table(video_id, fps, cleaned, TASK_LAYOUTS[task])
-    status.write(output)  # before the data: a job cut between the two is redone
-    write_keypoint_table(output, table, file_metadata(backend, params.to_json(), params.config_hash()))
-    if rejections is not None:
-        rows = [
-            {"video_id": video_id, "clip_index": i, "reason": str(f.reason), "detail": f.detail} for i, f in rejected
-        ]
-        update_rejections(rejections, video_id, rows)
+    rows = [{"video_id": video_id, "clip_index": i, "reason": str(f.reason), "detail": f.detail} for i, f in rejected]
+
+    def write_data() -> None:
+        write_keypoint_table(output, table, file_metadata(backend, params.to_json(), params.config_hash()))
+        if rejections is not None:
+            update_rejections(rejections, video_id, rows)
+
+    write_with_record(output, status, write_data)
     return status, len(cleaned), len(rejected)

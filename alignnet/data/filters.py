@@ -53,9 +53,9 @@ picture foreground).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
-
 from pathlib import Path
 
 import cv2
@@ -64,7 +64,7 @@ import pandas as pd
 import soundfile as sf
 from tqdm import tqdm
 
-from alignnet.dataclass_fields import option
+from alignnet.atomic import atomic_output
 from alignnet.data.camera_motion import (
     Box,
     FrameMotion,
@@ -73,6 +73,7 @@ from alignnet.data.camera_motion import (
 )
 from alignnet.data.foreground import FigureRule, other_figures, padded_box
 from alignnet.data.second_person import MaskedPersonDetector
+from alignnet.dataclass_fields import option
 from alignnet.keypoints import BODY_25_INDEX
 from alignnet.lips.face_keypoints import (
     MOUTH_MIRROR_PAIRS,
@@ -534,6 +535,12 @@ def verdict_rows(
             }
         )
     return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
+
+
+def write_verdicts(verdicts: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """One video's verdict TSV (VERDICT_COLUMNS; figures to 6 significant digits)."""
+    with atomic_output(path) as tmp:
+        verdicts.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
 
 
 def empty_verdicts() -> pd.DataFrame:

@@ -31,16 +31,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from alignnet.atomic import atomic_output
 from alignnet.data.duplicate_table import read_video_table
 from alignnet.data.clips import CLIPS_FILE, load_clip_table
-from alignnet.data.filters import ImageSettings, Thresholds, empty_verdicts, filter_video, rejected_rows
+from alignnet.data.filters import (
+    ImageSettings,
+    Thresholds,
+    empty_verdicts,
+    filter_video,
+    rejected_rows,
+    write_verdicts,
+)
 from alignnet.data.foreground import FigureRule
 from alignnet.data.shot_cuts import CutSettings, cuts_in_clips, detect_cuts, mark_shot_cuts
 from alignnet.errors import UserInputError
 from alignnet.pose.sequence import PoseSequence
 from alignnet.dataclass_fields import add_field_options, known_fields
-from alignnet.stage_status import Reason, StageStatus, read_upstream
+from alignnet.stage_status import Reason, StageStatus, read_upstream, write_with_record
 
 log = logging.getLogger(__name__)
 STAGE = "filter"
@@ -151,9 +157,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserInputError(f"--detect-every must be >= 1, got {args.detect_every}")
     video_id = args.video_id or args.clipdir.resolve().name
     verdicts, status = verdicts_for(args, video_id)
-    status.write(args.output)  # before the data: a job cut between the two is redone
-    with atomic_output(args.output) as tmp:
-        verdicts.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    write_with_record(args.output, status, lambda: write_verdicts(verdicts, args.output))
     reasons = verdicts.loc[~verdicts["keep"].astype(bool), "reason"].value_counts().to_dict()
     log.info("%s: %s; rejected: %s", video_id, status.detail if status.ok else status.reason, reasons or "none")
     return 0

@@ -46,7 +46,7 @@ from alignnet.atomic import atomic_output
 from alignnet.data.clips import AUDIO_FILE, CLIPS_FILE, load_clip_table
 from alignnet.dataclass_fields import option
 from alignnet.errors import UserInputError
-from alignnet.stage_status import StageStatus, read_upstream
+from alignnet.stage_status import StageStatus, read_upstream, write_with_record
 
 STORE_DTYPE = np.float16
 AMIN = 1e-10  # the smallest mel power: silence is 10 * log10(AMIN) dB
@@ -171,8 +171,7 @@ def write_clip_logmels(
         values, clip_index = clip_logmels(clipdir, cfg)
         data = LogMelFile(values.astype(STORE_DTYPE), clip_index, cfg)
         status = StageStatus(STAGE, True, detail=f"{len(clip_index)} clips, shape {tuple(data.logmel.shape)}")
-    status.write(out_npz)  # before the data: a job cut between the two is redone
-    save_logmel_file(data, out_npz)
+    write_with_record(out_npz, status, lambda: save_logmel_file(data, out_npz))
     return status
 
 

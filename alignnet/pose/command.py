@@ -47,7 +47,7 @@ from alignnet.pose.openpose_json import BACKEND_NAME as JSON_BACKEND
 from alignnet.pose.openpose_json import read_openpose_json
 from alignnet.pose.parallel import BackendSpec, extract_pose_parallel
 from alignnet.pose.sequence import PoseSequence
-from alignnet.stage_status import StageFailure, StageStatus, read_upstream
+from alignnet.stage_status import StageFailure, StageStatus, read_upstream, write_with_record
 
 log = logging.getLogger(__name__)
 STAGE = "pose"
@@ -187,7 +187,6 @@ def run(args: argparse.Namespace) -> int:
     if not status.ok:
         print(f"{args.video}: {status.reason}: {status.detail}")
         sequence = empty_sequence(args.backend, layout)
-    status.write(args.output)  # before the data: a job cut between the two is redone
-    sequence.save(args.output)
+    write_with_record(args.output, status, lambda: sequence.save(args.output))
     log.info("wrote %s (%d frames)", args.output, sequence.n_frames)
     return 0
