@@ -396,7 +396,8 @@ def test_cli_upstream_failure_writes_empty_pose(tmp_path: Path) -> None:
     assert main(["pose", str(tmp_path / "video.mp4"), "-o", str(out), "--no-progress"]) == 0
     seq = PoseSequence.load(out)
     assert seq.n_frames == 0 and seq.keypoints.shape == (0, 25, 3)
-    assert seq.meta["failed"] == "upstream" and "corrupt_file" in seq.meta["detail"]
+    status = StageStatus.read(out)
+    assert (status.stage, status.ok, status.reason, status.origin) == ("pose", False, "corrupt_file", "clip")
 
 
 def test_cli_corrupt_video_and_wrong_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -404,7 +405,7 @@ def test_cli_corrupt_video_and_wrong_path(tmp_path: Path, capsys: pytest.Capture
     corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8)
     out = tmp_path / "corrupt.npz"
     assert main(["pose", str(corrupt), "-o", str(out), "--no-progress"]) == 0
-    assert PoseSequence.load(out).meta["failed"] == "corrupt_file"
+    assert PoseSequence.load(out).n_frames == 0 and StageStatus.read(out).reason == "corrupt_file"
     missing = tmp_path / "nowhere" / "video.mp4"
     assert main(["pose", str(missing), "-o", str(tmp_path / "x.npz")]) == 2
     assert str(missing) in capsys.readouterr().err
