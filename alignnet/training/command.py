@@ -60,44 +60,15 @@ from alignnet.models.alignnet import CORRELATIONS, AlignNetConfig
 from alignnet.models.correlation import AFFINITIES
 from alignnet.training.band_limit import add_band_limit_argument, band_limit_bands
 from alignnet.training.data import keypoint_layout, read_data_meta
-from alignnet.training.loop import TrainConfig, train
+from alignnet.training.alignnet_training import TrainConfig, train
 from alignnet.training.paper_design import add_paper_argument, apply_paper
-from alignnet.training.run_settings import add_progress_argument, add_val_warps_argument
-from alignnet.training.schedule import LR_SCHEDULES
+from alignnet.training.run_settings import add_run_arguments, run_settings_from_args
 
 log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, required=True, help="packed dataset directory")
-    parser.add_argument("--out", type=Path, required=True, help="output directory (checkpoints, logs)")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=32, help="global batch (over all torchrun processes)")
-    parser.add_argument("--lr", type=float, default=3e-4, help="Adam learning rate (the peak, when cosine)")
-    parser.add_argument(
-        "--lr-schedule", choices=LR_SCHEDULES, default=TrainConfig.lr_schedule,
-        help="cosine: decay the learning rate from --lr to 0 over the run (its epochs x steps, or the steps"
-        " --max-minutes holds at the first epoch's pace if fewer); constant: --lr throughout (the paper's)",
-    )  # fmt: skip
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    parser.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
-    parser.add_argument(
-        "--steps-per-epoch", type=int, default=100,
-        help="optimiser steps per epoch (samples are drawn online; 0 = one pass over the train clips)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--threads", type=int, default=None,
-        help="torch CPU threads (default: torch's choice; 1 is faster on a busy machine)",
-    )  # fmt: skip
-    parser.add_argument("--max-minutes", type=float, default=None, help="stop cleanly after this much time")
-    parser.add_argument(
-        "--resume", action="store_true",
-        help="continue from OUT/last.* (none yet: start fresh, and say so; refused when its files do not belong"
-        " together, as after a write cut by kill -9)",
-    )  # fmt: skip
-    add_val_warps_argument(parser)
-    add_progress_argument(parser)
+    add_run_arguments(parser, TrainConfig)
     add_paper_argument(parser)
     model = parser.add_argument_group("model (ablations and variants)")
     model.add_argument("--no-pyramid", action="store_true", help="single level instead of 4")
@@ -147,11 +118,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--matching-weight", type=float, default=TrainConfig.matching,
         help="weight of the matching loss (cross-entropy of the finest all-pairs affinity against the true audio"
         " position; 0 = the paper's loss alone)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--average-decay", type=float, default=TrainConfig.average_decay,
-        help="validate, and keep as OUT/best, an exponential moving average of the weights with this decay per step"
-        " (0.999: about the last 1000 steps; 0 = the trained weights themselves)",
     )  # fmt: skip
     aug = parser.add_argument_group("augmentation")
     aug.add_argument("--no-flip", action="store_true", help="no horizontal flips")
@@ -214,19 +180,10 @@ def warp_config(args: argparse.Namespace, fps: float) -> WarpConfig:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     args = apply_paper(args)
-    for name in ("epochs", "batch_size", "workers", "steps_per_epoch"):
-        if getattr(args, name) < (0 if name in ("workers", "steps_per_epoch") else 1):
-            raise UserInputError(f"--{name.replace('_', '-')} {getattr(args, name)}: out of range")
-    if args.threads is not None and args.threads < 1:
-        raise UserInputError(f"--threads {args.threads}: must be at least 1")
-    if args.lr <= 0:
-        raise UserInputError(f"--lr {args.lr}: must be > 0")
     if args.finest_depth < 1:
         raise UserInputError(f"--finest-depth {args.finest_depth}: must be at least 1")
     if args.matching_weight < 0:
         raise UserInputError(f"--matching-weight {args.matching_weight}: must be >= 0")
-    if not 0 <= args.average_decay < 1:
-        raise UserInputError(f"--average-decay {args.average_decay}: must be in [0, 1)")
     if not 0 < args.min_span <= 1:
         raise UserInputError(f"--min-span {args.min_span}: must be in (0, 1]")
     meta = read_data_meta(args.data)
@@ -259,14 +216,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         bands=band_limit_bands(args, args.data),
         audio_per_video=None if args.no_tempo_change else audio_frames_per_video_frame(meta),
     )
-    return TrainConfig(
-        data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        seed=args.seed, device=args.device, workers=args.workers, steps_per_epoch=args.steps_per_epoch or None,
-        threads=args.threads, max_minutes=args.max_minutes, val_warps_per_clip=args.val_warps_per_clip,
-        progress=not args.no_progress,
-        resume=args.resume, model=model, samples=samples, matching=args.matching_weight, lr_schedule=args.lr_schedule,
-        average_decay=args.average_decay,
-    )  # fmt: skip
+    return TrainConfig(**run_settings_from_args(args), model=model, samples=samples, matching=args.matching_weight)
 
 
 def run(args: argparse.Namespace) -> int:
