@@ -30,6 +30,7 @@ from torch.utils.data import DataLoader
 from alignnet.baselines.dtw import SyncNetDTWAligner
 from alignnet.baselines.offset import SyncNetOffsetAligner
 from alignnet.baselines.syncnet import CONFIG_KEY, SyncNet, SyncNetConfig, cost_matrices
+from alignnet.cli_options import option
 from alignnet.correspondence import Timebase
 from alignnet.distort import SampleGenerator
 from alignnet.metrics import afe, itu_accuracy
@@ -50,11 +51,11 @@ class SyncNetTrainConfig(RunSettings):
     epochs: int = 20
     lr_schedule: str = "constant"
     average_decay: float = 0.0
-    margin: float = 1.0
-    min_shift_seconds: float = 0.1
-    max_shift_seconds: float = 2.0
-    max_offset_seconds: float = 2.0  # SyncNet's sliding search range in validation
-    dtw_band: float = 0.3  # SyncNet+DTW's band in validation
+    margin: float = option(1.0, "contrastive margin (unit embeddings: 0-2)")
+    min_shift_seconds: float = option(0.1, "smallest shift of a non-matching pair")
+    max_shift_seconds: float = option(2.0, "largest shift of a non-matching pair")
+    max_offset_seconds: float = option(2.0, "validation: SyncNet's sliding search range")
+    dtw_band: float = option(0.3, "validation: SyncNet+DTW's band (share of the clip)")
     model: SyncNetConfig = field(default_factory=SyncNetConfig)
     samples: SampleGenerator = field(default_factory=SampleGenerator)
 

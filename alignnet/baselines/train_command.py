@@ -22,10 +22,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-from pathlib import Path
 
 from alignnet.baselines.syncnet import SyncNetConfig
 from alignnet.baselines.syncnet_training import SyncNetTrainConfig, train_syncnet
+from alignnet.cli_options import add_options, field_options
 from alignnet.distort import SampleGenerator
 from alignnet.errors import UserInputError
 from alignnet.training.band_limit import add_band_limit_argument, band_limit_bands
@@ -38,16 +38,11 @@ log = logging.getLogger(__name__)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_arguments(parser, SyncNetTrainConfig)
     model = parser.add_argument_group("model and loss")
-    model.add_argument("--channels", type=int, default=SyncNetConfig.channels, help="conv channels per stream")
-    model.add_argument("--embed-dim", type=int, default=SyncNetConfig.embed_dim, help="joint embedding size")
-    model.add_argument("--margin", type=float, default=1.0, help="contrastive margin (unit embeddings: 0-2)")
-    model.add_argument("--min-shift-seconds", type=float, default=0.1, help="smallest shift of a non-matching pair")
-    model.add_argument("--max-shift-seconds", type=float, default=2.0, help="largest shift of a non-matching pair")
-    aug = parser.add_argument_group("augmentation")
-    add_band_limit_argument(aug)
-    val = parser.add_argument_group("validation")
-    val.add_argument("--max-offset-seconds", type=float, default=2.0, help="SyncNet's sliding search range")
-    val.add_argument("--dtw-band", type=float, default=0.3, help="SyncNet+DTW's band (share of the clip)")
+    add_options(model, {}, field_options(SyncNetConfig, ("channels", "embed_dim")))
+    add_options(model, {}, field_options(SyncNetTrainConfig, ("margin", "min_shift_seconds", "max_shift_seconds")))
+    add_band_limit_argument(parser.add_argument_group("augmentation"))
+    validation = field_options(SyncNetTrainConfig, ("max_offset_seconds", "dtw_band"))
+    add_options(parser.add_argument_group("validation"), {}, validation)
 
 
 def config_from_args(args: argparse.Namespace) -> SyncNetTrainConfig:

@@ -51,108 +51,96 @@ import logging
 import math
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
+from alignnet.cli_options import Values, add_options, opt
 from alignnet.distort import STRONG_SPEEDS, AugmentConfig, SampleGenerator, WarpConfig
 from alignnet.errors import UserInputError
 from alignnet.models.alignnet import CORRELATIONS, AlignNetConfig
 from alignnet.models.correlation import AFFINITIES
+from alignnet.training.alignnet_training import TrainConfig, train
 from alignnet.training.band_limit import add_band_limit_argument, band_limit_bands
 from alignnet.training.data import keypoint_layout, read_data_meta
-from alignnet.training.alignnet_training import TrainConfig, train
 from alignnet.training.paper_design import add_paper_argument, apply_paper
 from alignnet.training.run_settings import add_run_arguments, run_settings_from_args
 
 log = logging.getLogger(__name__)
 
 
+# On/off switches (store_true) of the model and the loss: each turns a part of the default model off.
+MODEL_SWITCHES: dict[str, str] = {
+    "no_pyramid": "single level instead of 4",
+    "raw_positions": "positions instead of velocity/acceleration",
+    "per_keypoint_scaling": "min-max scale every keypoint's x and y to [-1, 1] over the clip before velocities (the"
+    " authors' input) instead of one scale for the whole body",
+    "no_temporal_attention": "no attention over time in the video stream",
+    "no_keypoint_attention": "no learnt weights of the keypoints",
+    "no_fine_refinement": "end at the finest pyramid level upsampled (the paper's output) instead of correcting it at"
+    " every video frame from full-rate features",
+    "no_coarse_context": "a dilated context network at the finest level only (the paper's) instead of at every level",
+    "no_match_prior": "each level's head predicts the correspondence alone (the paper's) instead of adding its"
+    " residual to the soft-argmax of that level's local affinity",
+}
+AUGMENT_SWITCHES: dict[str, str] = {
+    "no_flip": "no horizontal flips",
+    "no_spec_augment": "no SpecAugment masks",
+    "no_tempo_change": "no tempo changes (by default half the samples slow music and dance down together, to"
+    " 75-100 %%)",
+    "no_timbre_change": "no timbre changes (by default 80 %% of the samples get their log-mel moved by up to 4 mel"
+    " bins, re-equalised and re-levelled, so the model learns the music's timing rather than the train songs' sound)",
+    "no_cross_clip": "no cross-clip windows (by default half the samples of a clip followed by another of its video"
+    " are a window from a random time in the clip into the next, instead of the clip itself)",
+    "strong_warps": f"clip-level speeds of {STRONG_SPEEDS[0]:g}-{STRONG_SPEEDS[1]:g}x and offsets of up to"
+    " --max-offset-seconds instead of --min-span's slow-downs, with the local warp on top (training and validation;"
+    " for the general corpus)",
+}
+# Options with a value (`alignnet.cli_options.opt`: type or choices, default, help).
+MODEL_VALUES: Values = {
+    "coarse_init": opt(
+        ("diagonal", "soft_argmax"), AlignNetConfig.coarse_init,
+        "start of the coarsest level: the undistorted diagonal, or a global soft-argmax over the audio",
+    ),
+    "finest_depth": opt(
+        int, AlignNetConfig.pyramid_depths[0],
+        "convolution blocks at the finest level of the video and audio feature pyramids, whose features"
+        " make the all-pairs affinity (1: a single strided block, the earlier model)", metavar="N",
+    ),
+    "correlation": opt(
+        CORRELATIONS, AlignNetConfig.correlation,
+        "affinity the heads read: each level's own features (local, the paper's), a pyramid pooled from"
+        " the finest features' all-pairs affinity (pooled), or both",
+    ),
+    "affinity": opt(
+        AFFINITIES, AlignNetConfig.affinity,
+        "how video and audio features are compared: Pearson correlation over channels (each time step's"
+        " features centred and unit-normalised) or the paper's dot product",
+    ),
+    "matching_weight": opt(
+        float, TrainConfig.matching,
+        "weight of the matching loss (cross-entropy of the finest all-pairs affinity against the true"
+        " audio position; 0 = the paper's loss alone)",
+    ),
+}  # fmt: skip
+AUGMENT_VALUES: Values = {
+    "min_span": opt(float, WarpConfig.min_span, "smallest share of the source a warp covers"),
+    "max_deviation": opt(float, WarpConfig.max_deviation, "bound on the local warp"),
+    "max_offset_seconds": opt(float, 3.0, "with --strong-warps: the largest clip-level offset (at most half a clip)"),
+}  # fmt: skip
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_arguments(parser, TrainConfig)
     add_paper_argument(parser)
-    model = parser.add_argument_group("model (ablations and variants)")
-    model.add_argument("--no-pyramid", action="store_true", help="single level instead of 4")
-    model.add_argument("--raw-positions", action="store_true", help="positions instead of velocity/acceleration")
-    model.add_argument(
-        "--per-keypoint-scaling",
-        action="store_true",
-        help="min-max scale every keypoint's x and y to [-1, 1] over the clip before velocities (the authors' "
-        "input) instead of one scale for the whole body",
-    )
-    model.add_argument("--no-temporal-attention", action="store_true")
-    model.add_argument(
-        "--coarse-init", choices=("diagonal", "soft_argmax"), default=AlignNetConfig.coarse_init,
-        help="start of the coarsest level: the undistorted diagonal, or a global soft-argmax over the audio",
-    )  # fmt: skip
-    model.add_argument("--no-keypoint-attention", action="store_true")
-    model.add_argument(
-        "--no-fine-refinement", action="store_true",
-        help="end at the finest pyramid level upsampled (the paper's output) instead of correcting it at every"
-        " video frame from full-rate features",
-    )  # fmt: skip
-    model.add_argument(
-        "--no-coarse-context", action="store_true",
-        help="a dilated context network at the finest level only (the paper's) instead of at every level",
-    )
-    model.add_argument(
-        "--finest-depth", type=int, default=AlignNetConfig.pyramid_depths[0], metavar="N",
-        help="convolution blocks at the finest level of the video and audio feature pyramids, whose features make"
-        " the all-pairs affinity (1: a single strided block, the earlier model)",
-    )  # fmt: skip
-    model.add_argument(
-        "--correlation", choices=CORRELATIONS, default=AlignNetConfig.correlation,
-        help="affinity the heads read: each level's own features (local, the paper's), a pyramid pooled from the"
-        " finest features' all-pairs affinity (pooled), or both",
-    )  # fmt: skip
-    model.add_argument(
-        "--affinity", choices=AFFINITIES, default=AlignNetConfig.affinity,
-        help="how video and audio features are compared: Pearson correlation over channels (each time step's"
-        " features centred and unit-normalised) or the paper's dot product",
-    )  # fmt: skip
-    model.add_argument(
-        "--no-match-prior", action="store_true",
-        help="each level's head predicts the correspondence alone (the paper's) instead of adding its residual to"
-        " the soft-argmax of that level's local affinity",
-    )  # fmt: skip
-    parser.add_argument(
-        "--matching-weight", type=float, default=TrainConfig.matching,
-        help="weight of the matching loss (cross-entropy of the finest all-pairs affinity against the true audio"
-        " position; 0 = the paper's loss alone)",
-    )  # fmt: skip
+    add_options(parser.add_argument_group("model and loss (ablations and variants)"), MODEL_SWITCHES, MODEL_VALUES)
     aug = parser.add_argument_group("augmentation")
-    aug.add_argument("--no-flip", action="store_true", help="no horizontal flips")
-    aug.add_argument("--no-spec-augment", action="store_true", help="no SpecAugment masks")
-    aug.add_argument(
-        "--no-tempo-change", action="store_true",
-        help="no tempo changes (by default half the samples slow music and dance down together, to 75-100 %%)",
-    )  # fmt: skip
-    aug.add_argument(
-        "--no-timbre-change", action="store_true",
-        help="no timbre changes (by default 80 %% of the samples get their log-mel moved by up to 4 mel bins,"
-        " re-equalised and re-levelled, so the model learns the music's timing rather than the train songs' sound)",
-    )  # fmt: skip
-    aug.add_argument(
-        "--no-cross-clip", action="store_true",
-        help="no cross-clip windows (by default half the samples of a clip followed by another of its video are a"
-        " window from a random time in the clip into the next, instead of the clip itself)",
-    )  # fmt: skip
+    add_options(aug, AUGMENT_SWITCHES, AUGMENT_VALUES)
     add_band_limit_argument(aug)
-    aug.add_argument(
-        "--min-span", type=float, default=WarpConfig.min_span, help="smallest share of the source a warp covers"
-    )
-    aug.add_argument("--max-deviation", type=float, default=WarpConfig.max_deviation, help="bound on the local warp")
-    aug.add_argument(
-        "--strong-warps", action="store_true",
-        help="clip-level speeds of %g-%gx and offsets of up to --max-offset-seconds instead of --min-span's"
-        " slow-downs, with the local warp on top (training and validation; for the general corpus)" % STRONG_SPEEDS,
-    )  # fmt: skip
-    aug.add_argument(
-        "--max-offset-seconds", type=float, default=3.0,
-        help="with --strong-warps: the largest clip-level offset (at most half a clip)",
-    )  # fmt: skip
 
 
-def audio_stem_stride(meta: Mapping[str, Any], model: AlignNetConfig = AlignNetConfig()) -> int:
+DEFAULT_MODEL = AlignNetConfig()
+
+
+def audio_stem_stride(meta: Mapping[str, Any], model: AlignNetConfig = DEFAULT_MODEL) -> int:
     """The largest audio stem stride that keeps audio frames at least as fine as video frames per level.
 
     Level rates: video fps / video_strides[0], audio (sample_rate / hop_length) / stem / audio_strides[0].

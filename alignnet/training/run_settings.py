@@ -13,20 +13,9 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from alignnet.cli_options import flag_of, option, value_type
 from alignnet.errors import UserInputError
 from alignnet.training.schedule import LR_SCHEDULES
-
-_TYPES: dict[str, type] = {"Path": Path, "int": int, "float": float, "str": str}
-
-
-def option(default: Any, help: str, **argparse_kwargs: Any) -> Any:
-    """A dataclass field that is also a command-line option (`add_run_arguments`)."""
-    return field(default=default, metadata={"help": help, **argparse_kwargs})
-
-
-def flag_of(name: str) -> str:
-    """The command-line flag of a field: steps_per_epoch -> --steps-per-epoch."""
-    return "--" + name.replace("_", "-")
 
 
 @dataclass
@@ -98,9 +87,9 @@ def add_run_arguments(parser: argparse.ArgumentParser, config: type[RunSettings]
             action = "store_true" if default is False else "store_false"
             parser.add_argument(flag, dest=item.name, action=action, **kwargs)
         elif default is MISSING:
-            parser.add_argument(flag_of(item.name), type=_TYPES[item.type], required=True, **kwargs)
+            parser.add_argument(flag_of(item.name), type=value_type(item.type), required=True, **kwargs)
         else:
-            arg_type = _TYPES[str(item.type).removesuffix(" | None")]
+            arg_type = value_type(item.type)
             default = 0 if item.name == "steps_per_epoch" and default is None else default
             parser.add_argument(flag_of(item.name), type=arg_type, default=default, **kwargs)
 
