@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seconds",
         type=float,
         default=20.0,
-        help="length of each video in seconds (too_short negatives are cut below %g s)" % CLIP_SECONDS,
+        help=f"length of each video in seconds (too_short negatives are cut below {CLIP_SECONDS:g} s)",
     )
     general = parser.add_argument_group("general corpus (off by default: the demo's corpus)")
     general.add_argument(
