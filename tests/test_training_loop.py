@@ -9,6 +9,7 @@ for another CPU's float rounding.
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 import safetensors.torch
@@ -54,3 +55,16 @@ def test_a_short_fixed_seed_training_repeats_the_old_loops_numbers(model, data_d
     assert seen == [pytest.approx(e, rel=1e-6) for e in epochs]
     assert _abs_sum(out / "last.safetensors") == pytest.approx(last, rel=1e-6)
     assert _abs_sum(out / "best.safetensors") == pytest.approx(best, rel=1e-6)
+
+
+def test_syncnet_resumes_from_its_last_checkpoint(data_dir, tmp_path) -> None:
+    """The one loop gives SyncNet --resume: the second run starts at the epoch after the saved one."""
+    out = tmp_path / "syncnet"
+    args = [*COMMANDS["syncnet"], "--data", str(data_dir), "--out", str(out), *COMMON]
+    assert main([*args, "--epochs", "1"]) == 0
+    assert main([*args, "--epochs", "2", "--resume"]) == 0
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert [r["epoch"] for r in rows] == ["0", "1"]
+    assert json.loads((out / "last.json").read_text())["epoch"] == 1
+    assert json.loads((out / "last.json").read_text())["extra"]["best_loss"] == min(float(r["val_loss"]) for r in rows)
+    assert main([*args, "--epochs", "3", "--resume", "--channels", "8"]) == 2  # another model: refused
