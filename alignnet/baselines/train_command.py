@@ -11,7 +11,10 @@ present, else OUT/val_warps.npz) and reports the AFE and ITU accuracy of SyncNet
 (one global offset, sliding search) and SyncNet+DTW.
 
 Writes to OUT: best.safetensors + best.json (lowest validation loss),
-last.safetensors + last.json + last.optim.safetensors, metrics.csv (one row per epoch).
+last.safetensors + last.json + last.optim.safetensors (for --resume), metrics.csv (one row per
+epoch), tb/ (TensorBoard events). The loop is AlignNet's (`alignnet.training.loop`): the same
+--max-minutes budget, --resume and checkpoints; by default a constant learning rate and no weight
+average (--lr-schedule, --average-decay).
 
 Example:
   alignnet train-syncnet --data results/dataset/splits --out results/train/syncnet --epochs 20 --max-minutes 10
