@@ -13,11 +13,11 @@ import librosa
 import numpy as np
 import pytest
 
-from alignnet.keypoints import BODY_25_INDEX as K
-from alignnet.stage_status import Reason
 from alignnet.demo.synth.corpus import Options, generate_corpus
 from alignnet.demo.synth.negatives import NEGATIVE_KINDS, negative_kind
 from alignnet.demo.synth.timewarp import random_warp
+from alignnet.keypoints import BODY_25_INDEX as K
+from alignnet.stage_status import Reason
 from alignnet.video_frames import iter_frames
 from tests.corpus_fixtures import decode_audio
 

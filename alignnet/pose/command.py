@@ -37,8 +37,8 @@ import os
 from pathlib import Path
 
 from alignnet.errors import UserInputError
-from alignnet.gpu_slots import VISIBLE_ENV, claim_gpu
 from alignnet.faults import raise_if_environment
+from alignnet.gpu_slots import VISIBLE_ENV, claim_gpu
 from alignnet.pose.backends import FRAME_BACKENDS
 from alignnet.pose.extract import failed_sequence, probe_video
 from alignnet.pose.openpose_backend import net_resolution

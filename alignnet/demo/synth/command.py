@@ -30,13 +30,13 @@ import argparse
 import logging
 import time
 
-from alignnet.errors import UserInputError
 from alignnet.demo.synth.corpus import FPS, Options, generate_corpus
 from alignnet.demo.synth.corpus_options import add_corpus_arguments, check_corpus_arguments
 from alignnet.demo.synth.figures import FIGURE_PRESETS, check_figures
 from alignnet.demo.synth.negatives import CLIP_SECONDS, NEGATIVE_KINDS
 from alignnet.demo.synth.real_music import MUSIC_PACKAGES
 from alignnet.demo.synth.styles import DANCE_STYLES, check_styles
+from alignnet.errors import UserInputError
 
 log = logging.getLogger(__name__)
 
