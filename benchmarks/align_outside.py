@@ -45,9 +45,9 @@ import pandas as pd
 
 from alignnet.align.retime import confidence_path, invert
 from alignnet.cli import main as cli_main
-from alignnet.metrics import afe, retiming_errors, retiming_itu_accuracy
 from alignnet.demo.synth.drifted import DRIFTS, write_drifted
 from alignnet.demo.synth.timewarp import retimed_truth
+from alignnet.metrics import afe, retiming_errors, retiming_itu_accuracy
 
 FPS = 30.0
 SHIFT_STEP = 0.25  # frames between the global shifts tried

@@ -22,8 +22,8 @@ import pandas as pd
 import pytest
 
 from alignnet.demo.corpus_server import CorpusServer
-from alignnet.stage_status import StageStatus
 from alignnet.demo.synth.corpus import Options, generate_video
+from alignnet.stage_status import StageStatus
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow

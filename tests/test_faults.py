@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from alignnet.demo.corpus_server import CorpusServer
-from alignnet.stage_status import StageStatus
 from alignnet.demo.synth.corpus import Options, generate_corpus
+from alignnet.stage_status import StageStatus
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.faults

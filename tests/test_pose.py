@@ -19,10 +19,10 @@ from alignnet.errors import UserInputError
 from alignnet.keypoints import BODY_25_INDEX as J
 from alignnet.pose.backends import get_backend
 from alignnet.pose.extract import decode_size, extract_pose, prefetch
-from alignnet.pose.parallel import BackendSpec, extract_pose_parallel, frame_runs
 from alignnet.pose.mediapipe_backend import landmarks_to_body25
 from alignnet.pose.native_stderr import SHOW_ENV, without_native_notices
 from alignnet.pose.openpose_json import read_openpose_json
+from alignnet.pose.parallel import BackendSpec, extract_pose_parallel, frame_runs
 from alignnet.pose.people import most_prominent
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import Reason, StageFailure, StageStatus
