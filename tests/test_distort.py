@@ -7,29 +7,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alignnet.distort import (
+from alignnet.distort.augment import (
     AugmentConfig,
     Masks,
     MelBands,
-    SampleGenerator,
-    WarpConfig,
     apply_masks,
-    apply_warp,
     change_tempo,
     change_timbre,
     draw_masks,
     flip_keypoints,
     limit_band,
-    load_fixed_warps,
-    local_warp,
-    make_fixed_warps,
-    motion_features,
-    random_warp,
-    save_fixed_warps,
     straddling_window,
 )
+from alignnet.distort.fixed_warps import load_fixed_warps, make_fixed_warps, save_fixed_warps
+from alignnet.distort.samples import SampleGenerator
+from alignnet.distort.warps import WarpConfig, apply_warp, local_warp, random_warp
 from alignnet.errors import UserInputError
 from alignnet.keypoints import DANCE_MIRROR
+from alignnet.motion_features import motion_features
 
 seeds = st.integers(0, 2**32 - 1)
 

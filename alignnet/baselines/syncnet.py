@@ -28,9 +28,9 @@ from torch import nn
 from alignnet.checkpoint import load_checkpoint, read_meta
 from alignnet.correspondence import Timebase
 from alignnet.dataclass_fields import known_fields
-from alignnet.distort import motion_features
 from alignnet.errors import UserInputError
 from alignnet.models.warp import warp
+from alignnet.motion_features import motion_features
 
 CONFIG_KEY = "syncnet_config"
 

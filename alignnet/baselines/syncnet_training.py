@@ -40,7 +40,7 @@ from alignnet.baselines.syncnet import CONFIG_KEY, SyncNet, SyncNetConfig, cost_
 from alignnet.checkpoint import save_checkpoint
 from alignnet.correspondence import Timebase
 from alignnet.devices import resolve_device
-from alignnet.distort import SampleGenerator
+from alignnet.distort.samples import SampleGenerator
 from alignnet.metrics import afe, itu_accuracy
 from alignnet.training.data import load_training_data
 from alignnet.training.optimizer import adam

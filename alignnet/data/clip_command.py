@@ -33,7 +33,7 @@ from pathlib import Path
 
 from alignnet.atomic import atomic_directory
 from alignnet.data.clips import ClipConfig, clip_video
-from alignnet.lips.voxceleb import video_spans
+from alignnet.data.voxceleb import video_spans
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

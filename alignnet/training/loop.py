@@ -28,7 +28,7 @@ from alignnet.checkpoint import CheckpointMismatch, load_checkpoint, read_meta, 
 from alignnet.correspondence import Timebase
 from alignnet.data.preprocessing import STATS_FILE, Preprocessing
 from alignnet.devices import resolve_device
-from alignnet.distort import SampleGenerator
+from alignnet.distort.samples import SampleGenerator
 from alignnet.errors import UserInputError
 from alignnet.losses import DEFAULT_LAMBDAS, alignment_loss
 from alignnet.metrics import afe, itu_accuracy
