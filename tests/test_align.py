@@ -37,7 +37,7 @@ from alignnet.align.windows import (
     stitch,
     weighted_median,
 )
-from alignnet.aligners import AlignNetAligner
+from alignnet.alignment_methods import AlignNetAligner
 from alignnet.checkpoint import save_checkpoint
 from alignnet.cli import main
 from alignnet.data.clean import LEGACY_CLEAN_PARAMS, CleanParams

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from alignnet.aligners import AlignNetAligner
+from alignnet.alignment_methods import AlignNetAligner
 from alignnet.checkpoint import load_model, save_checkpoint
 from alignnet.cli import build_command_parser, main
 from alignnet.correspondence import Timebase

@@ -13,7 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
-from alignnet.aligners import AlignNetAligner
+from alignnet.alignment_methods import AlignNetAligner
 from alignnet.checkpoint import load_model, save_checkpoint
 from alignnet.cli import main
 from alignnet.data.keypoint_table import DANCE_LAYOUT, MOUTH_LAYOUT

@@ -245,7 +245,7 @@ def test_bad_data_dir_is_named(tmp_path, capsys) -> None:
 
 
 def test_input_scaling_is_trained_saved_and_used_by_the_aligner(data_dir, tmp_path) -> None:
-    from alignnet.aligners import AlignNetAligner
+    from alignnet.alignment_methods import AlignNetAligner
     from alignnet.checkpoint import load_model
     from alignnet.motion_features import motion_features
 

@@ -18,6 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from alignnet.align import EXIT_NO_PERSON, EXIT_UNREADABLE
+from alignnet.align.global_path import LOW_CONFIDENCE, feature_tracks, global_grid, path_confidence, path_in_frames
 from alignnet.align.media import (
     VIDEO_SUFFIXES,
     check_decoded,
@@ -27,7 +28,6 @@ from alignnet.align.media import (
     probe_streams,
     video_at_fps,
 )
-from alignnet.align.global_path import LOW_CONFIDENCE, feature_tracks, global_grid, path_confidence, path_in_frames
 from alignnet.align.retime import (
     confidence_path,
     encode_audio,
@@ -38,7 +38,7 @@ from alignnet.align.retime import (
     write_correspondence,
 )
 from alignnet.align.windows import Window, WindowConfig, align_in_windows
-from alignnet.aligners import AlignNetAligner
+from alignnet.alignment_methods import AlignNetAligner
 from alignnet.checkpoint import load_model
 from alignnet.correspondence import coord_to_audio_frame
 from alignnet.data.clean import TASK_POINTS, CleanParams, clean_clip, kept_points

@@ -40,12 +40,12 @@ PRIORS = ("global", "linear")
 
 @dataclass(frozen=True)
 class WindowConfig:
-    """Window sizes in seconds of audio; coverage: share of an audio window its video window spans."""
+    """How a long video is cut into windows (sizes in seconds of audio) and how often the map is refined."""
 
-    window_seconds: float = 6.0
-    hop_seconds: float = 0.5
-    coverage: float = 1.0
-    passes: int = 1
+    window_seconds: float = 6.0  # an audio window: the training clip's length
+    hop_seconds: float = 0.5  # between the starts of two windows
+    coverage: float = 1.0  # share of an audio window its video window spans under the prior
+    passes: int = 1  # > 1: each further pass centres the windows on the previous pass's map
     prior: str = "global"  # first windows centred on: "global" (`alignnet.align.global_path`) or "linear"
 
     def __post_init__(self) -> None:

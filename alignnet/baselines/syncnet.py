@@ -39,10 +39,10 @@ CONFIG_KEY = "syncnet_config"
 class SyncNetConfig:
     """Sizes of the two streams. Windows (receptive fields) are about 0.4 s in both streams."""
 
-    n_keypoints: int = 19
+    n_keypoints: int = 19  # the paper's 19 body points; 20 mouth points in the lips task
     n_mels: int = 128
-    channels: int = 64
-    embed_dim: int = 64
+    channels: int = 64  # of every convolution in both streams
+    embed_dim: int = 64  # of the embeddings the two streams are compared in
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
