@@ -45,7 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "figures": ("alignnet.report.command", "the paper's figures from our runs, for the Snakemake report"),
     "align": ("alignnet.align.command", "re-time a dance or speech video so that its motion follows an audio track"),
     "lips-synth": ("alignnet.demo.lips.synth_command", "generate the talking-head demo corpus: speech with visemes"),
-    "voxceleb": ("alignnet.lips.voxceleb_command", "turn VoxCeleb2 metadata files into a manifest"),
+    "voxceleb": ("alignnet.data.voxceleb_command", "turn VoxCeleb2 metadata files into a manifest"),
     "demo": ("alignnet.demo.command", "generate the demo corpus, serve it on loopback and run the demo workflow"),
 }
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from alignnet.distort import apply_warp, scale_positions
+from alignnet.distort.warps import apply_warp
+from alignnet.motion_features import scale_positions
 
 # ITU-R BT.1359 detectability window: audio may lead the picture by at most 45 ms and lag it by
 # at most 125 ms. With err = predicted - true source frame, err > 0 means the re-timed video plays

@@ -15,7 +15,7 @@ import yaml
 from alignnet.cli import main
 from alignnet.data.logmel import LogMelStats
 from alignnet.data.preprocessing import STATS_FILE
-from alignnet.distort import make_fixed_warps, save_fixed_warps
+from alignnet.distort.fixed_warps import make_fixed_warps, save_fixed_warps
 from alignnet.errors import UserInputError
 from alignnet.evaluation.ablation import LADDER, VARIANTS, VARIANTS_IN_ORDER, ablation_table, seed_table, variant_flags
 from alignnet.training import command as train_command

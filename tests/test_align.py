@@ -37,13 +37,13 @@ from alignnet.align.windows import (
     stitch,
     weighted_median,
 )
-from alignnet.aligners import AlignNetAligner
+from alignnet.alignment_methods import AlignNetAligner
 from alignnet.checkpoint import save_checkpoint
 from alignnet.cli import main
 from alignnet.data.clean import LEGACY_CLEAN_PARAMS, CleanParams
 from alignnet.data.logmel import LogMelConfig, LogMelStats
 from alignnet.data.preprocessing import Preprocessing
-from alignnet.demo.synth.timewarp import random_warp, retimed_truth
+from alignnet.demo.synth.timewarp import retimed_truth, sinusoidal_warp
 from alignnet.errors import UserInputError
 from alignnet.metrics import afe, retiming_errors, retiming_itu_accuracy
 from alignnet.models.alignnet import AlignNet
@@ -69,7 +69,7 @@ def _silent_video(path: Path, seconds: float = 2.0) -> Path:
 def test_windows_with_exact_predictions_recover_a_long_warp():
     """An oracle that knows the truth inside each window (clamped to it) is stitched back to the truth."""
     n = 60 * 30  # one minute of video against one minute of audio
-    truth_frames = random_warp(np.random.default_rng(3), n, FPS)
+    truth_frames = sinusoidal_warp(np.random.default_rng(3), n, FPS)
     n_audio = round(n / FPS * AUDIO_RATE)
     truth = truth_frames / FPS * AUDIO_RATE  # log-mel frames
     config = WindowConfig(window_seconds=6.0, hop_seconds=2.0, coverage=0.8)

@@ -29,7 +29,8 @@ from alignnet.checkpoint import save_checkpoint
 from alignnet.cli import build_command_parser, main
 from alignnet.correspondence import Timebase
 from alignnet.data.logmel import LogMelStats, logmel
-from alignnet.distort import SampleGenerator, WarpConfig, apply_warp, random_warp
+from alignnet.distort.samples import SampleGenerator
+from alignnet.distort.warps import WarpConfig, apply_warp, random_warp
 from alignnet.errors import UserInputError
 from alignnet.metrics import afe, itu_accuracy
 from alignnet.training.data import DistortedDataset, PackedSplit

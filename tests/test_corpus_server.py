@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yt_dlp.utils import DownloadError, unsmuggle_url
 
+from alignnet.cli import main
 from alignnet.demo.corpus_server import CorpusServer
 from alignnet.errors import UserInputError
 from tests.corpus_fixtures import DEFAULT_VIDEOS, make_corpus
@@ -186,6 +187,15 @@ def test_serve_corpus_cli_writes_url_and_stops_on_sigterm(corpus: Path, tmp_path
             proc.wait()
     assert proc.returncode == 0, err
     assert out.strip() == url
+
+
+@pytest.mark.parametrize("spec", ["v001", "v001=teapot", "=404"])
+def test_serve_corpus_refuses_a_bad_fault_as_a_usage_error(corpus: Path, spec: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve-corpus", str(corpus), "--fault", spec])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--fault" in err and repr(spec) in err
 
 
 # What a hostile client sends: traversal, encoded CR/LF and NUL, non-ASCII, the corpus's own routes.

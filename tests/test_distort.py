@@ -7,29 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alignnet.distort import (
-    AugmentConfig,
-    Masks,
-    MelBands,
-    SampleGenerator,
-    WarpConfig,
-    apply_masks,
-    apply_warp,
-    change_tempo,
-    change_timbre,
-    draw_masks,
-    flip_keypoints,
-    limit_band,
-    load_fixed_warps,
-    local_warp,
-    make_fixed_warps,
-    motion_features,
-    random_warp,
-    save_fixed_warps,
-    straddling_window,
-)
+from alignnet.distort import augment
+from alignnet.distort.fixed_warps import load_fixed_warps, make_fixed_warps, save_fixed_warps
+from alignnet.distort.samples import SampleGenerator
+from alignnet.distort.warps import WarpConfig, apply_warp, local_warp, random_warp
 from alignnet.errors import UserInputError
 from alignnet.keypoints import DANCE_MIRROR
+from alignnet.motion_features import motion_features
 
 seeds = st.integers(0, 2**32 - 1)
 
@@ -85,18 +69,18 @@ def test_apply_warp_along_the_columns_of_a_logmel_equals_the_transposed_warp(see
 @given(seed=seeds)
 def test_flip_twice_is_identity(seed: int) -> None:
     keypoints = np.random.default_rng(seed).normal(size=(6, 19, 2)).astype(np.float32)
-    flipped = flip_keypoints(keypoints)
+    flipped = augment.flip_keypoints(keypoints)
     assert np.allclose(flipped[:, 2, 0], -keypoints[:, 5, 0])  # RShoulder <- mirrored LShoulder
     assert np.allclose(flipped[:, 0, 1], keypoints[:, 0, 1])  # nose: y unchanged
-    assert np.array_equal(flip_keypoints(flipped), keypoints)
+    assert np.array_equal(augment.flip_keypoints(flipped), keypoints)
     assert np.array_equal(DANCE_MIRROR[DANCE_MIRROR], np.arange(19))
 
 
 @settings(max_examples=200, deadline=None)
 @given(seed=seeds, n_bins=st.integers(1, 128), n_frames=st.integers(1, 600))
 def test_masks_stay_in_their_limits(seed: int, n_bins: int, n_frames: int) -> None:
-    config = AugmentConfig(freq_mask_probability=1.0, time_mask_probability=1.0)
-    masks = draw_masks(np.random.default_rng(seed), n_bins, n_frames, config)
+    config = augment.AugmentConfig(freq_mask_probability=1.0, time_mask_probability=1.0)
+    masks = augment.draw_masks(np.random.default_rng(seed), n_bins, n_frames, config)
     for mask, size, (lo, hi) in ((masks.freq, n_bins, (3, 10)), (masks.time, n_frames, (5, 20))):
         assert mask is not None
         start, stop = mask
@@ -106,11 +90,11 @@ def test_masks_stay_in_their_limits(seed: int, n_bins: int, n_frames: int) -> No
 
 def test_mask_probability_and_apply() -> None:
     rng = np.random.default_rng(0)
-    draws = [draw_masks(rng, 128, 516) for _ in range(400)]
+    draws = [augment.draw_masks(rng, 128, 516) for _ in range(400)]
     share = np.mean([d.freq is not None for d in draws])
     assert 0.4 < share < 0.6
     logmel = np.random.default_rng(1).normal(size=(128, 50)).astype(np.float32)
-    out = apply_masks(logmel, Masks(freq=(3, 7), time=(10, 15)))
+    out = augment.apply_masks(logmel, augment.Masks(freq=(3, 7), time=(10, 15)))
     assert np.all(out[3:7] == out[3, 0]) and np.all(out[:, 10:15] == out[3, 0])
     assert np.array_equal(out[:3, :10], logmel[:3, :10])
 
@@ -171,7 +155,7 @@ def test_tempo_change_keeps_music_and_dance_in_sync(seed: int, min_share: float,
     fps, m = 30.0, int(np.floor((n - 1) * ratio)) + 1
     keypoints = np.repeat((np.arange(n) / fps)[:, None, None], 2, axis=2).repeat(3, axis=1)  # x = y = time
     logmel = np.tile(np.arange(m) / (fps * ratio), (4, 1))  # every bin = time
-    kp, audio = change_tempo(np.random.default_rng(seed), keypoints, logmel, ratio, min_share)
+    kp, audio = augment.change_tempo(np.random.default_rng(seed), keypoints, logmel, ratio, min_share)
     assert kp.shape == keypoints.shape and audio.shape == logmel.shape
     times = kp[:, 0, 0]
     share = (times[-1] - times[0]) / ((n - 1) / fps) if n > 1 else 1.0
@@ -187,9 +171,9 @@ def test_tempo_change_identity_at_full_share_and_in_the_generator() -> None:
     rng = np.random.default_rng(0)
     keypoints = rng.normal(size=(60, 19, 2)).astype(np.float32)
     logmel = rng.normal(size=(8, 172)).astype(np.float32)
-    kp, audio = change_tempo(np.random.default_rng(1), keypoints, logmel, 172 / 60, 1.0)
+    kp, audio = augment.change_tempo(np.random.default_rng(1), keypoints, logmel, 172 / 60, 1.0)
     assert np.allclose(kp, keypoints) and np.allclose(audio, logmel)
-    always = AugmentConfig(tempo_probability=1.0, min_tempo_share=0.5)
+    always = augment.AugmentConfig(tempo_probability=1.0, min_tempo_share=0.5)
     changed = SampleGenerator(augment=always, flip=False, spec_augment=False, audio_per_video=172 / 60)
     plain = SampleGenerator(augment=always, flip=False, spec_augment=False)  # no audio_per_video: no tempo change
     assert not np.allclose(changed(np.random.default_rng(2), keypoints, logmel).audio, logmel)
@@ -200,8 +184,8 @@ def test_tempo_change_identity_at_full_share_and_in_the_generator() -> None:
 def test_timbre_change_is_one_change_for_every_frame(seed: int, max_shift: int) -> None:
     """Shift, EQ, contrast and level act on the spectrum alone: frame-to-frame changes keep their timing."""
     logmel = np.random.default_rng(seed).normal(size=(32, 50)).astype(np.float32)
-    config = AugmentConfig(max_bin_shift=max_shift)
-    out = change_timbre(np.random.default_rng(seed + 1), logmel, config)
+    config = augment.AugmentConfig(max_bin_shift=max_shift)
+    out = augment.change_timbre(np.random.default_rng(seed + 1), logmel, config)
     assert out.shape == logmel.shape and out.dtype == np.float32
     changes = np.diff(out, axis=1)  # contrast * the shifted input's changes: the EQ and level cancel
     fits = []
@@ -216,17 +200,17 @@ def test_timbre_change_is_one_change_for_every_frame(seed: int, max_shift: int) 
 def test_timbre_change_off_and_none_are_identity() -> None:
     rng = np.random.default_rng(0)
     logmel = rng.normal(size=(16, 40)).astype(np.float32)
-    none = AugmentConfig(max_bin_shift=0, eq_std=0.0, contrast_range=0.0, level_std=0.0)
-    assert np.allclose(change_timbre(rng, logmel, none), logmel)
+    none = augment.AugmentConfig(max_bin_shift=0, eq_std=0.0, contrast_range=0.0, level_std=0.0)
+    assert np.allclose(augment.change_timbre(rng, logmel, none), logmel)
     keypoints = rng.normal(size=(20, 19, 2)).astype(np.float32)
-    always = AugmentConfig(timbre_probability=1.0)
+    always = augment.AugmentConfig(timbre_probability=1.0)
     on = SampleGenerator(augment=always, flip=False, spec_augment=False, timbre=True)
     off = SampleGenerator(augment=always, flip=False, spec_augment=False)  # timbre off unless asked for
     assert not np.allclose(on(np.random.default_rng(1), keypoints, logmel).audio, logmel)
     assert np.array_equal(off(np.random.default_rng(1), keypoints, logmel).audio, logmel)
 
 
-BANDS = MelBands(tuple(np.geomspace(50.0, 20000.0, 24).tolist()), tuple(np.linspace(-3.0, -4.0, 24).tolist()))
+BANDS = augment.MelBands(tuple(np.geomspace(50.0, 20000.0, 24).tolist()), tuple(np.linspace(-3.0, -4.0, 24).tolist()))
 
 
 @given(seed=seeds)
@@ -234,7 +218,7 @@ def test_low_pass_keeps_the_low_bins_and_silences_the_high_ones(seed: int) -> No
     """Bins below the cutoff keep their values, then a short fall, then exactly the bins' silence."""
     rng = np.random.default_rng(seed)
     logmel = rng.normal(size=(24, 30)).astype(np.float32)
-    out = limit_band(rng, logmel, BANDS)
+    out = augment.limit_band(rng, logmel, BANDS)
     assert out.shape == logmel.shape and out.dtype == np.float32
     silence = np.asarray(BANDS.silence, np.float32)[:, None]
     kept = np.all(out == logmel, axis=1)
@@ -243,7 +227,7 @@ def test_low_pass_keeps_the_low_bins_and_silences_the_high_ones(seed: int) -> No
     assert kept[:kept_bins].all() and silent[24 - silent_bins :].all()
     assert 24 - kept_bins - silent_bins <= 1  # the fall spans 5 % of the cutoff: at most one bin of these
     frequencies = np.asarray(BANDS.frequencies)
-    assert kept[frequencies < AugmentConfig.min_cutoff_hz].all()
+    assert kept[frequencies < augment.AugmentConfig.min_cutoff_hz].all()
     between = slice(kept_bins, 24 - silent_bins)  # partly attenuated: between the value and silence
     low, high = np.minimum(logmel, silence)[between], np.maximum(logmel, silence)[between]
     assert np.all((low - 1e-6 <= out[between]) & (out[between] <= high + 1e-6))
@@ -253,16 +237,16 @@ def test_low_pass_draws_cutoffs_over_its_range_and_checks_its_bins() -> None:
     rng = np.random.default_rng(0)
     logmel = rng.normal(size=(24, 10)).astype(np.float32)
     silence = np.asarray(BANDS.silence)[:, None]
-    kept = [int(np.sum(np.all(limit_band(rng, logmel, BANDS) == logmel, axis=1))) for _ in range(300)]
-    below = int(np.sum(np.asarray(BANDS.frequencies) < AugmentConfig.min_cutoff_hz))
+    kept = [int(np.sum(np.all(augment.limit_band(rng, logmel, BANDS) == logmel, axis=1))) for _ in range(300)]
+    below = int(np.sum(np.asarray(BANDS.frequencies) < augment.AugmentConfig.min_cutoff_hz))
     assert min(kept) == below and max(kept) == 23  # cutoffs from 3 kHz to the top bin
-    nothing_above = AugmentConfig(min_cutoff_hz=25000.0)
-    assert np.array_equal(limit_band(rng, logmel, BANDS, nothing_above), logmel)
+    nothing_above = augment.AugmentConfig(min_cutoff_hz=25000.0)
+    assert np.array_equal(augment.limit_band(rng, logmel, BANDS, nothing_above), logmel)
     with pytest.raises(ValueError, match="24 band frequencies for a log-mel of 10 bins"):
-        limit_band(rng, logmel[:10], BANDS)
+        augment.limit_band(rng, logmel[:10], BANDS)
     with pytest.raises(ValueError, match="silence values"):
-        MelBands((1.0, 2.0), (0.0,))
-    always = AugmentConfig(band_limit_probability=1.0, min_cutoff_hz=1000.0, max_bin_shift=0)
+        augment.MelBands((1.0, 2.0), (0.0,))
+    always = augment.AugmentConfig(band_limit_probability=1.0, min_cutoff_hz=1000.0, max_bin_shift=0)
     keypoints = rng.normal(size=(20, 19, 2)).astype(np.float32)
     on = SampleGenerator(augment=always, flip=False, spec_augment=False, bands=BANDS)
     off = SampleGenerator(augment=always, flip=False, spec_augment=False)  # no bands: no low-passes
@@ -279,7 +263,7 @@ def test_straddling_window_keeps_music_and_dance_in_sync(seed: int, n: int, rati
     audio_clock = np.concatenate([np.arange(m), n * ratio + np.arange(m)]) / (fps * ratio)  # each clip's own start
     logmel = np.tile(audio_clock, (4, 1))
     first, second = (keypoints[:n], logmel[:, :m]), (keypoints[n:], logmel[:, m:])
-    kp, audio = straddling_window(np.random.default_rng(seed), first, second, ratio)
+    kp, audio = augment.straddling_window(np.random.default_rng(seed), first, second, ratio)
     assert kp.shape == (n, 3, 2) and audio.shape == (4, m) and audio.dtype == np.float32
     start = audio[0, 0]
     assert 0 < start < n / fps  # starts inside the first clip

@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 import torch
 
-from alignnet.aligners import AlignNetAligner
+from alignnet.alignment_methods import AlignNetAligner
 from alignnet.checkpoint import load_model, save_checkpoint
 from alignnet.cli import build_command_parser, main
 from alignnet.correspondence import Timebase
 from alignnet.data.logmel import LogMelStats
 from alignnet.data.preprocessing import Preprocessing
-from alignnet.distort import make_fixed_warps, save_fixed_warps
+from alignnet.distort.fixed_warps import make_fixed_warps, save_fixed_warps
 from alignnet.evaluation.clips import EvalClips
 from alignnet.evaluation.runner import MethodResult, run_methods
 from alignnet.evaluation.tables import keypoint_table, results_table, write_evaluation

@@ -26,7 +26,7 @@ from alignnet.demo.synth.corpus import Options, generate_video
 from alignnet.demo.synth.heldout import DRIFTS, make_heldout_video
 from alignnet.demo.synth.music import synthesize_song
 from alignnet.demo.synth.timewarp import drift_warp
-from alignnet.distort import STRONG_SPEEDS, WarpConfig, random_warp, strong_warp
+from alignnet.distort.warps import STRONG_SPEEDS, WarpConfig, random_warp, strong_warp
 from alignnet.errors import UserInputError
 from alignnet.training.command import add_arguments, config_from_args
 from alignnet.video_frames import iter_frames

@@ -18,7 +18,7 @@ import pytest
 
 from alignnet.cli import main
 from alignnet.demo.lips.corpus import FPS, Options, generate_video
-from alignnet.lips.face_keypoints import (
+from alignnet.keypoints import (
     MOUTH_MIRROR,
     inner_lip_opening,
     mouth_from_face70,

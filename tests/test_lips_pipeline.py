@@ -30,7 +30,7 @@ from alignnet.data.filters import (
 )
 from alignnet.data.keypoint_table import MOUTH_LAYOUT, KeypointFiles, read_clip_keypoints
 from alignnet.demo.command import demo_settings, generator_command
-from alignnet.lips.face_keypoints import MOUTH_MIRROR, MOUTH_POINTS
+from alignnet.keypoints import MOUTH_MIRROR, MOUTH_POINTS
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import Reason, StageFailure, failed_records, item_id
 from alignnet.training.command import audio_stem_stride, keypoint_layout

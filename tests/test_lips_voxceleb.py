@@ -13,8 +13,8 @@ import yaml
 from alignnet.cli import main
 from alignnet.data.clips import load_clip_table
 from alignnet.data.manifest import read_manifest
+from alignnet.data.voxceleb import parse_segment
 from alignnet.errors import UserInputError
-from alignnet.lips.voxceleb import parse_segment
 from alignnet.stage_status import StageStatus
 
 

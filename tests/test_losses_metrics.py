@@ -148,7 +148,7 @@ def test_matching_loss_rewards_the_true_audio_frame() -> None:
 
 def test_true_correspondence_through_the_metric_path_is_exact() -> None:
     """A warp's truth -> audio coordinate (the training target) -> source frames gives AFE 0, 100 %."""
-    from alignnet.distort import random_warp
+    from alignnet.distort.warps import random_warp
 
     tb = Timebase.from_meta(fps=30, sample_rate=44100, hop_length=512, n_audio=516)
     source = random_warp(np.random.default_rng(0), 180, 180)

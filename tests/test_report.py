@@ -13,11 +13,11 @@ import pytest
 import torch
 from PIL import Image
 
-from alignnet.aligners import AlignNetAligner
+from alignnet.alignment_methods import AlignNetAligner
 from alignnet.checkpoint import load_model, save_checkpoint
 from alignnet.cli import main
 from alignnet.data.keypoint_table import DANCE_LAYOUT, MOUTH_LAYOUT
-from alignnet.distort import make_fixed_warps, save_fixed_warps
+from alignnet.distort.fixed_warps import make_fixed_warps, save_fixed_warps
 from alignnet.evaluation.ablation import VARIANTS_IN_ORDER, ablation_table, seed_table
 from alignnet.evaluation.clips import EvalClips
 from alignnet.evaluation.runner import MethodResult

@@ -15,7 +15,7 @@ import pytest
 
 from alignnet.demo.synth.corpus import Options, generate_corpus
 from alignnet.demo.synth.negatives import NEGATIVE_KINDS, negative_kind
-from alignnet.demo.synth.timewarp import random_warp
+from alignnet.demo.synth.timewarp import sinusoidal_warp
 from alignnet.keypoints import BODY_25_INDEX as K
 from alignnet.stage_status import Reason
 from alignnet.video_frames import iter_frames
@@ -94,8 +94,8 @@ def test_warp_is_monotonic_bounded_and_not_identity(warped_twice: tuple[Path, Pa
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_random_warp_bounds(seed: int) -> None:
-    src = random_warp(np.random.default_rng(seed), 600, 30.0)
+def test_sinusoidal_warp_bounds(seed: int) -> None:
+    src = sinusoidal_warp(np.random.default_rng(seed), 600, 30.0)
     slope = np.diff(src)
     assert src[0] == 0 and abs(src[-1] - 599) < 1e-9
     assert slope.min() >= 0.5 and slope.max() <= 2.0

@@ -14,7 +14,8 @@ from torch.utils.data import DataLoader
 
 from alignnet.cli import main
 from alignnet.correspondence import Timebase
-from alignnet.distort import AugmentConfig, SampleGenerator
+from alignnet.distort.augment import AugmentConfig
+from alignnet.distort.samples import SampleGenerator
 from alignnet.errors import UserInputError
 from alignnet.losses import alignment_loss
 from alignnet.models import AlignNet
@@ -245,9 +246,9 @@ def test_bad_data_dir_is_named(tmp_path, capsys) -> None:
 
 
 def test_input_scaling_is_trained_saved_and_used_by_the_aligner(data_dir, tmp_path) -> None:
-    from alignnet.aligners import AlignNetAligner
+    from alignnet.alignment_methods import AlignNetAligner
     from alignnet.checkpoint import load_model
-    from alignnet.distort import motion_features
+    from alignnet.motion_features import motion_features
 
     out = tmp_path / "per_keypoint"
     argv = ["train", "--data", str(data_dir), "--out", str(out), "--epochs", "1", "--batch-size", "4",

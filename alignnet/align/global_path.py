@@ -38,8 +38,8 @@ from scipy.interpolate import interp1d
 from scipy.ndimage import uniform_filter1d
 
 from alignnet.baselines.dtw import mean_column_per_row
-from alignnet.distort import motion_features
 from alignnet.models.alignnet import AlignNet
+from alignnet.motion_features import motion_features
 
 MAX_CELLS = 4_000_000  # cells of the global affinity grid: float32 affinity 16 MB, DTW's float64 tables 64 MB
 MAX_RATE = 10.0  # grid cells per second at most: the finest features' own rate (~10 per second)

@@ -38,7 +38,7 @@ from alignnet.align.retime import (
     write_correspondence,
 )
 from alignnet.align.windows import Window, WindowConfig, align_in_windows
-from alignnet.aligners import AlignNetAligner
+from alignnet.alignment_methods import AlignNetAligner
 from alignnet.checkpoint import load_model
 from alignnet.correspondence import coord_to_audio_frame
 from alignnet.data.clean import TASK_POINTS, CleanParams, clean_clip, kept_points

@@ -41,7 +41,7 @@ PRIORS = ("global", "linear")
 
 @dataclass(frozen=True)
 class WindowConfig:
-    """Window sizes in seconds of audio; coverage: share of an audio window its video window spans."""
+    """How a long video is cut into windows (sizes in seconds of audio) and how often the map is refined."""
 
     window_seconds: float = 6.0
     hop_seconds: float = option(

@@ -1,6 +1,6 @@
 """Baselines to compare AlignNet with: SyncNet (global offset), SyncNet+DTW and a training-free onset floor.
 
-Every method is an `alignnet.aligners.Aligner`.
+Every method is an `alignnet.alignment_methods.Aligner`.
 """
 
 from alignnet.baselines.dtw import SyncNetDTWAligner, dtw_source_frames

@@ -29,9 +29,9 @@ from alignnet.checkpoint import load_checkpoint, read_meta
 from alignnet.cli_options import option
 from alignnet.correspondence import Timebase
 from alignnet.dataclass_fields import known_fields
-from alignnet.distort import motion_features
 from alignnet.errors import UserInputError
 from alignnet.models.warp import warp
+from alignnet.motion_features import motion_features
 
 CONFIG_KEY = "syncnet_config"
 
@@ -40,7 +40,7 @@ CONFIG_KEY = "syncnet_config"
 class SyncNetConfig:
     """Sizes of the two streams. Windows (receptive fields) are about 0.4 s in both streams."""
 
-    n_keypoints: int = 19
+    n_keypoints: int = 19  # the paper's 19 body points; 20 mouth points in the lips task
     n_mels: int = 128
     channels: int = option(64, "conv channels per stream")
     embed_dim: int = option(64, "joint embedding size")

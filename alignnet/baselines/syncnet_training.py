@@ -32,7 +32,7 @@ from alignnet.baselines.offset import SyncNetOffsetAligner
 from alignnet.baselines.syncnet import CONFIG_KEY, SyncNet, SyncNetConfig, cost_matrices
 from alignnet.cli_options import option
 from alignnet.correspondence import Timebase
-from alignnet.distort import SampleGenerator
+from alignnet.distort.samples import SampleGenerator
 from alignnet.metrics import afe, itu_accuracy
 from alignnet.training.loop import Batch, train_model
 from alignnet.training.run_settings import RunSettings

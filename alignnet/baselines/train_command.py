@@ -29,7 +29,7 @@ import logging
 from alignnet.baselines.syncnet import SyncNetConfig
 from alignnet.baselines.syncnet_training import SyncNetTrainConfig, train_syncnet
 from alignnet.cli_options import add_options, field_options
-from alignnet.distort import SampleGenerator
+from alignnet.distort.samples import SampleGenerator
 from alignnet.errors import UserInputError
 from alignnet.training.band_limit import add_band_limit_argument, band_limit_bands
 from alignnet.training.data import keypoint_layout, read_data_meta

@@ -27,7 +27,7 @@ mouth points 48-67 in step 1 and, in step 6, subtracts the mouth's centroid
 (mean of the 20 points) per frame: mouth-centred pixels, so head motion drops
 out and the lips' own motion stays. There is no scaling by mouth width: the
 model min-max scales every coordinate over the clip
-(`alignnet.distort.scale_positions`), and the width changes with speech.
+(`alignnet.motion_features.scale_positions`), and the width changes with speech.
 """
 
 from __future__ import annotations
@@ -43,8 +43,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import savgol_filter
 
 from alignnet.dataclass_fields import known_fields, option
-from alignnet.keypoints import DANCE_KEYPOINTS, DANCE_NAMES, MID_HIP
-from alignnet.lips.face_keypoints import MOUTH_NAMES, MOUTH_POINTS
+from alignnet.keypoints import DANCE_KEYPOINTS, DANCE_NAMES, MID_HIP, MOUTH_NAMES, MOUTH_POINTS
 from alignnet.pose.extract import LAYOUT_POINTS
 from alignnet.stage_status import Reason, StageFailure
 

@@ -33,8 +33,8 @@ from pathlib import Path
 
 from alignnet.atomic import atomic_directory
 from alignnet.data.clips import ClipConfig, clip_video
+from alignnet.data.voxceleb import video_spans
 from alignnet.dataclass_fields import known_fields
-from alignnet.lips.voxceleb import video_spans
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

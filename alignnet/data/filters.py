@@ -74,8 +74,8 @@ from alignnet.data.camera_motion import (
 from alignnet.data.foreground import FigureRule, other_figures, padded_box
 from alignnet.data.second_person import MaskedPersonDetector
 from alignnet.dataclass_fields import option
-from alignnet.keypoints import BODY_25_INDEX
-from alignnet.lips.face_keypoints import (
+from alignnet.keypoints import (
+    BODY_25_INDEX,
     MOUTH_MIRROR_PAIRS,
     MOUTH_POINTS,
     inner_lip_opening,

@@ -49,8 +49,7 @@ import pyarrow.parquet as pq
 
 from alignnet.atomic import atomic_output
 from alignnet.errors import DataError
-from alignnet.keypoints import BODY_25_LIMBS, DANCE_MIRROR, DANCE_NAMES
-from alignnet.lips.face_keypoints import MOUTH_MIRROR, MOUTH_NAMES, MOUTH_SEGMENTS
+from alignnet.keypoints import BODY_25_LIMBS, DANCE_MIRROR, DANCE_NAMES, MOUTH_MIRROR, MOUTH_NAMES, MOUTH_SEGMENTS
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from alignnet.data.keypoint_table import (
 )
 from alignnet.data.logmel import load_logmel_file, logmel_statistics, pack_split
 from alignnet.data.splits import assign_splits
-from alignnet.distort import make_fixed_warps, save_fixed_warps
+from alignnet.distort.fixed_warps import make_fixed_warps, save_fixed_warps
 from alignnet.errors import DataError
 
 SPLITS = ("train", "val", "test")

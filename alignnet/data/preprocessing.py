@@ -24,7 +24,7 @@ import numpy as np
 from alignnet.data.clean import LEGACY_CLEAN_PARAMS, CleanParams, recorded_clean_params
 from alignnet.data.logmel import LogMelConfig, LogMelStats, normalised_silence
 from alignnet.dataclass_fields import known_fields
-from alignnet.distort import MelBands
+from alignnet.distort.augment import MelBands
 from alignnet.errors import UserInputError
 
 STATS_FILE = "logmel_stats.npz"

@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from alignnet.correspondence import Timebase
-from alignnet.distort import MelBands, apply_warp, load_fixed_warps, low_pass
+from alignnet.distort.augment import MelBands, low_pass
+from alignnet.distort.fixed_warps import load_fixed_warps
+from alignnet.distort.warps import apply_warp
 from alignnet.errors import UserInputError
 from alignnet.keypoints import DANCE_NAMES
 from alignnet.training.data import PackedSplit, read_data_meta, timebase_of
@@ -70,7 +72,7 @@ class EvalClips:
         return logmel if self.audio_filter is None else self.audio_filter(logmel)
 
     def low_passed(self, bands: MelBands, cutoff_hz: float) -> EvalClips:
-        """The same clips and distortions with the music low-passed at `cutoff_hz` (`alignnet.distort.low_pass`)."""
+        """The same clips and distortions with the music low-passed at `cutoff_hz` (`augment.low_pass`)."""
         return dataclasses.replace(self, audio_filter=functools.partial(low_pass, bands=bands, cutoff_hz=cutoff_hz))
 
     def strength(self) -> np.ndarray:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import torch
 
-from alignnet.aligners import Aligner
+from alignnet.alignment_methods import Aligner
 from alignnet.data.preprocessing import STATS_FILE, Preprocessing
 from alignnet.devices import resolve_device
 from alignnet.errors import UserInputError

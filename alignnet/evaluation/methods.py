@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from alignnet.aligners import Aligner, AlignNetAligner
+from alignnet.alignment_methods import Aligner, AlignNetAligner
 from alignnet.checkpoint import load_model
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
-from alignnet.aligners import Aligner
+from alignnet.alignment_methods import Aligner
 from alignnet.evaluation.clips import EvalClips
 
 

@@ -1,7 +1,7 @@
 """AlignNet: dense audio-video correspondence, coarse to fine (PWC-Net style, in 1D).
 
 Inputs: video (B, 4K, n) motion features, channel layout
-[vel_x(K), vel_y(K), acc_x(K), acc_y(K)] (see `alignnet.distort.motion_features`;
+[vel_x(K), vel_y(K), acc_x(K), acc_y(K)] (see `alignnet.motion_features`;
 with motion_inputs=False the layout is [pos_x(K), pos_y(K), zeros(2K)] and only
 the first 2K channels are read); audio (B, 128, m) normalised log-mel. n and m
 are independent and arbitrary.
@@ -59,7 +59,6 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
-from alignnet.distort import INPUT_SCALINGS
 from alignnet.keypoints import DANCE_MIRROR
 from alignnet.models.correlation import (
     AFFINITIES,
@@ -76,6 +75,7 @@ from alignnet.models.pyramid import AudioStem, FeaturePyramid
 from alignnet.models.refinement import FineRefinement
 from alignnet.models.temporal_attention import TemporalAttention
 from alignnet.models.warp import inside, straight_through_clamp, upsample, warp
+from alignnet.motion_features import INPUT_SCALINGS
 
 CORRELATIONS = ("local", "pooled", "both")
 
@@ -118,7 +118,7 @@ class AlignNetConfig:
     head_sees_features: bool = False  # heads also read the video and warped audio features (not just the affinity)
     pyramid: bool = True
     motion_inputs: bool = True
-    # keypoint scaling of the inputs (alignnet.distort.motion_features): "body" or the authors' "per_keypoint"
+    # keypoint scaling of the inputs (alignnet.motion_features): "body" or the authors' "per_keypoint"
     input_scaling: str = "body"
     temporal_attention: bool = True
     keypoint_attention: bool = True

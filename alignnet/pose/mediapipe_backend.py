@@ -20,7 +20,7 @@ Face mode (`face=True`, the lips task): MediaPipe Face Mesh (legacy
 `mp.solutions.face_mesh`, its models ship in the wheel) in video mode finds
 up to `max_faces` faces, so `people` counts faces. The most prominent face
 (largest landmark box) gives OpenPose's FACE_70 layout with the 20 mouth
-points 48-67 mapped from the mesh (`alignnet.lips.face_keypoints`,
+points 48-67 mapped from the mesh (`alignnet.keypoints`,
 docs/pose-formats.md) at confidence 1 (Face Mesh has no per-point score);
 the other 50 points are (0, 0, 0).
 """
@@ -31,7 +31,7 @@ import warnings
 
 import numpy as np
 
-from alignnet.lips.face_keypoints import (
+from alignnet.keypoints import (
     FACE_70_POINTS,
     MOUTH_POINTS,
     mouth_from_face_mesh,

@@ -115,7 +115,7 @@ def make_figures(
         "table3_ablation.png": lambda: ablation.ablation_table(ladder),
         "fig7_keypoint_attention.png": lambda: attention.keypoint_attention_figure(model, split),
         "fig8_temporal_attention.png": lambda: attention.temporal_attention_figure(model, split, clip),
-        "results_table.png": lambda: tables.results_table(results),
+        "results_table.png": lambda: tables.results_table_figure(results),
         "accuracy_vs_strength.png": lambda: tables.strength_figure(strength),
         "accuracy_vs_bandwidth.png": lambda: tables.bandwidth_figure(bandwidth),
         "dataset_summary.png": lambda: tables.summary_table(counts),

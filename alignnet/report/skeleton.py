@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from alignnet.distort import apply_warp
+from alignnet.distort.warps import apply_warp
 from alignnet.metrics import afe, retime_to_source
 from alignnet.report.inputs import Predictions, SplitData
 from alignnet.report.style import TRUTH_COLOUR, method_colour, method_label

@@ -19,7 +19,7 @@ def _number(value: Any, digits: int = 2) -> str:
     return "" if pd.isna(value) else f"{float(value):.{digits}f}"
 
 
-def results_table(table: pd.DataFrame) -> Figure:
+def results_table_figure(table: pd.DataFrame) -> Figure:
     """Every method: clips, AFE and ITU accuracy beside the paper's, time per clip."""
     shown = pd.DataFrame({"method": table["method"].astype(str).map(method_label)})
     if "clips" in table:

@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader
 
 from alignnet.correspondence import Timebase
 from alignnet.data.preprocessing import STATS_FILE, Preprocessing
-from alignnet.distort import SampleGenerator
+from alignnet.distort.samples import SampleGenerator
 from alignnet.losses import DEFAULT_LAMBDAS, alignment_loss
 from alignnet.metrics import afe, itu_accuracy
 from alignnet.models.alignnet import AlignNet, AlignNetConfig, AlignNetOutput

@@ -1,7 +1,7 @@
 """Low-passes of the music in training, as an option every trainer (AlignNet, SyncNet) shares.
 
 A model trained on full-band music reads the empty top bins of an MP3 or a
-22.05 / 16 / 8 kHz file as music it never heard; `alignnet.distort.limit_band`
+22.05 / 16 / 8 kHz file as music it never heard; `alignnet.distort.augment.limit_band`
 silences the log-mel above a random cutoff in some training samples. Both
 trainers take it by default, so that `alignnet evaluate`'s bandwidth table
 compares models that met band-limited music alike.
@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 
 from alignnet.data.preprocessing import STATS_FILE, Preprocessing
-from alignnet.distort import MelBands
+from alignnet.distort.augment import MelBands
 
 log = logging.getLogger(__name__)
 

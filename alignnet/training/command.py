@@ -54,7 +54,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from alignnet.cli_options import Values, add_options, opt
-from alignnet.distort import STRONG_SPEEDS, AugmentConfig, SampleGenerator, WarpConfig
+from alignnet.distort.augment import AugmentConfig
+from alignnet.distort.samples import SampleGenerator
+from alignnet.distort.warps import STRONG_SPEEDS, WarpConfig
 from alignnet.errors import UserInputError
 from alignnet.models.alignnet import CORRELATIONS, AlignNetConfig
 from alignnet.models.correlation import AFFINITIES

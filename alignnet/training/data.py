@@ -22,14 +22,9 @@ import torch
 from torch.utils.data import Dataset
 
 from alignnet.correspondence import Timebase
-from alignnet.distort import (
-    Sample,
-    SampleGenerator,
-    load_fixed_warps,
-    make_fixed_warps,
-    save_fixed_warps,
-    straddling_window,
-)
+from alignnet.distort.augment import straddling_window
+from alignnet.distort.fixed_warps import load_fixed_warps, make_fixed_warps, save_fixed_warps
+from alignnet.distort.samples import Sample, SampleGenerator
 from alignnet.errors import UserInputError
 from alignnet.keypoints import DANCE_KEYPOINTS, DANCE_MIRROR
 from alignnet.training.run_settings import RunSettings

@@ -31,7 +31,7 @@ from alignnet.atomic import atomic_output
 from alignnet.checkpoint import CheckpointMismatch, load_checkpoint, read_meta, save_checkpoint, unwrap
 from alignnet.correspondence import Timebase
 from alignnet.devices import resolve_device
-from alignnet.distort import SampleGenerator
+from alignnet.distort.samples import SampleGenerator
 from alignnet.errors import UserInputError
 from alignnet.training import distributed
 from alignnet.training.averaging import WeightAverage

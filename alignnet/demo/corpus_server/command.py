@@ -28,8 +28,17 @@ from pathlib import Path
 from types import FrameType
 
 from alignnet.atomic import atomic_output
-from alignnet.demo.corpus_server.faults import fault_plan
+from alignnet.demo.corpus_server.faults import FaultKind, FaultPlan, parse_fault
 from alignnet.demo.corpus_server.site import CorpusServer
+from alignnet.errors import UserInputError
+
+
+def fault_spec(spec: str) -> tuple[str, FaultKind]:
+    """The argparse type of --fault: a bad VIDEO_ID=KIND is a usage error that names the option."""
+    try:
+        return parse_fault(spec)
+    except UserInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fault",
         action="append",
+        type=fault_spec,
         default=[],
         metavar="VIDEO_ID=KIND",
         help="inject a fault: KIND is 404, 500, drop, truncate, slow or corrupt; repeatable",
@@ -55,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        faults = fault_plan(args.fault, args.slow_seconds)
+        faults = FaultPlan(dict(args.fault), args.slow_seconds)
         with CorpusServer(args.corpus, host=args.host, port=args.port, faults=faults) as server:
             if args.url_file is not None:
                 with atomic_output(args.url_file) as tmp:

@@ -26,7 +26,7 @@ from alignnet.demo.synth import render
 from alignnet.demo.synth.corpus import Options as CorpusOptions
 from alignnet.demo.synth.corpus import corpus_entry, encode_video, write_sidecar
 from alignnet.demo.synth.negatives import expected_verdict, negative_kind
-from alignnet.demo.synth.timewarp import identity, random_warp
+from alignnet.demo.synth.timewarp import identity, sinusoidal_warp
 from alignnet.stage_status import Reason
 
 FPS = 25
@@ -172,7 +172,7 @@ def generate_video(out_dir: Path, index: int, opts: Options) -> dict:
     voice = random_voice(rng_voice)
     speech = speak(rng_voice, voice, duration)
     audio = np.zeros_like(speech.samples) if kind == "silent_audio" else speech.samples
-    source = random_warp(rng_warp, n, FPS) if opts.warp else identity(n)
+    source = sinusoidal_warp(rng_warp, n, FPS) if opts.warp else identity(n)
     times = source / FPS
 
     canvas = (int(w * 1.4), int(h * 1.4)) if kind == "camera_motion" else (w, h)

@@ -58,13 +58,12 @@ _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctype
 
 @dataclass(frozen=True)
 class Voice:
-    """An espeak-ng voice: name (language[+variant], e.g. "en-us+f3"), words per minute,
-    pitch (0-100, 50 normal) and pitch range (0-100, 0 monotone)."""
+    """An espeak-ng voice."""
 
-    name: str = "en"
-    rate: int = 160
-    pitch: int = 50
-    range: int = 50
+    name: str = "en"  # language[+variant], e.g. "en-us+f3"
+    rate: int = 160  # words per minute
+    pitch: int = 50  # 0-100, 50 normal
+    range: int = 50  # pitch range 0-100, 0 monotone
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from alignnet.demo.synth.music import SAMPLE_RATE, Song, synthesize_song
 from alignnet.demo.synth.negatives import expected_verdict, negative_kind
 from alignnet.demo.synth.real_music import recorded_song
 from alignnet.demo.synth.styles import DANCE_STYLES, DanceStyle, choreograph_style
-from alignnet.demo.synth.timewarp import drift_warp, identity, random_warp
+from alignnet.demo.synth.timewarp import drift_warp, identity, sinusoidal_warp
 
 FPS = 30
 CORPUS_FILE = "corpus.json"
@@ -211,7 +211,7 @@ def generate_video(out_dir: Path, index: int, opts: Options) -> dict:
     if opts.drift is not None:
         source = drift_warp(rng_warp, n, FPS, opts.drift, opts.max_start_s)
     else:
-        source = random_warp(rng_warp, n, FPS) if opts.warp else identity(n)
+        source = sinusoidal_warp(rng_warp, n, FPS) if opts.warp else identity(n)
     times = source / FPS
     audio_frames, n = n, len(source)  # a drifting video may end before its music
 

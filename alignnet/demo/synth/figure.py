@@ -32,12 +32,12 @@ class Body:
     torso: float = 0.30  # neck to mid-hip
     shoulders: float = 0.23  # shoulder joint to shoulder joint
     hips: float = 0.15  # hip joint to hip joint
-    upper_arm: float = 0.17
-    forearm: float = 0.15
-    hand: float = 0.06
-    thigh: float = 0.245
-    shin: float = 0.245
-    foot: float = 0.085
+    upper_arm: float = 0.17  # shoulder to elbow
+    forearm: float = 0.15  # elbow to wrist
+    hand: float = 0.06  # wrist to hand tip
+    thigh: float = 0.245  # hip to knee
+    shin: float = 0.245  # knee to ankle
+    foot: float = 0.085  # ankle to toe tip
 
     @property
     def head_to_neck(self) -> float:

@@ -14,34 +14,36 @@ from scipy import ndimage, signal
 
 SAMPLE_RATE = 44100
 
-# 16 sixteenth-note steps per 4/4 bar; values are hit velocities (0 = no hit).
+# 16 sixteenth-note steps per 4/4 bar; values are hit velocities (0 = no hit). A figure that repeats
+# within the bar is written once, times its repeats.
 _PATTERNS: dict[str, dict[str, list[float]]] = {
     "four-on-the-floor": {
-        "kick": [1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0],
-        "snare": [0, 0, 0, 0, 0.9, 0, 0, 0, 0, 0, 0, 0, 0.9, 0, 0, 0],
-        "hat": [0.3, 0.2, 0.8, 0.2, 0.3, 0.2, 0.8, 0.2, 0.3, 0.2, 0.8, 0.2, 0.3, 0.2, 0.8, 0.2],
+        "kick": [1, 0, 0, 0] * 4,
+        "snare": [0, 0, 0, 0, 0.9, 0, 0, 0] * 2,
+        "hat": [0.3, 0.2, 0.8, 0.2] * 4,
     },
     "hip-hop": {
         "kick": [1, 0, 0, 0, 0, 0, 0, 0.7, 0, 0, 0.9, 0, 0, 0, 0, 0],
-        "snare": [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0.25],
-        "hat": [0.8, 0, 0.5, 0, 0.8, 0, 0.5, 0, 0.8, 0, 0.5, 0, 0.8, 0, 0.5, 0.3],
+        "snare": [0, 0, 0, 0, 1, 0, 0, 0] + [0, 0, 0, 0, 1, 0, 0, 0.25],
+        "hat": [0.8, 0, 0.5, 0] * 3 + [0.8, 0, 0.5, 0.3],
     },
     "half-time": {
         "kick": [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.8, 0, 0, 0, 0, 0],
-        "snare": [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0],
-        "hat": [0.8, 0, 0.4, 0, 0.7, 0, 0.4, 0, 0.8, 0, 0.4, 0, 0.7, 0, 0.4, 0],
+        "snare": [0] * 8 + [1] + [0] * 7,
+        "hat": [0.8, 0, 0.4, 0, 0.7, 0, 0.4, 0] * 2,
     },
     "syncopated": {
         "kick": [1, 0, 0, 0.7, 0, 0, 0.8, 0, 0, 0, 0.9, 0, 0, 0.6, 0, 0],
-        "snare": [0, 0, 0, 0, 1, 0, 0, 0.2, 0, 0, 0, 0, 1, 0, 0, 0.3],
-        "hat": [0.7, 0.3, 0.5, 0.3, 0.7, 0.3, 0.5, 0.3, 0.7, 0.3, 0.5, 0.3, 0.7, 0.3, 0.5, 0.3],
+        "snare": [0, 0, 0, 0, 1, 0, 0, 0.2] + [0, 0, 0, 0, 1, 0, 0, 0.3],
+        "hat": [0.7, 0.3, 0.5, 0.3] * 4,
     },
     "breakbeat": {
         "kick": [1, 0, 0.6, 0, 0, 0, 0, 0, 0, 0, 0.9, 0, 0, 0, 0, 0],
         "snare": [0, 0, 0, 0, 1, 0, 0, 0.3, 0, 0.3, 0, 0, 1, 0, 0, 0],
-        "hat": [0.7, 0, 0.5, 0, 0.7, 0, 0.5, 0, 0.7, 0, 0.5, 0, 0.7, 0, 0.5, 0],
+        "hat": [0.7, 0, 0.5, 0] * 4,
     },
 }
+
 STYLES: tuple[str, ...] = tuple(_PATTERNS)
 
 # Chord progressions as scale degrees (semitones above the key root) of chord roots; minor/major triads.

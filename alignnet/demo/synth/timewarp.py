@@ -9,8 +9,10 @@ MIN_SLOPE = 0.5
 MAX_SLOPE = 2.0
 
 
-def random_warp(rng: np.random.Generator, n_frames: int, fps: float) -> np.ndarray:
-    """source_frame for every output frame: (n_frames,) float64, strictly increasing.
+def sinusoidal_warp(rng: np.random.Generator, n_frames: int, fps: float) -> np.ndarray:
+    """A whole demo video's slow drift: source_frame for every output frame, (n_frames,) float64, strictly increasing.
+
+    The training samples' warps are another thing: `alignnet.distort.warps.random_warp`.
 
     source(i) = i + d(i), with d a sum of slow random sinusoids (periods 1.5-8 s)
     pinned to 0 at both ends, so source runs from 0 to n_frames - 1. d is

@@ -21,8 +21,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from alignnet.data.voxceleb import import_voxceleb
 from alignnet.errors import UserInputError
-from alignnet.lips.voxceleb import import_voxceleb
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from alignnet.correspondence import Timebase
-from alignnet.distort import motion_features
 from alignnet.models.alignnet import AlignNet
+from alignnet.motion_features import motion_features
 
 
 class Aligner(Protocol):
