@@ -30,9 +30,9 @@ from alignnet.data.clean import clean_clip
 from alignnet.data.logmel import logmel, normalise_logmel
 from alignnet.data.preprocessing import load_preprocessing
 from alignnet.metrics import afe, retiming_errors, retiming_itu_accuracy
-from alignnet.demo.synth.drifted import DRIFTS, drifted_dance
+from alignnet.demo.synth.drifted import drifted_dance
 from alignnet.demo.synth.music import SAMPLE_RATE
-from alignnet.demo.synth.timewarp import drift_warp, retimed_truth
+from alignnet.demo.synth.timewarp import DRIFTS, drift_warp, retimed_truth
 
 FPS = 30.0
 DEMO_CHECKPOINT = Path(__file__).parent / "data" / "demo_alignnet" / "best"
