@@ -1,32 +1,39 @@
 """What users will see: `alignnet align` end to end on dances that drift against their music.
 
-For every length (--lengths, seconds of music) and drift strength (--strengths:
-none; mild, local speeds 0.85-1.18x; strong, 0.7-1.4x; extreme, 0.6-1.6x with
-the dance starting and ending up to 4 s into / before the end of the song;
-`alignnet.demo.synth.drifted.DRIFTS`), renders --videos demo dances under a random
-drift (`alignnet.demo.synth.drifted`: the video drifts seconds from the linear
-"spans the whole song" prior and is seconds shorter or longer than the song),
-runs `alignnet align VIDEO MUSIC --checkpoint STEM --correspondence C.csv`
-on it (pose from pixels, MediaPipe), and prints per strength and length the
-AFE (frames) and ITU-R BT.1359 accuracy of the CSV against the truth, beside
-two reference rows: the video left as it is (output frame k shows input frame
-k) and the best single global shift (the shift with the best AFE, and the one
+For every length (--lengths, seconds of music) and drift strength (--strengths,
+`alignnet.demo.synth.timewarp.DRIFTS`: none; mild, local speeds 0.85-1.18x and
+the dance starting / ending up to 1 s into / before the end of the song;
+strong, 0.7-1.4x and 2 s; extreme, 0.6-1.6x and 4 s), makes --videos videos
+with `alignnet.demo.synth.heldout.make_heldout_video` (the video a few seconds
+shorter than the song, drifting seconds from the linear "spans the whole song"
+prior; video i of every strength the same song, dance and figure), runs
+`alignnet align VIDEO MUSIC --checkpoint STEM --correspondence C.csv` on it
+(pose from pixels, MediaPipe), and prints per strength and length the AFE
+(frames) and ITU-R BT.1359 accuracy of the CSV against the truth, beside two
+reference rows: the video left as it is (output frame k shows input frame k)
+and the best single global shift (the shift with the best AFE, and the one
 with the best accuracy: what an offset-only method such as SyncNet can at most
-reach). --variant adds runs of align with other options (e.g. linear="--prior
+reach).
+
+--material heldout (the default): what the general corpus's training never
+sees: a held-out music package (recorded game music), the held-out style
+("hits") and figure ("stick"). --material demo: the demo generator's own
+synthesised music, dances and drawn dancer (what the demo checkpoint was
+trained on). --music, --style and --figure replace the material's packages,
+styles or figures (e.g. the training ones, to score training material the
+same way).
+
+--variant adds runs of align with other options (e.g. linear="--prior
 linear": align before the global search, which centred its windows on the
-linear prior). --syncnet STEM adds SyncNet+DTW on
-the same videos (MediaPipe pose, the AlignNet checkpoint's log-mel settings).
---mismatched N aligns N videos per length to another video's music (with the
-first of the align runs) and prints whether each is reported low-confidence
+linear prior). --syncnet STEM adds SyncNet+DTW on the same videos (MediaPipe
+pose, the AlignNet checkpoint's log-mel settings). --mismatched N aligns N
+videos per length to another song of the same material (with the first of
+the align runs) and prints whether each is reported low-confidence
 (C.confidence.json).
 
-The videos come from the project's own generator (its figure, music and
-moves); --music, --figure and --style are kept for held-out material (real
-recorded music, other figures and styles) that `alignnet synth` does not make
-yet: they are refused until it does.
-
-    python benchmarks/align_outside.py --checkpoint tests/data/demo_alignnet/best [--lengths 30 180]
-        [--strengths none mild strong extreme] [--videos 2] [--variant linear="--prior linear"] [--syncnet STEM]
+    python benchmarks/align_outside.py --checkpoint tests/data/demo_alignnet/best [--material heldout|demo]
+        [--lengths 30 180] [--strengths none mild strong extreme] [--videos 2] [--music PKG ...]
+        [--style NAME ...] [--figure NAME ...] [--variant linear="--prior linear"] [--syncnet STEM]
         [--mismatched 2] [--keep DIR]
 """
 
@@ -45,13 +52,21 @@ import pandas as pd
 
 from alignnet.align.retime import confidence_path, invert
 from alignnet.cli import main as cli_main
-from alignnet.demo.synth.drifted import DRIFTS, write_drifted
-from alignnet.demo.synth.timewarp import retimed_truth
+from alignnet.demo.synth.figures import FIGURE_PRESETS, HELDOUT_FIGURES
+from alignnet.demo.synth.heldout import HeldoutVideo, load_truth, make_heldout_video
+from alignnet.demo.synth.real_music import HELDOUT_PACKAGES, MUSIC_PACKAGES
+from alignnet.demo.synth.styles import DANCE_STYLES, HELDOUT_STYLES
+from alignnet.demo.synth.timewarp import DRIFTS, retimed_truth
 from alignnet.metrics import afe, retiming_errors, retiming_itu_accuracy
 
 FPS = 30.0
 SHIFT_STEP = 0.25  # frames between the global shifts tried
 MAX_SHIFT_S = 8.0  # largest global shift tried, seconds either way
+# material -> (music packages, dance styles, figures) for make_heldout_video; () is the demo generator's own
+MATERIALS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    "heldout": (HELDOUT_PACKAGES, HELDOUT_STYLES, HELDOUT_FIGURES),
+    "demo": ((), (), ()),
+}
 
 
 @dataclass
@@ -125,22 +140,33 @@ def syncnet_dtw(stem: str, checkpoint: str, video: Path, music: Path, n_out: int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True, help="AlignNet checkpoint stem")
+    parser.add_argument("--material", choices=list(MATERIALS), default="heldout",
+                        help="held-out music, style and figure (default), or the demo generator's own")
+    parser.add_argument("--music", nargs="+", choices=MUSIC_PACKAGES, metavar="PKG",
+                        help="recorded music from these packages instead of the material's")
+    parser.add_argument("--style", nargs="+", choices=list(DANCE_STYLES), metavar="NAME",
+                        help="dance styles instead of the material's")
+    parser.add_argument("--figure", nargs="+", choices=list(FIGURE_PRESETS), metavar="NAME",
+                        help="figures instead of the material's")
     parser.add_argument("--lengths", type=float, nargs="+", default=[30.0, 180.0], help="seconds of music")
     parser.add_argument("--strengths", nargs="+", choices=list(DRIFTS), default=list(DRIFTS))
     parser.add_argument("--videos", type=int, default=2, help="videos per length and strength")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="the first video's index (make_heldout_video's seed)")
     parser.add_argument("--variant", action="append", default=[], metavar='NAME="ALIGN OPTIONS"',
                         help='another run of align per video with these options, e.g. linear="--prior linear"')
     parser.add_argument("--syncnet", metavar="STEM", help="SyncNet checkpoint: adds SyncNet+DTW")
     parser.add_argument("--mismatched", type=int, default=0, metavar="N",
-                        help="per length, N videos aligned to another video's music (confidence check)")
+                        help="per length, N videos aligned to another song's music (confidence check)")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the videos, CSVs and JSONs here")
-    for hook in ("music", "figure", "style"):
-        parser.add_argument(f"--{hook}", help="held-out material: not made by alignnet synth yet (refused)")
-    args = parser.parse_args()
-    for hook in ("music", "figure", "style"):
-        if getattr(args, hook) is not None:
-            raise SystemExit(f"--{hook}: the demo generator has no held-out {hook} yet; run without it")
+    args = parser.parse_args()  # fmt: skip
+    packages, styles, figures = MATERIALS[args.material]
+    material = {
+        "packages": tuple(args.music) if args.music else packages,
+        "styles": tuple(args.style) if args.style else styles,
+        "figures": tuple(args.figure) if args.figure else figures,
+    }
+    described = "; ".join(f"{key} {', '.join(names) or 'of the demo'}" for key, names in material.items())
+    print(f"material {args.material}: {described}", flush=True)
     variants = {"align": []}
     for spec in args.variant:
         name, _, options = spec.partition("=")
@@ -151,27 +177,27 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         rows = []
         for length in args.lengths:
-            made: list[tuple[Path, Path]] = []
+            made: list[HeldoutVideo] = []
+            out = folder / f"{length:g}s"
             for strength in args.strengths:
                 scores = {name: Scores() for name in ["as is", "best shift (AFE)", "best shift (ITU)", *variants]}
                 if args.syncnet:
                     scores["SyncNet+DTW"] = Scores()
                 confidences: dict[str, list[float]] = {name: [] for name in variants}
-                for index in range(args.videos):
+                for index in range(args.seed, args.seed + args.videos):
+                    # video i of every strength: the same song, dance and figure, only the drift differs
+                    held = make_heldout_video(index, length, out, strength, **material)
+                    made.append(held)
                     stem = f"{strength}-{length:g}s-{index}"
-                    video, music = folder / f"{stem}.mp4", folder / f"{stem}.music.wav"
-                    # every video of a length its own song and dance (the mismatches pair different songs)
-                    dance = write_drifted(video, music, args.seed, len(made), length, DRIFTS[strength])
-                    made.append((video, music))
-                    n_out, n_video = round(length * FPS), len(dance.source)
-                    truth = retimed_truth(dance.source, n_out)
+                    n_out, n_video = load_truth(held.truth)["audio_frames"], len(held.source_frame)
+                    truth = retimed_truth(held.source_frame, n_out)
                     scores["as is"].add(as_is(n_out, n_video), truth)
                     by_afe, by_itu = best_shifts(truth, n_video)
                     scores["best shift (AFE)"].add(by_afe, truth)
                     scores["best shift (ITU)"].add(by_itu, truth)
                     for name, extra in variants.items():
                         start = time.perf_counter()
-                        csv = run_align(video, music, folder, args.checkpoint, name, extra)
+                        csv = run_align(held.video, held.music, held.video.parent, args.checkpoint, name, extra)
                         if csv is None:
                             continue
                         pred = pd.read_csv(csv)["source_frame"].to_numpy(np.float64)
@@ -182,7 +208,7 @@ def main() -> None:
                         print(f"{stem} {name}: AFE {afe(pred, truth):.2f}, ITU {accuracy:.1%}, confidence "
                               f"{confidence:.2f}, {time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
                     if args.syncnet:
-                        retimed = syncnet_dtw(args.syncnet, args.checkpoint, video, music, n_out)
+                        retimed = syncnet_dtw(args.syncnet, args.checkpoint, held.video, held.music, n_out)
                         scores["SyncNet+DTW"].add(retimed, truth)
                 for name, score in scores.items():
                     error, accuracy = score.summary()
@@ -192,13 +218,15 @@ def main() -> None:
                                  "confidence": round(float(np.mean(conf)), 2) if conf else None})  # fmt: skip
                     print(rows[-1], flush=True)
             name, extra = next(iter(variants.items()))  # align as asked: the first variant
-            for index in range(min(args.mismatched, len(made) - 1)):
-                (video, _), (_, music) = made[index], made[(index + len(made) // 2) % len(made)]
-                csv = run_align(video, music, folder, args.checkpoint, f"{name}.mismatched", extra)
+            for k, held in enumerate(made[: args.mismatched]):
+                # another song of the same material: an index past the benchmark's own videos
+                other = make_heldout_video(args.seed + args.videos + k, length, out / "other", "none", **material)
+                csv = run_align(held.video, other.music, held.video.parent, args.checkpoint, f"{name}.mismatched", extra)
                 if csv is not None:
                     record = json.loads(confidence_path(csv).read_text())
-                    rows.append({"length s": length, "drift": f"other song ({music.stem})", "method": name,
-                                 "AFE": None, "ITU %": None, "confidence": record["confidence"],
+                    rows.append({"length s": length, "drift": f"other song ({held.video.parent.name} "
+                                 f"{held.video.stem} to {other.music.stem})", "method": name, "AFE": None,
+                                 "ITU %": None, "confidence": record["confidence"],
                                  "low": record["low_confidence"]})  # fmt: skip
                     print(rows[-1], flush=True)
         table = pd.DataFrame(rows)

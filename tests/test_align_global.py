@@ -29,9 +29,9 @@ from alignnet.checkpoint import load_model
 from alignnet.data.clean import clean_clip
 from alignnet.data.logmel import logmel, normalise_logmel
 from alignnet.data.preprocessing import load_preprocessing
-from alignnet.demo.synth.drifted import DRIFTS, drifted_dance
+from alignnet.demo.synth.drifted import drifted_dance
 from alignnet.demo.synth.music import SAMPLE_RATE
-from alignnet.demo.synth.timewarp import drift_warp, retimed_truth
+from alignnet.demo.synth.timewarp import DRIFTS, drift_warp, retimed_truth
 from alignnet.metrics import afe, retiming_errors, retiming_itu_accuracy
 
 FPS = 30.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
 import json
 import subprocess
 import sys
@@ -23,9 +24,9 @@ from alignnet.demo.synth import command as synth_command
 from alignnet.demo.synth import figures, real_music, styles
 from alignnet.demo.synth.choreography import Choreography
 from alignnet.demo.synth.corpus import Options, generate_video
-from alignnet.demo.synth.heldout import DRIFTS, make_heldout_video
+from alignnet.demo.synth.heldout import make_heldout_video, video_options
 from alignnet.demo.synth.music import synthesize_song
-from alignnet.demo.synth.timewarp import drift_warp
+from alignnet.demo.synth.timewarp import DRIFTS
 from alignnet.distort.warps import STRONG_SPEEDS, WarpConfig, random_warp, strong_warp
 from alignnet.errors import UserInputError
 from alignnet.training.command import add_arguments, config_from_args
@@ -158,6 +159,43 @@ def test_heldout_parts_never_appear_in_the_training_config() -> None:
     assert set(parsed.figures).isdisjoint(figures.HELDOUT_FIGURES)
 
 
+@pytest.mark.parametrize("drift", ["none", "mild", "strong", "extreme"])
+def test_heldout_videos_draw_only_from_heldout_material(drift: str) -> None:
+    """make_heldout_video's defaults, as the corpus options it renders with: no training package, style or
+    figure, recorded music; the held-out packages ship no track file of a training package."""
+    defaults = {k: p.default for k, p in inspect.signature(make_heldout_video).parameters.items()}
+    opts = video_options(30.0, drift, 640, 360, defaults["packages"], defaults["styles"], defaults["figures"])
+    assert opts.music == "recorded" and opts.drift is DRIFTS[drift] and not opts.warp and opts.negatives == 0
+    pairs = (
+        (opts.music_packages, real_music.HELDOUT_PACKAGES, real_music.TRAIN_PACKAGES),
+        (opts.dance_styles, styles.HELDOUT_STYLES, styles.TRAIN_STYLES),
+        (opts.figures, figures.HELDOUT_FIGURES, figures.TRAIN_FIGURES),
+    )
+    for used, held, train in pairs:
+        assert used and set(used) <= set(held) and set(used).isdisjoint(train), used
+    if all(_installed(p) for p in real_music.MUSIC_PACKAGES):
+        held_files = {f for p in real_music.HELDOUT_PACKAGES for f in real_music.package_files(p)}
+        train_files = {f for p in real_music.TRAIN_PACKAGES for f in real_music.package_files(p)}
+        assert held_files and train_files and held_files.isdisjoint(train_files)
+    # the demo's own material (benchmarks/align_outside.py --material demo): synthesised music
+    assert video_options(30.0, drift, 640, 360, (), (), ()).music == "synth"
+    with pytest.raises(UserInputError, match="sideways"):
+        video_options(30.0, "sideways", 640, 360, (), (), ())
+
+
+def test_the_drift_table_has_issue_34s_strengths() -> None:
+    """One table (timewarp.DRIFTS) for the generators, the benchmark and the tests: none; mild 0.85-1.18x;
+    strong 0.7-1.4x; extreme 0.6-1.6x with several seconds of offset; every drift leaves the video a few seconds
+    shorter than the music, more so the stronger it is."""
+    assert list(DRIFTS) == ["none", "mild", "strong", "extreme"]
+    assert [d.speeds for d in DRIFTS.values()] == [(1.0, 1.0), (0.85, 1.18), (0.7, 1.4), (0.6, 1.6)]
+    gaps = [d.max_offset_s for d in DRIFTS.values()]
+    assert gaps[0] == 0 and 0 < gaps[1] < gaps[2] < gaps[3] and gaps[3] >= 3.0
+    assert np.array_equal(DRIFTS["none"].warp(np.random.default_rng(0), 300, FPS), np.arange(300.0))
+    shorter = [300 - len(DRIFTS["extreme"].warp(np.random.default_rng(seed), 300, FPS)) for seed in range(10)]
+    assert np.median(shorter) > 2 * FPS, shorter  # 10 s of music: the extreme video seconds shorter
+
+
 def test_unknown_names_are_refused_by_name(tmp_path: Path) -> None:
     parser = argparse.ArgumentParser()
     synth_command.add_arguments(parser)
@@ -180,7 +218,7 @@ def test_heldout_video_is_held_out_and_drifts(tmp_path: Path) -> None:
     source = held.source_frame
     assert np.all(np.diff(source) > 0) and source[0] >= 0 and source[-1] <= side["audio_frames"] - 1
     assert len(source) == side["n_frames"] == sum(1 for _ in iter_frames(held.video)) < side["audio_frames"]
-    lo, hi = DRIFTS["strong"][0]
+    lo, hi = DRIFTS["strong"].speeds
     # the wandering speed is fitted to the music's length at the end: stretched by less than a frame in all
     assert 0.99 * lo <= np.diff(source).min() and np.diff(source).max() <= 1.01 * hi
     music = decode_audio(held.music)
@@ -215,10 +253,10 @@ def test_strong_warps_cover_the_speeds_and_offsets_and_are_off_by_default() -> N
 
 @pytest.mark.parametrize("strength", ["mild", "strong", "extreme"])
 def test_drift_warps_stay_in_their_speed_range_and_drift_by_seconds(strength: str) -> None:
-    speeds, gap = DRIFTS[strength]
+    speeds = DRIFTS[strength].speeds
     drifts = []
     for seed in range(10):
-        source = drift_warp(np.random.default_rng(seed), 60 * FPS, FPS, speeds, gap)
+        source = DRIFTS[strength].warp(np.random.default_rng(seed), 60 * FPS, FPS)
         step = np.diff(source)
         assert np.all(step > 0) and source[0] >= 0 and source[-1] <= 60 * FPS - 1
         assert 0.99 * speeds[0] <= step.min() and step.max() <= 1.01 * speeds[1]  # fitted to the music: < 1 %

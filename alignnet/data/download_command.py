@@ -23,10 +23,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from alignnet.dataclass_fields import known_fields
 from alignnet.atomic import atomic_directory
 from alignnet.data.download import DownloadSettings, download_video
 from alignnet.data.manifest import find_entry, read_manifest
+from alignnet.dataclass_fields import known_fields
 from alignnet.errors import UserInputError
 
 

@@ -11,7 +11,6 @@ import os
 
 import pandas as pd
 
-from alignnet.errors import DataError
 from alignnet.tables import read_table
 
 VIDEO_COLUMNS = ["video_id", "song_id", "keep", "reason", "detail", "duplicate_of"]

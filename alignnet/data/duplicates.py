@@ -35,9 +35,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from alignnet.dataclass_fields import option
 from alignnet.data.duplicate_table import VIDEO_COLUMNS
 from alignnet.data.fingerprint import ITEM_SECONDS, VISUAL_RATE, VideoFingerprint, mirrored
+from alignnet.dataclass_fields import option
 from alignnet.stage_status import Reason
 
 PAIR_COLUMNS = [

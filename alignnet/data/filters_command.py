@@ -31,8 +31,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from alignnet.data.duplicate_table import read_video_table
 from alignnet.data.clips import CLIPS_FILE, load_clip_table
+from alignnet.data.duplicate_table import read_video_table
 from alignnet.data.filters import (
     ImageSettings,
     Thresholds,
@@ -43,9 +43,9 @@ from alignnet.data.filters import (
 )
 from alignnet.data.foreground import FigureRule
 from alignnet.data.shot_cuts import CutSettings, cuts_in_clips, detect_cuts, mark_shot_cuts
+from alignnet.dataclass_fields import add_field_options, known_fields
 from alignnet.errors import UserInputError
 from alignnet.pose.sequence import PoseSequence
-from alignnet.dataclass_fields import add_field_options, known_fields
 from alignnet.stage_status import Reason, StageStatus, read_upstream, write_with_record
 
 log = logging.getLogger(__name__)

@@ -14,9 +14,10 @@ from alignnet.errors import UserInputError
 
 
 def make_fixed_warps(
-    clip_ids: Sequence[str], n_out: int, n_src: int, seed: int, config: WarpConfig = WarpConfig()
+    clip_ids: Sequence[str], n_out: int, n_src: int, seed: int, config: WarpConfig | None = None
 ) -> np.ndarray:
-    """(n_clips, n_out) source positions, clip i drawn from default_rng([seed, i])."""
+    """(n_clips, n_out) source positions, clip i drawn from default_rng([seed, i]) (config: the default WarpConfig)."""
+    config = config or WarpConfig()
     return np.stack([random_warp(np.random.default_rng([seed, i]), n_out, n_src, config) for i in range(len(clip_ids))])
 
 

@@ -38,9 +38,9 @@ import os
 from pathlib import Path
 
 from alignnet.errors import UserInputError
+from alignnet.faults import failed_status
 from alignnet.gpu_slots import VISIBLE_ENV, claim_gpu
 from alignnet.pose.backends import FRAME_BACKENDS
-from alignnet.faults import failed_status
 from alignnet.pose.extract import empty_sequence, probe_video
 from alignnet.pose.openpose_backend import net_resolution
 from alignnet.pose.openpose_json import BACKEND_NAME as JSON_BACKEND

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from alignnet import tables
 from alignnet.data.keypoint_table import DANCE_LAYOUT, KeypointLayout, layout_named
 from alignnet.data.logmel import LogMelStats
-from alignnet import tables
 from alignnet.errors import UserInputError
 from alignnet.report.style import PathLike
 from alignnet.training.data import PackedSplit, read_data_meta

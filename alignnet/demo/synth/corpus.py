@@ -25,7 +25,7 @@ from alignnet.demo.synth.music import SAMPLE_RATE, Song, synthesize_song
 from alignnet.demo.synth.negatives import expected_verdict, negative_kind
 from alignnet.demo.synth.real_music import recorded_song
 from alignnet.demo.synth.styles import DANCE_STYLES, DanceStyle, choreograph_style
-from alignnet.demo.synth.timewarp import drift_warp, identity, sinusoidal_warp
+from alignnet.demo.synth.timewarp import Drift, identity, sinusoidal_warp
 
 FPS = 30
 CORPUS_FILE = "corpus.json"
@@ -61,14 +61,12 @@ class Options:
     music_packages: tuple[str, ...] = ()
     dance_styles: tuple[str, ...] = ()  # `styles.DANCE_STYLES` drawn from per video; () the demo's dances
     figures: tuple[str, ...] = ()  # `figures.FIGURE_PRESETS` drawn from per good video; () the demo's figure
-    drift: tuple[float, float] | None = None  # speed range of a long drift (`timewarp.drift_warp`) instead of --warp
-    max_start_s: float = 0.0  # with drift: the video starts up to this far into the song
+    drift: Drift | None = None  # a long drift (`timewarp.DRIFTS`) instead of --warp: the video shorter than its song
 
     @property
     def general(self) -> bool:
         """Whether any option beyond the demo's is set (the sidecar and corpus.json then record them)."""
-        return self != replace(self, music="synth", music_packages=(), dance_styles=(), figures=(), drift=None,
-                               max_start_s=0.0)  # fmt: skip
+        return self != replace(self, music="synth", music_packages=(), dance_styles=(), figures=(), drift=None)
 
 
 def video_id(index: int) -> str:
@@ -209,7 +207,7 @@ def generate_video(out_dir: Path, index: int, opts: Options) -> dict:
     if kind == "silent_audio":
         audio = np.zeros_like(audio)
     if opts.drift is not None:
-        source = drift_warp(rng_warp, n, FPS, opts.drift, opts.max_start_s)
+        source = opts.drift.warp(rng_warp, n, FPS)
     else:
         source = sinusoidal_warp(rng_warp, n, FPS) if opts.warp else identity(n)
     times = source / FPS

@@ -3,12 +3,13 @@
 Music from the held-out packages (`real_music.HELDOUT_PACKAGES`), the
 held-out dance style (`styles.HELDOUT_STYLES`: key poses struck dead on the
 beat) and the held-out figure (`figures.HELDOUT_FIGURES`: a stick figure),
-shown under a drift of one of four strengths (`DRIFTS`): the video plays the
+shown under a drift of one of four strengths (`timewarp.DRIFTS`): the video plays the
 dance at a speed wandering over the strength's range, starts and ends up to
 some seconds into / before the song, so it is shorter than the music and
 drifts from it by seconds. `make_heldout_video` writes one such video, its
 music as a WAV (what a user passes to `alignnet align VIDEO MUSIC`) and its
-ground truth.
+ground truth. With empty packages, styles and figures it makes the same kind
+of video from the demo generator's own music, dance and figure.
 """
 
 from __future__ import annotations
@@ -26,15 +27,9 @@ from alignnet.demo.synth.corpus import FPS, Options, generate_video, video_id
 from alignnet.demo.synth.figures import HELDOUT_FIGURES
 from alignnet.demo.synth.real_music import HELDOUT_PACKAGES
 from alignnet.demo.synth.styles import HELDOUT_STYLES
+from alignnet.demo.synth.timewarp import DRIFTS
 from alignnet.errors import UserInputError
 
-# strength -> (speed range, largest start / end gap in seconds)
-DRIFTS: dict[str, tuple[tuple[float, float], float]] = {
-    "none": ((1.0, 1.0), 0.0),
-    "mild": ((0.85, 1.18), 1.0),
-    "strong": ((0.7, 1.4), 2.0),
-    "extreme": ((0.6, 1.6), 4.0),
-}
 HELDOUT_SEED = 34034  # the corpus seed of every held-out video; the caller's seed is the video index
 
 
@@ -56,6 +51,25 @@ class HeldoutVideo:
     fps: int
 
 
+def video_options(
+    seconds: float,
+    drift: str,
+    width: int,
+    height: int,
+    packages: tuple[str, ...],
+    styles: tuple[str, ...],
+    figures: tuple[str, ...],
+) -> Options:
+    """The corpus options of `make_heldout_video`'s videos: drawn from `packages` (recorded music; () the demo's
+    synthesised music), `styles` and `figures` only, under the drift strength `drift`."""
+    if drift not in DRIFTS:
+        raise UserInputError(f"drift {drift!r} is not one of {', '.join(DRIFTS)}")
+    return Options(
+        HELDOUT_SEED, seconds, False, 0.0, width, height, music="recorded" if packages else "synth",
+        music_packages=tuple(packages), dance_styles=tuple(styles), figures=tuple(figures), drift=DRIFTS[drift],
+    )  # fmt: skip
+
+
 def make_heldout_video(
     seed: int,
     seconds: float,
@@ -72,17 +86,13 @@ def make_heldout_video(
     The same seed gives the same song, dance and figure under every drift
     strength (only the drift differs), so a sweep compares like with like.
     packages / styles / figures default to the held-out ones; pass others
-    to score on training material the same way.
+    to score on training material the same way, or () for the demo's own:
+    no packages, its synthesised music; no styles, its dances; no figures,
+    its drawn dancer.
     """
-    if drift not in DRIFTS:
-        raise UserInputError(f"drift {drift!r} is not one of {', '.join(DRIFTS)}")
     if seed < 0:
         raise UserInputError(f"held-out seed {seed}: must be >= 0")
-    speeds, gap = DRIFTS[drift]
-    opts = Options(
-        HELDOUT_SEED, seconds, False, 0.0, width, height, music="recorded", music_packages=tuple(packages),
-        dance_styles=tuple(styles), figures=tuple(figures), drift=speeds, max_start_s=gap,
-    )  # fmt: skip
+    opts = video_options(seconds, drift, width, height, packages, styles, figures)
     out = Path(out_dir) / drift
     sidecar = generate_video(out, seed, opts)
     video = out / f"{video_id(seed)}.mp4"

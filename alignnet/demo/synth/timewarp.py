@@ -1,6 +1,8 @@
-"""Random monotonic, non-uniform time warps of a frame sequence (speed-ups and slow-downs)."""
+"""Random monotonic, non-uniform time warps of a frame sequence (speed-ups and slow-downs), and the drift strengths."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -53,6 +55,29 @@ def retimed_truth(source_frame: np.ndarray, n_out: int | None = None) -> np.ndar
     video's; before the dance's first / after its last audio frame, its first / last frame is held)."""
     warp = np.asarray(source_frame, dtype=np.float64)
     return np.interp(np.arange(len(warp) if n_out is None else n_out), warp, np.arange(len(warp)))
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A drift strength for `drift_warp`: the range of local speeds (music seconds per video second) and the largest
+    gap (s) between the music's start and the video's, and between the video's end and the music's."""
+
+    speeds: tuple[float, float]
+    max_offset_s: float = 0.0
+
+    def warp(self, rng: np.random.Generator, n_audio: int, fps: float) -> np.ndarray:
+        """`drift_warp` of this strength over `n_audio` frames of music at `fps`."""
+        return drift_warp(rng, n_audio, fps, self.speeds, self.max_offset_s)
+
+
+# The strengths of issue 34, the one table the generators (`drifted`, `heldout`), benchmarks/align_outside.py and
+# the tests use: the video a few seconds shorter than its music, drifting seconds from the linear prior.
+DRIFTS: dict[str, Drift] = {
+    "none": Drift((1.0, 1.0)),
+    "mild": Drift((0.85, 1.18), 1.0),
+    "strong": Drift((0.7, 1.4), 2.0),
+    "extreme": Drift((0.6, 1.6), 4.0),
+}
 
 
 def drift_warp(
