@@ -11,6 +11,7 @@ import csv
 import dataclasses
 import logging
 import math
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -248,6 +249,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
     if average is not None and resume:
         _resume_average(average, cfg.out / "average", start_epoch - 1, ctx)
 
+    if ctx.is_main and not resume and (cfg.out / "tb").is_dir():  # an earlier run's events (one killed, say)
+        shutil.rmtree(cfg.out / "tb")  # would mix into this run's curves, as its checkpoints are replaced
     writer = SummaryWriter(str(cfg.out / "tb")) if ctx.is_main else None
     n_params = sum(p.numel() for p in module.parameters())
     if ctx.is_main:
