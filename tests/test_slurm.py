@@ -82,7 +82,11 @@ def finish(run: subprocess.Popen, workdir: Path, timeout: float = 1500) -> None:
     finally:
         if run.poll() is None:
             run.terminate()
-            run.wait()
+            try:
+                run.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # snakemake waits on a job it wrongly believes running
+                run.kill()
+                run.wait()
     log = (workdir.parent / f"{workdir.name}.log").read_text(errors="replace")
     assert run.returncode == 0, f"snakemake in {workdir} exited with {run.returncode}:\n{log[-8000:]}"
 
@@ -208,6 +212,10 @@ def _hashes(folder: Path) -> dict[str, str]:
 
 
 @pytest.mark.faults
+@pytest.mark.xfail(run=False, strict=True, reason=(
+    "snakemake-executor-plugin-slurm 2.8.0 compares sacct's State with 'CANCELLED', but a job ended by scancel "
+    "reads 'CANCELLED by <uid>': the job is never seen as ended, the run waits on it for ever (Ctrl-C too). "
+    "Run it with --runxfail (about 10 minutes on 2 shared cores) once the plugin is fixed; docs/reliability.md"))
 def test_a_pose_job_cancelled_by_slurm_is_retried_and_its_poses_equal_a_local_run(cluster, demo_config, tmp_path):
     """scancel of a running pose job (an admin, a preemption): the executor sees it CANCELLED, the profile's
     retries submit it again, the run completes; a rerun has nothing to do; the poses equal a local run's."""
@@ -218,7 +226,7 @@ def test_a_pose_job_cancelled_by_slurm_is_retried_and_its_poses_equal_a_local_ru
         cluster.run("scancel", cancelled)
         local = start_workflow(demo_config, tmp_path / "local", ["--cores", "1"], env, target="pose")
         finish(local, tmp_path / "local")
-        finish(slurm, tmp_path / "slurm")
+        finish(slurm, tmp_path / "slurm", timeout=900)
         rerun = start_workflow(demo_config, tmp_path / "slurm", PROFILE, slurm_env, target="pose")
         finish(rerun, tmp_path / "slurm")
     log = (tmp_path / "slurm.log").read_text(errors="replace")
