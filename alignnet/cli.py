@@ -23,18 +23,18 @@ from alignnet.errors import EnvironmentFault, UserInputError
 
 # command name -> (module, one-line help); order is the pipeline's order.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "synth": ("alignnet.synth.command", "generate the demo corpus: dance videos with ground truth"),
-    "serve-corpus": ("alignnet.corpus_server.command", "serve a corpus directory as a video site on loopback"),
+    "synth": ("alignnet.demo.synth.command", "generate the demo corpus: dance videos with ground truth"),
+    "serve-corpus": ("alignnet.demo.corpus_server.command", "serve a corpus directory as a video site on loopback"),
     "discover": ("alignnet.data.discover_command", "resolve sources into a frozen manifest (yt-dlp flat extraction)"),
     "download": ("alignnet.data.download_command", "download the videos of a manifest with yt-dlp"),
     "fingerprint": ("alignnet.data.fingerprint_command", "audio (Chromaprint) and visual fingerprint of a download"),
     "duplicates": ("alignnet.data.duplicates_command", "re-uploads (mirrored too) and song groups from fingerprints"),
-    "clip": ("alignnet.data.clip_command", "normalise a video to constant fps / mono audio and cut clips"),
+    "clip": ("alignnet.data.clips_command", "normalise a video to constant fps / mono audio and cut clips"),
     "pose": ("alignnet.pose.command", "2D pose (BODY_25) of a video: mediapipe, openpose or openpose-json"),
-    "filter": ("alignnet.data.filter_command", "quality verdict per clip: single person, static camera, full body"),
+    "filter": ("alignnet.data.filters_command", "quality verdict per clip: single person, static camera, full body"),
     "clean": ("alignnet.data.clean_command", "clean keypoints of kept clips and write Parquet"),
     "logmel": ("alignnet.data.logmel_command", "128-bin log-mel spectrogram per clip"),
-    "split": ("alignnet.data.split_command", "video- or song-disjoint train/val/test splits and the packed dataset"),
+    "split": ("alignnet.data.splits_command", "video- or song-disjoint train/val/test splits and the packed dataset"),
     "summary": ("alignnet.data.summary_command", "dataset counts at every stage"),
     "gather": ("alignnet.data.gather_command", "collect per-video results into one table"),
     "retry-failed": ("alignnet.data.retry_command", "clear retryable failure records: the next run tries them again"),
@@ -44,9 +44,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ablation": ("alignnet.evaluation.ablation_command", "gather the ablation ladder's results into one table"),
     "figures": ("alignnet.report.command", "the paper's figures from our runs, for the Snakemake report"),
     "align": ("alignnet.align.command", "re-time a dance or speech video so that its motion follows an audio track"),
-    "lips-synth": ("alignnet.lips.synth_command", "generate the talking-head demo corpus: speech with visemes"),
+    "lips-synth": ("alignnet.demo.lips.synth_command", "generate the talking-head demo corpus: speech with visemes"),
     "voxceleb": ("alignnet.lips.voxceleb_command", "turn VoxCeleb2 metadata files into a manifest"),
-    "demo": ("alignnet.demo", "generate the demo corpus, serve it on loopback and run the demo workflow"),
+    "demo": ("alignnet.demo.command", "generate the demo corpus, serve it on loopback and run the demo workflow"),
 }
 
 

@@ -115,4 +115,6 @@ def raise_if_environment(failure: StageFailure, where: str) -> FailureKind:
 def failed_status(stage: str, failure: StageFailure, where: str) -> StageStatus:
     """The status to record for an item's `failure`; raises EnvironmentFault for a fault of the environment."""
     kind = raise_if_environment(failure, where)
-    return StageStatus(stage, False, failure.reason, failure.detail, retryable=kind is FailureKind.RETRYABLE)
+    return StageStatus(
+        stage, False, failure.reason, failure.detail, retryable=kind is FailureKind.RETRYABLE, origin=stage
+    )

@@ -79,7 +79,8 @@ def alignment_loss(
     target = target.to(output.correspondence.dtype)
     total = target.new_zeros(())
     parts: dict[str, float] = {}
-    for i, (pred, stride, weight) in enumerate(zip(preds, strides, lambdas)):
+    # lambdas may hold more weights than the model has levels (a shallower pyramid): the first ones apply
+    for i, (pred, stride, weight) in enumerate(zip(preds, strides, lambdas, strict=False)):
         l1 = (pred - level_target(target, pred.shape[-1], stride)).abs().mean()
         mono = monotonic_loss(pred)
         total = total + weight * (l1 + mu * mono)

@@ -11,7 +11,6 @@ import numpy as np
 
 from alignnet.ffmpeg_paths import ffmpeg_path
 
-
 # Decoded media shorter than this share of what the container announces counts as truncated.
 _MIN_DECODED_SHARE = 0.9
 

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from alignnet.cli import main as cli_main
+from alignnet.demo.synth.timewarp import retimed_truth
 from alignnet.metrics import afe, retiming_errors, retiming_itu_accuracy
-from alignnet.synth.timewarp import retimed_truth
 
 FPS = 30.0
 # --music-as: file suffix and ffmpeg output options of each form of the music

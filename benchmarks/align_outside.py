@@ -3,8 +3,8 @@
 For every length (--lengths, seconds of music) and drift strength (--strengths:
 none; mild, local speeds 0.85-1.18x; strong, 0.7-1.4x; extreme, 0.6-1.6x with
 the dance starting and ending up to 4 s into / before the end of the song;
-`alignnet.synth.drifted.DRIFTS`), renders --videos demo dances under a random
-drift (`alignnet.synth.drifted`: the video drifts seconds from the linear
+`alignnet.demo.synth.drifted.DRIFTS`), renders --videos demo dances under a random
+drift (`alignnet.demo.synth.drifted`: the video drifts seconds from the linear
 "spans the whole song" prior and is seconds shorter or longer than the song),
 runs `alignnet align VIDEO MUSIC --checkpoint STEM --correspondence C.csv`
 on it (pose from pixels, MediaPipe), and prints per strength and length the
@@ -45,9 +45,9 @@ import pandas as pd
 
 from alignnet.align.retime import confidence_path, invert
 from alignnet.cli import main as cli_main
+from alignnet.demo.synth.drifted import DRIFTS, write_drifted
+from alignnet.demo.synth.timewarp import retimed_truth
 from alignnet.metrics import afe, retiming_errors, retiming_itu_accuracy
-from alignnet.synth.drifted import DRIFTS, write_drifted
-from alignnet.synth.timewarp import retimed_truth
 
 FPS = 30.0
 SHIFT_STEP = 0.25  # frames between the global shifts tried

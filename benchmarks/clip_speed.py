@@ -53,8 +53,8 @@ def main() -> None:
         cpu = {"decode": 0.0, "clip": 0.0}
         print(f"{'video':<8}{'media s':>9}{'decode x':>10}{'clip x':>9}")
         for video in videos:
-            jobs = {"decode": lambda: decode(video),
-                    "clip": lambda: clip_video(video, root / f"{video.stem}_clips", ClipConfig())}
+            jobs = {"decode": lambda video=video: decode(video),
+                    "clip": lambda video=video: clip_video(video, root / f"{video.stem}_clips", ClipConfig())}
             speed = {}
             for name, work in jobs.items():
                 start, cpu_start = time.perf_counter(), cpu_seconds()

@@ -14,6 +14,7 @@ of one batch.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import tempfile
 import time
 from pathlib import Path
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         command.add_arguments(train_parser)
         options = [a for a in args.train_options if a != "--"]
         cfg = command.config_from_args(train_parser.parse_args(["--data", str(args.data), "--out", out, *options]))
-        data = load_training_data(cfg.data, cfg.out, cfg.samples, cfg.seed, args.samples)
+        data = load_training_data(dataclasses.replace(cfg, batch_size=1, steps_per_epoch=args.samples), cfg.samples)
         train = data.train
         train.set_epoch(0)
         train[0]  # first touch of the memory-mapped arrays

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from alignnet.synth.corpus import Options, generate_corpus
+from alignnet.demo.synth.corpus import Options, generate_corpus
 
 
 def main() -> None:

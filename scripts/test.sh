@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The README's test command: set up, then run the whole test suite
-# (including the slow end-to-end suites). Extra arguments go to pytest.
+# The README's test command: set up, then run the whole test suite in three pytest runs:
+# the default tests, the slow end-to-end suites, the fault suite. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Debian packages of the single-node SLURM that tests/test_slurm.py starts.
@@ -11,7 +11,10 @@ bash scripts/setup.sh slurm-wlm slurmdbd munge mariadb-server
 if (($#)); then
   exec .venv/bin/python -m pytest -n "${ALIGNNET_TEST_WORKERS:-2}" --dist loadfile "$@"
 fi
-.venv/bin/python -m pytest -n "${ALIGNNET_TEST_WORKERS:-2}" --dist loadfile -m "not faults"
+# The default run: every test but the slow end-to-end suites and the fault suite.
+.venv/bin/python -m pytest -n "${ALIGNNET_TEST_WORKERS:-2}" --dist loadfile -m "not slow and not faults"
+# Then the slow end-to-end suites (the demo workflow, SLURM, the real run's commands, lips, ...).
+.venv/bin/python -m pytest -n "${ALIGNNET_TEST_WORKERS:-2}" --dist loadfile -m "slow and not faults"
 # Then the fault suite (docs/reliability.md): real kill -9, Ctrl-C, a full disk on a tmpfs and
 # a site going down, one test at a time so that nothing else moves the moment a signal lands.
 exec .venv/bin/python -m pytest -p no:xdist -m faults

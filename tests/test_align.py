@@ -24,9 +24,9 @@ import torch
 from scipy.io import wavfile
 
 from alignnet.align import EXIT_NO_PERSON, EXIT_NO_STREAM, EXIT_UNREADABLE
+from alignnet.align.global_path import LOW_CONFIDENCE
 from alignnet.align.media import is_normalised, probe_streams, video_at_fps
 from alignnet.align.pipeline import speed_change_warning
-from alignnet.align.global_path import LOW_CONFIDENCE
 from alignnet.align.retime import confidence_path, encode_audio, invert, render
 from alignnet.align.windows import (
     Window,
@@ -43,10 +43,10 @@ from alignnet.cli import main
 from alignnet.data.clean import LEGACY_CLEAN_PARAMS, CleanParams
 from alignnet.data.logmel import LogMelConfig, LogMelStats
 from alignnet.data.preprocessing import Preprocessing
+from alignnet.demo.synth.timewarp import random_warp, retimed_truth
 from alignnet.errors import UserInputError
 from alignnet.metrics import afe, retiming_errors, retiming_itu_accuracy
 from alignnet.models.alignnet import AlignNet
-from alignnet.synth.timewarp import random_warp, retimed_truth
 from alignnet.video_frames import iter_frames
 from tests.corpus_fixtures import make_video
 from tests.test_pose import STAND_IN, stand_in_models

@@ -1,6 +1,6 @@
 """`alignnet align`'s global search: the path over the whole length, its pieces, and the alignment's confidence.
 
-The model runs are on a demo dance's true keypoints (`alignnet.synth.drifted`, no rendering, no pose) and
+The model runs are on a demo dance's true keypoints (`alignnet.demo.synth.drifted`, no rendering, no pose) and
 its music, with the demo checkpoint kept in tests/data: a minute of dance that drifts up to 3.5 s from the
 linear prior is followed to within a frame, and a dance against another song is reported low-confidence.
 """
@@ -29,10 +29,10 @@ from alignnet.checkpoint import load_model
 from alignnet.data.clean import clean_clip
 from alignnet.data.logmel import logmel, normalise_logmel
 from alignnet.data.preprocessing import load_preprocessing
+from alignnet.demo.synth.drifted import DRIFTS, drifted_dance
+from alignnet.demo.synth.music import SAMPLE_RATE
+from alignnet.demo.synth.timewarp import drift_warp, retimed_truth
 from alignnet.metrics import afe, retiming_errors, retiming_itu_accuracy
-from alignnet.synth.drifted import DRIFTS, drifted_dance
-from alignnet.synth.music import SAMPLE_RATE
-from alignnet.synth.timewarp import drift_warp, retimed_truth
 
 FPS = 30.0
 DEMO_CHECKPOINT = Path(__file__).parent / "data" / "demo_alignnet" / "best"

@@ -21,9 +21,9 @@ import ffmpeg
 import pandas as pd
 import pytest
 
-from alignnet.corpus_server import CorpusServer
+from alignnet.demo.corpus_server import CorpusServer
+from alignnet.demo.synth.corpus import Options, generate_video
 from alignnet.stage_status import StageStatus
-from alignnet.synth.corpus import Options, generate_video
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow

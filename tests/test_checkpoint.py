@@ -87,7 +87,7 @@ def test_resume_matches_uninterrupted_training(tmp_path) -> None:
     assert meta["extra"]["best_afe"] == 2.0 and meta["optimizer"]["type"] == "Adam"
     got = [_step(resumed, opt) for _ in range(2)]
     assert got == pytest.approx(expected, rel=1e-5)
-    for (name, a), b in zip(reference.state_dict().items(), resumed.state_dict().values()):
+    for (name, a), b in zip(reference.state_dict().items(), resumed.state_dict().values(), strict=True):
         assert torch.allclose(a.float(), b.float(), atol=1e-6), name
 
 

@@ -333,8 +333,8 @@ def test_upstream_failure_and_missing_input(tmp_path: Path) -> None:
     StageStatus("download", False, "http_error", "HTTP 404").write(download)
 
     status = clip_cli(download / "video.mp4", tmp_path / "out")
-    assert (status.ok, status.reason) == (False, "upstream")
-    assert "http_error" in status.detail
+    assert (status.stage, status.ok, status.reason, status.origin) == ("clip", False, "http_error", "download")
+    assert status.detail == "HTTP 404"
 
     with pytest.raises(UserInputError, match="nowhere.mp4"):
         clip_video(tmp_path / "nowhere.mp4", tmp_path / "out2", ClipConfig())

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yt_dlp.utils import DownloadError, unsmuggle_url
 
-from alignnet.corpus_server import CorpusServer
+from alignnet.demo.corpus_server import CorpusServer
 from alignnet.errors import UserInputError
 from tests.corpus_fixtures import DEFAULT_VIDEOS, make_corpus
 

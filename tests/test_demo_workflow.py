@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from alignnet.data.filters import agreement
+from alignnet.stage_status import failed_records, item_id
 from alignnet.training.data import following_clips
 from tests.corpus_fixtures import free_port
 
@@ -74,7 +75,8 @@ def test_summary_counts(demo_run):
 def test_filter_agrees_with_the_corpus(demo_run):
     verdicts = pd.read_csv(demo_run / "results/filter/verdicts.tsv", sep="\t", keep_default_na=False)
     sidecars = {p.stem: json.loads(p.read_text()) for p in (demo_run / "corpus").glob("demo-*.json")}
-    rate, disagreements = agreement(verdicts, sidecars)
+    failures = {item_id(r): s.reason for r, s in failed_records(demo_run / "results/filter").items()}
+    rate, disagreements = agreement(verdicts, sidecars, failures)
     assert rate >= 0.95, disagreements.to_string()
 
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from alignnet.cli import main
-from alignnet.corpus_server import CorpusServer
 from alignnet.data.manifest import (
     ManifestEntry,
     read_manifest,
     safe_video_id,
     write_manifest,
 )
+from alignnet.demo.corpus_server import CorpusServer
 from alignnet.errors import UserInputError
 from tests.corpus_fixtures import DEFAULT_VIDEOS, make_corpus
 from tests.test_download import with_test_extractor

@@ -15,9 +15,9 @@ import pytest
 import yt_dlp
 
 from alignnet.cli import main
-from alignnet.corpus_server import CorpusServer
 from alignnet.data.download import DownloadSettings, gather_failures, ytdlp_options
 from alignnet.data.manifest import ManifestEntry, read_manifest, write_manifest
+from alignnet.demo.corpus_server import CorpusServer
 from alignnet.stage_status import StageStatus
 from tests.corpus_fixtures import FixtureVideo, make_corpus
 

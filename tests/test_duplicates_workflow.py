@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from alignnet.corpus_server import CorpusServer
+from alignnet.demo.corpus_server import CorpusServer
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow

@@ -142,7 +142,8 @@ def test_pose_flags_a_truncated_video_and_refuses_a_directory(tmp_path: Path, ca
     out = tmp_path / "cut.npz"
     assert main(["pose", str(cut), "-o", str(out), "--backend", "mediapipe", "--no-progress"]) == 0
     pose = PoseSequence.load(out)
-    assert pose.n_frames == 0 and pose.meta["failed"] == "corrupt_file" and "truncated" in pose.meta["detail"]
+    status = StageStatus.read(out)
+    assert pose.n_frames == 0 and status.reason == "corrupt_file" and "truncated" in status.detail
     assert "corrupt_file" in capsys.readouterr().out
     assert main(["pose", str(tmp_path), "-o", str(tmp_path / "dir.npz"), "--backend", "mediapipe"]) == 2
     err = capsys.readouterr().err

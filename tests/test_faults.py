@@ -27,9 +27,9 @@ import pandas as pd
 import pytest
 from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 
-from alignnet.corpus_server import CorpusServer
+from alignnet.demo.corpus_server import CorpusServer
+from alignnet.demo.synth.corpus import Options, generate_corpus
 from alignnet.stage_status import StageStatus
-from alignnet.synth.corpus import Options, generate_corpus
 
 REPO = Path(__file__).resolve().parent.parent
 # config/demo.yaml's splits and training cut to the 3-video corpus and to seconds

@@ -23,7 +23,7 @@ from alignnet.data.filters import (
     verdict,
 )
 from alignnet.pose.sequence import PoseSequence
-from alignnet.stage_status import Reason, StageStatus
+from alignnet.stage_status import Reason, StageStatus, read_upstream
 
 W, H, FPS, CLIP = 320, 180, 30, 30  # 1-second clips keep the tests fast
 N_CLIPS = 2
@@ -212,34 +212,29 @@ def test_duplicate_video_is_rejected_unmeasured(tmp_path, capsys) -> None:
     assert main(args) == 2 and "no row for video good" in capsys.readouterr().err
 
 
-def test_upstream_failure_gives_one_row(tmp_path) -> None:
+def test_upstream_failure_gives_no_rows_and_passes_the_record_on(tmp_path) -> None:
     clipdir = tmp_path / "short"
     clipdir.mkdir()
-    StageStatus("clip", False, "too_short", "4.0 s < one clip").write(clipdir)
-    (tmp_path / "pose").mkdir()
-    StageStatus("pose", False, "upstream", "").write(tmp_path / "pose")
+    StageStatus("clip", False, "too_short", "4.0 s < one clip", origin="clip").write(clipdir)
+    pose = tmp_path / "pose" / "p.npz"
+    pose.parent.mkdir()
+    StageStatus("pose", False, "too_short", "4.0 s < one clip", origin="clip").write(pose)
     out = tmp_path / "v.tsv"
-    assert main(["filter", str(clipdir), str(tmp_path / "pose" / "p.npz"), "-o", str(out), "--video-id", "x"]) == 0
-    rows = pd.read_csv(out, sep="\t", keep_default_na=False)
-    assert rows[["video_id", "clip_index", "keep", "reason"]].values.tolist() == [["x", -1, False, "too_short"]]
+    assert main(["filter", str(clipdir), str(pose), "-o", str(out), "--video-id", "x"]) == 0
+    assert pd.read_csv(out, sep="\t", keep_default_na=False).empty
+    status = read_upstream(out).status
+    assert (status.stage, status.ok, status.reason, status.origin) == ("filter", False, "too_short", "clip")
 
 
 def test_failed_pose_gives_its_reason(tmp_path) -> None:
     clipdir, _ = make_video(tmp_path, "good")
     pose = tmp_path / "failed.npz"
-    PoseSequence(
-        np.zeros((0, 25, 3)),
-        np.zeros(0),
-        30,
-        W,
-        H,
-        "mediapipe",
-        meta={"failed": "corrupt_file", "detail": "moov atom not found"},
-    ).save(pose)
+    PoseSequence(np.zeros((0, 25, 3)), np.zeros(0), 30, W, H, "mediapipe").save(pose)
+    StageStatus("pose", False, "corrupt_file", "moov atom not found", origin="pose").write(pose)
     out = tmp_path / "v.tsv"
     assert main(["filter", str(clipdir), str(pose), "-o", str(out)]) == 0
-    rows = pd.read_csv(out, sep="\t", keep_default_na=False)
-    assert rows[["clip_index", "reason"]].values.tolist() == [[-1, "corrupt_file"]]
+    assert pd.read_csv(out, sep="\t", keep_default_na=False).empty
+    assert read_upstream(out).status.reason == "corrupt_file"
 
 
 def test_missing_clip_directory_is_a_user_error(tmp_path, capsys) -> None:
@@ -290,13 +285,12 @@ def test_audio_level_and_rule_order() -> None:
 def test_agreement_counts_videos_and_lists_mismatches() -> None:
     verdicts = pd.DataFrame(
         {
-            "video_id": ["a", "a", "b", "b", "c"],
-            "clip_index": [0, 1, 0, 1, -1],
+            "video_id": ["a", "a", "b", "b"],
+            "clip_index": [0, 1, 0, 1],
             "keep": [True, True, False, True],
             "reason": ["", "", "multi_person", ""],
             "detail": "",
         }
-        | {"keep": [True, True, False, True, False], "reason": ["", "", "multi_person", "", "too_short"]}
     )
     sidecars = {
         "a": {"expected_verdict": {"keep": True, "reason": None}},
@@ -304,7 +298,7 @@ def test_agreement_counts_videos_and_lists_mismatches() -> None:
         "c": {"expected_verdict": {"keep": False, "reason": "too_short"}},
         "d": {"expected_verdict": {"keep": True, "reason": None}},
     }
-    rate, bad = agreement(verdicts, sidecars)
+    rate, bad = agreement(verdicts, sidecars, {"c": "too_short"})  # c failed upstream: no rows, a failure record
     assert rate == pytest.approx(0.5)
     assert bad["video_id"].tolist() == ["b", "d"]
     assert bad.iloc[0]["clip_index"] == 1

@@ -13,22 +13,21 @@ import sys
 from hashlib import md5 as digest
 from pathlib import Path
 
-import ffmpeg
 import librosa
 import numpy as np
 import pytest
 import yaml
 
-from alignnet.demo import demo_settings, generator_command
+from alignnet.demo.command import demo_settings, generator_command
+from alignnet.demo.synth import command as synth_command
+from alignnet.demo.synth import figures, real_music, styles
+from alignnet.demo.synth.choreography import Choreography
+from alignnet.demo.synth.corpus import Options, generate_video
+from alignnet.demo.synth.heldout import DRIFTS, make_heldout_video
+from alignnet.demo.synth.music import synthesize_song
+from alignnet.demo.synth.timewarp import drift_warp
 from alignnet.distort import STRONG_SPEEDS, WarpConfig, random_warp, strong_warp
 from alignnet.errors import UserInputError
-from alignnet.synth import command as synth_command
-from alignnet.synth import figures, real_music, styles
-from alignnet.synth.choreography import Choreography
-from alignnet.synth.corpus import Options, generate_video
-from alignnet.synth.heldout import DRIFTS, make_heldout_video
-from alignnet.synth.music import synthesize_song
-from alignnet.synth.timewarp import drift_warp
 from alignnet.training.command import add_arguments, config_from_args
 from alignnet.video_frames import iter_frames
 from tests.corpus_fixtures import decode_audio

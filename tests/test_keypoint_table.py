@@ -106,7 +106,7 @@ def test_split_song_disjoint_records_its_choice(tmp_path, capsys) -> None:
     videos = ["a", "b", "c", "d", "e"]
     for video in videos:
         _write(tmp_path / f"{video}.parquet", video)
-        data = LogMelFile(rng.normal(size=(2, 128, 10)).astype(np.float16), np.array([2, 0]), "", LogMelConfig())
+        data = LogMelFile(rng.normal(size=(2, 128, 10)).astype(np.float16), np.array([2, 0]), LogMelConfig())
         save_logmel_file(data, tmp_path / f"{video}.npz")
     songs = tmp_path / "videos.tsv"
     pd.DataFrame({"video_id": videos, "song_id": ["a", "a", "c", "d", "a"], "keep": True, "reason": "", "detail": "",
@@ -200,8 +200,7 @@ def test_clean_command_upstream_failure_writes_empty_table(tmp_path) -> None:
     clipdir = tmp_path / "clips"
     clipdir.mkdir()
     StageStatus("clip", False, "too_short", "3.2 s").write(clipdir)
-    (tmp_path / "pose").mkdir()
-    StageStatus("pose", False, "too_short", "upstream").write(tmp_path / "pose")
+    StageStatus("pose", False, "too_short", "3.2 s", origin="clip").write(tmp_path / "pose" / "pose.npz")
     out = tmp_path / "kp.parquet"
     code = main(
         [
@@ -218,6 +217,7 @@ def test_clean_command_upstream_failure_writes_empty_table(tmp_path) -> None:
     assert code == 0
     table = pq.read_table(out)
     assert table.num_rows == 0 and table.schema.remove_metadata().equals(SCHEMA)
+    assert StageStatus.read(out) == StageStatus("clean", False, "too_short", "3.2 s", origin="clip")
 
 
 def test_clean_command_bad_parameters_named(tmp_path, capsys) -> None:

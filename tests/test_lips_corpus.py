@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from alignnet.cli import main
-from alignnet.lips.corpus import FPS, Options, generate_video
+from alignnet.demo.lips.corpus import FPS, Options, generate_video
 from alignnet.lips.face_keypoints import (
     MOUTH_MIRROR,
     inner_lip_opening,

@@ -29,10 +29,10 @@ from alignnet.data.filters import (
     verdict,
 )
 from alignnet.data.keypoint_table import MOUTH_LAYOUT, KeypointFiles, read_clip_keypoints
-from alignnet.demo import demo_settings, generator_command
+from alignnet.demo.command import demo_settings, generator_command
 from alignnet.lips.face_keypoints import MOUTH_MIRROR, MOUTH_POINTS
 from alignnet.pose.sequence import PoseSequence
-from alignnet.stage_status import Reason, StageFailure
+from alignnet.stage_status import Reason, StageFailure, failed_records, item_id
 from alignnet.training.command import audio_stem_stride, keypoint_layout
 from tests.corpus_fixtures import free_port
 
@@ -159,7 +159,8 @@ def test_lips_demo_end_to_end(lips_run: Path) -> None:
     assert (PoseSequence.load(lips_run / "results/pose/talk-0003.npz").people >= 2).mean() > 0.5  # two faces
 
     verdicts = pd.read_csv(lips_run / "results/filter/verdicts.tsv", sep="\t", keep_default_na=False)
-    rate, disagreements = agreement(verdicts, sidecars)
+    failures = {item_id(r): s.reason for r, s in failed_records(lips_run / "results/filter").items()}
+    rate, disagreements = agreement(verdicts, sidecars, failures)
     # Known weak spot: a slow pan behind a head that fills the frame can pass as a static camera.
     assert rate >= 7 / 8, disagreements.to_string()
     assert set(disagreements["expected_reason"]) <= {"camera_motion"}, disagreements.to_string()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alignnet.lips.speech import EspeakError, Phoneme, Voice, synthesize
-from alignnet.lips.visemes import REST, mouth_track, viseme
+from alignnet.demo.lips.speech import EspeakError, Phoneme, Voice, synthesize
+from alignnet.demo.lips.visemes import REST, mouth_track, viseme
 
 
 def test_phoneme_events_are_timed_inside_the_audio() -> None:
@@ -18,7 +18,9 @@ def test_phoneme_events_are_timed_inside_the_audio() -> None:
     assert 0 <= starts[0] and starts[-1] <= u.duration + 1e-3
     assert {"b", "p"} <= {p.symbol for p in u.phonemes}
     # Speech sounds carry energy; the audio before the first and after the last phoneme is quiet.
-    rms = lambda a, b: float(np.sqrt(np.mean(u.samples[int(a * u.sample_rate) : int(b * u.sample_rate)] ** 2)))
+    def rms(a: float, b: float) -> float:
+        return float(np.sqrt(np.mean(u.samples[int(a * u.sample_rate) : int(b * u.sample_rate)] ** 2)))
+
     vowels = [p for p in u.phonemes if viseme(p.symbol)[0] >= 0.5]
     assert vowels and all(rms(v.start, v.start + 0.04) > 0.02 for v in vowels)
     assert rms(starts[-1], u.duration) < 0.01

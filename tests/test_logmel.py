@@ -104,7 +104,7 @@ def test_cli_writes_npz_and_pack_split_memory_maps(tmp_path: Path) -> None:
         assert main(["logmel", str(clipdir), "-o", str(npz[video])]) == 0
     a, b = load_logmel_file(npz["a"]), load_logmel_file(npz["b"])
     assert a.logmel.shape == (2, 128, 516) and b.logmel.shape == (3, 128, 516)
-    assert a.logmel.dtype == np.float16 and a.clip_index.tolist() == [0, 1] and a.failed == ""
+    assert a.logmel.dtype == np.float16 and a.clip_index.tolist() == [0, 1]
     assert a.config == CFG
     stats = logmel_statistics([a.logmel, b.logmel])
     stats.save(tmp_path / "stats.npz")
@@ -135,7 +135,7 @@ def test_failed_clip_stage_gives_empty_npz(tmp_path: Path) -> None:
 
     data = load_logmel_file(out)
     assert data.logmel.shape == (0, 128, 0) and data.clip_index.shape == (0,)
-    assert data.failed == "no_audio_stream"
+    assert StageStatus.read(out).reason == "no_audio_stream"
     assert main(["logmel", str(tmp_path / "nowhere"), "-o", str(tmp_path / "y.npz")]) == 2
     assert not (tmp_path / "y.npz").exists()
 

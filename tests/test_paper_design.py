@@ -23,7 +23,7 @@ from alignnet.errors import UserInputError
 from alignnet.losses import alignment_loss
 from alignnet.models import AlignNet
 from alignnet.training import command as train_command
-from alignnet.training.loop import TrainConfig
+from alignnet.training.alignnet_training import TrainConfig
 from alignnet.training.paper_design import DEPARTURES
 from tests.synthetic_split import make_synthetic_split
 

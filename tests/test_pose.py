@@ -19,10 +19,10 @@ from alignnet.errors import UserInputError
 from alignnet.keypoints import BODY_25_INDEX as J
 from alignnet.pose.backends import get_backend
 from alignnet.pose.extract import decode_size, extract_pose, prefetch
-from alignnet.pose.parallel import BackendSpec, extract_pose_parallel, frame_runs
 from alignnet.pose.mediapipe_backend import landmarks_to_body25
 from alignnet.pose.native_stderr import SHOW_ENV, without_native_notices
 from alignnet.pose.openpose_json import read_openpose_json
+from alignnet.pose.parallel import BackendSpec, extract_pose_parallel, frame_runs
 from alignnet.pose.people import most_prominent
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import Reason, StageFailure, StageStatus
@@ -396,7 +396,8 @@ def test_cli_upstream_failure_writes_empty_pose(tmp_path: Path) -> None:
     assert main(["pose", str(tmp_path / "video.mp4"), "-o", str(out), "--no-progress"]) == 0
     seq = PoseSequence.load(out)
     assert seq.n_frames == 0 and seq.keypoints.shape == (0, 25, 3)
-    assert seq.meta["failed"] == "upstream" and "corrupt_file" in seq.meta["detail"]
+    status = StageStatus.read(out)
+    assert (status.stage, status.ok, status.reason, status.origin) == ("pose", False, "corrupt_file", "clip")
 
 
 def test_cli_corrupt_video_and_wrong_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -404,7 +405,7 @@ def test_cli_corrupt_video_and_wrong_path(tmp_path: Path, capsys: pytest.Capture
     corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8)
     out = tmp_path / "corrupt.npz"
     assert main(["pose", str(corrupt), "-o", str(out), "--no-progress"]) == 0
-    assert PoseSequence.load(out).meta["failed"] == "corrupt_file"
+    assert PoseSequence.load(out).n_frames == 0 and StageStatus.read(out).reason == "corrupt_file"
     missing = tmp_path / "nowhere" / "video.mp4"
     assert main(["pose", str(missing), "-o", str(tmp_path / "x.npz")]) == 2
     assert str(missing) in capsys.readouterr().err

@@ -20,8 +20,8 @@ import pytest
 import yaml
 
 from alignnet.cli import main
-from alignnet.corpus_server import CorpusServer
 from alignnet.data.manifest import read_manifest
+from alignnet.demo.corpus_server import CorpusServer
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import StageStatus
 from tests.test_download import with_test_extractor

@@ -132,7 +132,7 @@ def test_missing_column_and_unknown_clip_are_user_errors(run_inputs, tmp_path, c
             "--checkpoint", str(run_inputs["checkpoint"]), "--summary", str(run_inputs["summary"]),
             "--out", str(tmp_path / "out")]  # fmt: skip
     assert main([*base, "--evaluate", str(evaluate)]) == 2
-    assert "strength.csv: missing columns ['afe']" in capsys.readouterr().err
+    assert "strength.csv: missing columns afe;" in capsys.readouterr().err
     assert main([*base, "--evaluate", str(run_inputs["evaluate"]), "--clip", "nope"]) == 2
     assert "--clip 'nope'" in capsys.readouterr().err
 

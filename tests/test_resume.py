@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from alignnet.corpus_server import CorpusServer
-from alignnet.synth.corpus import Options, generate_corpus
+from alignnet.demo.corpus_server import CorpusServer
+from alignnet.demo.synth.corpus import Options, generate_corpus
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow

@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from alignnet.demo import start_server, stop_server
+from alignnet.demo.command import start_server, stop_server
 from tests.corpus_fixtures import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -12,11 +13,11 @@ import librosa
 import numpy as np
 import pytest
 
+from alignnet.demo.synth.corpus import Options, generate_corpus
+from alignnet.demo.synth.negatives import NEGATIVE_KINDS, negative_kind
+from alignnet.demo.synth.timewarp import random_warp
 from alignnet.keypoints import BODY_25_INDEX as K
 from alignnet.stage_status import Reason
-from alignnet.synth.corpus import Options, generate_corpus
-from alignnet.synth.negatives import NEGATIVE_KINDS, negative_kind
-from alignnet.synth.timewarp import random_warp
 from alignnet.video_frames import iter_frames
 from tests.corpus_fixtures import decode_audio
 
@@ -127,7 +128,7 @@ def test_negative_videos_show_their_defect(negatives: Path) -> None:
 
     def background_motion(video_id: str) -> float:
         frames = [f[:30].astype(np.float32) for f in iter_frames(negatives / f"{video_id}.mp4")][::10]
-        return float(np.mean([np.abs(a - b).mean() for a, b in zip(frames, frames[1:])]))
+        return float(np.mean([np.abs(a - b).mean() for a, b in itertools.pairwise(frames)]))
 
     assert background_motion(by_kind["camera_motion"]) > 3 * background_motion(by_kind["silent_audio"])
 

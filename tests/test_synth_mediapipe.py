@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from alignnet.demo.synth.corpus import Options, generate_corpus
 from alignnet.keypoints import BODY_25_INDEX as K
-from alignnet.synth.corpus import Options, generate_corpus
 from alignnet.video_frames import iter_frames
 
 # MediaPipe Pose landmark -> BODY_25 index (pose-formats.md), joints defined by both.

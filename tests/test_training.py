@@ -26,6 +26,7 @@ from alignnet.training.data import (
     load_training_data,
 )
 from alignnet.training.optimizer import adam
+from alignnet.training.run_settings import RunSettings
 from alignnet.training.schedule import BudgetFit, RunPlan, lr_factor
 from tests.synthetic_split import make_synthetic_split
 
@@ -217,19 +218,19 @@ def test_cli_sets_the_learning_rate_of_its_schedule(data_dir, tmp_path, schedule
 
 def test_validation_takes_the_saved_warp_then_more_from_fixed_seeds(data_dir, tmp_path) -> None:
     n = len(PackedSplit.load(data_dir, "val"))
-    one = load_training_data(data_dir, tmp_path, SampleGenerator(), seed=0).val
-    three = load_training_data(data_dir, tmp_path, SampleGenerator(), seed=5, val_warps_per_clip=3).val
+    one = load_training_data(RunSettings(data_dir, tmp_path, seed=0), SampleGenerator()).val
+    three = load_training_data(RunSettings(data_dir, tmp_path, seed=5, val_warps_per_clip=3), SampleGenerator()).val
     assert len(one) == n and len(three) == 3 * n
     assert np.array_equal(three.clips, np.tile(np.arange(n), 3))
     assert np.array_equal(three.positions[:n], one.positions)  # the saved warps come first
     assert not np.allclose(three.positions[n : 2 * n], one.positions)  # then new ones
-    again = load_training_data(data_dir, tmp_path / "other", SampleGenerator(), seed=9, val_warps_per_clip=3).val
+    again = load_training_data(RunSettings(data_dir, tmp_path / "other", seed=9, val_warps_per_clip=3), SampleGenerator()).val
     assert np.array_equal(again.positions, three.positions)  # the same in every run
     item = three[n + 1]  # clip 1 under its second warp
     assert np.allclose(item["source"].numpy(), three.positions[n + 1])
     assert torch.equal(item["audio"], one[1]["audio"]) and not torch.equal(item["video"], one[1]["video"])
     with pytest.raises(UserInputError, match="--val-warps-per-clip 0"):
-        load_training_data(data_dir, tmp_path, SampleGenerator(), seed=0, val_warps_per_clip=0)
+        RunSettings(data_dir, tmp_path, val_warps_per_clip=0)
 
 
 def test_max_minutes_stops_cleanly(data_dir, tmp_path) -> None:

@@ -21,9 +21,9 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from alignnet.config_docs import NOT_OPTIONS, OPTION_SECTIONS, command_options, option_flag
-from alignnet.demo import DEMO_DEFAULTS, demo_settings, lock_hint, plan_text, report_command, snakemake_command
-from alignnet.demo import add_arguments as add_demo_arguments
-from alignnet.demo import run as run_demo
+from alignnet.demo.command import DEMO_DEFAULTS, demo_settings, lock_hint, plan_text, report_command, snakemake_command
+from alignnet.demo.command import add_arguments as add_demo_arguments
+from alignnet.demo.command import run as run_demo
 from alignnet.errors import UserInputError
 
 REPO = Path(__file__).resolve().parent.parent

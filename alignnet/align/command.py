@@ -52,10 +52,41 @@ from pathlib import Path
 import torch
 
 from alignnet.align.pipeline import PoseOptions, align_video
-from alignnet.align.windows import PRIORS, WindowConfig
+from alignnet.align.windows import WindowConfig
+from alignnet.cli_options import Values, add_options, field_options, opt
 from alignnet.errors import UserInputError
 
-
+POSE_OPTIONS: Values = {
+    "pose_backend": opt(
+        ("mediapipe", "openpose", "openpose-json"), None,
+        "pose estimator run on VIDEO, or openpose-json to read OpenPose's JSON for VIDEO (default: the backend of"
+        " the training data, as the checkpoint records it; mediapipe when it records none); another one is warned"
+        " about",
+    ),
+    "pose_json": opt(
+        Path, None, "openpose-json: the folder OpenPose's --write_json wrote for VIDEO (files"
+        " VIDEO-stem_*_keypoints.json)", metavar="DIR",
+    ),
+    "max_side": opt(
+        int, PoseOptions.max_side,
+        "mediapipe sees frames at most this long (openpose gets full frames, as in the pose stage)",
+    ),
+    "pose_workers": opt(
+        int, None,
+        "mediapipe: pose processes, each over one run of VIDEO's frames (default: one per available core,"
+        " at most 8; a video shorter than 20 s per process uses fewer; openpose: 1)", metavar="N",
+    ),
+    "model_folder": opt(Path, None, "openpose: its models/ folder"),
+    "python_path": opt(Path, None, "openpose: folder holding openpose/pyopenpose"),
+    "net_resolution": opt(
+        str, PoseOptions.net_resolution,
+        "openpose: its --net_resolution, as in the pose stage (write --net-resolution=-1x368)",
+    ),
+    "min_person_share": opt(
+        float, PoseOptions.min_person_share,
+        "fail (exit 4) when a person is found in fewer of VIDEO's frames than this share",
+    ),
+}  # fmt: skip
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("video", type=Path, metavar="VIDEO", help="the dance video to re-time")
     parser.add_argument("audio", type=Path, metavar="AUDIO", help="the audio to follow (any file with sound)")
@@ -74,59 +105,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="packed dataset the model was trained on (its logmel_stats.npz and meta.json): the log-mel "
         "normalisation, when the checkpoint does not record it",
     )  # fmt: skip
-    pose = parser.add_argument_group("pose")
-    pose.add_argument(
-        "--pose-backend", choices=["mediapipe", "openpose", "openpose-json"], default=None,
-        help="pose estimator run on VIDEO, or openpose-json to read OpenPose's JSON for VIDEO (default: the backend "
-        "of the training data, as the checkpoint records it; mediapipe when it records none); another one is "
-        "warned about",
-    )  # fmt: skip
-    pose.add_argument(
-        "--pose-json", type=Path, metavar="DIR",
-        help="openpose-json: the folder OpenPose's --write_json wrote for VIDEO (files VIDEO-stem_*_keypoints.json)",
-    )  # fmt: skip
-    pose.add_argument(
-        "--max-side", type=int, default=640,
-        help="mediapipe sees frames at most this long (openpose gets full frames, as in the pose stage)",
-    )  # fmt: skip
-    pose.add_argument(
-        "--pose-workers", type=int, default=None, metavar="N",
-        help="mediapipe: pose processes, each over one run of VIDEO's frames (default: one per available core, at"
-        " most 8; a video shorter than 20 s per process uses fewer; openpose: 1)",
-    )  # fmt: skip
-    pose.add_argument("--model-folder", type=Path, help="openpose: its models/ folder")
-    pose.add_argument("--python-path", type=Path, help="openpose: folder holding openpose/pyopenpose")
-    pose.add_argument(
-        "--net-resolution", default=PoseOptions.net_resolution,
-        help="openpose: its --net_resolution, as in the pose stage (write --net-resolution=-1x368)",
-    )  # fmt: skip
-    pose.add_argument(
-        "--min-person-share", type=float, default=PoseOptions.min_person_share,
-        help="fail (exit 4) when a person is found in fewer of VIDEO's frames than this share",
-    )  # fmt: skip
+    add_options(parser.add_argument_group("pose"), {}, POSE_OPTIONS)
     model = parser.add_argument_group("model")
     model.add_argument(
-        "--window-seconds", type=float, default=None,
-        help="audio seconds per window (default: the training clip length, 6 s)",
-    )  # fmt: skip
-    model.add_argument(
-        "--hop-seconds", type=float, default=WindowConfig.hop_seconds,
-        help="audio seconds between windows: each frame takes the median of the windows covering it, "
-        "so a shorter hop gives more votes (and more model time, still small against pose extraction)",
-    )  # fmt: skip
-    model.add_argument(
-        "--coverage", type=float, default=WindowConfig.coverage,
-        help="share of an audio window its video window spans (below 1: audio margin for drift)",
-    )  # fmt: skip
-    model.add_argument(
-        "--passes", type=int, default=WindowConfig.passes,
-        help="alignment passes; each further pass re-centres the audio windows on the previous result",
-    )  # fmt: skip
-    model.add_argument(
-        "--prior", choices=PRIORS, default=WindowConfig.prior,
-        help="where the first windows go: on a global path over the whole length (follows drifts of seconds) "
-        "or on the linear map 'the dance spans AUDIO from start to end'",
-    )  # fmt: skip
+        "--window-seconds", type=float, default=None, help="audio seconds per window (default: the training clip length)"
+    )
+    add_options(model, {}, field_options(WindowConfig, ("hop_seconds", "coverage", "passes", "prior")))
     model.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, ...")
     model.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")

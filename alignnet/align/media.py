@@ -16,9 +16,9 @@ import numpy as np
 import soundfile
 
 from alignnet.align import EXIT_NO_STREAM, EXIT_UNREADABLE
-from alignnet.video_frames import decoded_in_full
 from alignnet.errors import UserInputError
 from alignnet.ffmpeg_paths import ffmpeg_path
+from alignnet.video_frames import decoded_in_full
 
 
 def _ffmpeg_message(exc: ffmpeg.Error) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from alignnet.align import EXIT_NO_PERSON, EXIT_UNREADABLE
+from alignnet.align.global_path import LOW_CONFIDENCE, feature_tracks, global_grid, path_confidence, path_in_frames
 from alignnet.align.media import (
     VIDEO_SUFFIXES,
     check_decoded,
@@ -27,7 +28,6 @@ from alignnet.align.media import (
     probe_streams,
     video_at_fps,
 )
-from alignnet.align.global_path import LOW_CONFIDENCE, feature_tracks, global_grid, path_confidence, path_in_frames
 from alignnet.align.retime import (
     confidence_path,
     encode_audio,

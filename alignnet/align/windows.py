@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import isotonic_regression
 
+from alignnet.cli_options import option
 
 PRIORS = ("global", "linear")
 
@@ -43,10 +44,19 @@ class WindowConfig:
     """Window sizes in seconds of audio; coverage: share of an audio window its video window spans."""
 
     window_seconds: float = 6.0
-    hop_seconds: float = 0.5
-    coverage: float = 1.0
-    passes: int = 1
-    prior: str = "global"  # first windows centred on: "global" (`alignnet.align.global_path`) or "linear"
+    hop_seconds: float = option(
+        0.5,
+        "audio seconds between windows: each frame takes the median of the windows covering it, so a shorter hop"
+        " gives more votes (and more model time, still small against pose extraction)",
+    )
+    coverage: float = option(1.0, "share of an audio window its video window spans (below 1: audio margin for drift)")
+    passes: int = option(1, "alignment passes; each further pass re-centres the audio windows on the previous result")
+    prior: str = option(
+        "global",
+        "where the first windows go: on a global path over the whole length (`alignnet.align.global_path`: follows"
+        " drifts of seconds) or on the linear map 'the dance spans AUDIO from start to end'",
+        choices=PRIORS,
+    )
 
     def __post_init__(self) -> None:
         if self.window_seconds <= 0 or self.hop_seconds <= 0:

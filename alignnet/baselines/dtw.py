@@ -10,11 +10,12 @@ decide, the path keeps the slope it has rather than stalling.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import librosa
 import numpy as np
-import torch
 
-from alignnet.baselines.syncnet import SyncNet, clip_cost
+from alignnet.baselines.syncnet import SyncNetAligner
 from alignnet.correspondence import Timebase
 
 
@@ -49,26 +50,14 @@ def mean_column_per_row(path: np.ndarray, n: int) -> np.ndarray:
     return np.interp(np.arange(n), visited, means)
 
 
-class SyncNetDTWAligner:
-    """SyncNet+DTW as an Aligner: DTW over the embedding distances of every video frame and audio step."""
+@dataclass
+class SyncNetDTWAligner(SyncNetAligner):
+    """SyncNet+DTW: DTW over the embedding distances of every video frame and audio step."""
 
     name = "SyncNet+DTW"
-
-    def __init__(
-        self,
-        model: SyncNet,
-        band: float = 0.3,
-        step_penalty: float = 0.0,
-        subsequence: bool = False,
-        device: str | torch.device = "cpu",
-    ) -> None:
-        self.device = torch.device(device)
-        self.model = model.eval().to(self.device)
-        self.band, self.step_penalty, self.subsequence = band, step_penalty, subsequence
+    band: float = 0.3
+    step_penalty: float = 0.0
+    subsequence: bool = False
 
     def from_cost(self, cost: np.ndarray, timebase: Timebase) -> np.ndarray:
-        """(n,) source frames from a cost matrix (n, S) on the audio grid of `syncnet.audio_grid`."""
         return dtw_source_frames(cost, self.band, self.step_penalty, self.subsequence)
-
-    def align(self, keypoints: np.ndarray, logmel: np.ndarray, timebase: Timebase) -> np.ndarray:
-        return self.from_cost(clip_cost(self.model, keypoints, logmel, timebase, self.device), timebase)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-import torch
+from dataclasses import dataclass
 
-from alignnet.baselines.syncnet import SyncNet, clip_cost
+import numpy as np
+
+from alignnet.baselines.syncnet import SyncNetAligner
 from alignnet.correspondence import Timebase
 
 
@@ -25,8 +26,9 @@ def best_offset(cost: np.ndarray, max_offset: int, min_overlap: int = 1) -> int:
     return int(offsets[order[0]])
 
 
-class SyncNetOffsetAligner:
-    """SyncNet as an Aligner: source frame = frame index + one offset (mean embedding distance, sliding search).
+@dataclass
+class SyncNetOffsetAligner(SyncNetAligner):
+    """SyncNet: source frame = frame index + one offset (mean embedding distance, sliding search).
 
     max_offset_seconds: search range (the original SyncNet's +-2 s would be
     +-60 frames at 30 fps); min_overlap: share of the video's frames that an
@@ -34,24 +36,11 @@ class SyncNetOffsetAligner:
     """
 
     name = "SyncNet"
-
-    def __init__(
-        self,
-        model: SyncNet,
-        max_offset_seconds: float = 2.0,
-        min_overlap: float = 0.5,
-        device: str | torch.device = "cpu",
-    ) -> None:
-        self.device = torch.device(device)
-        self.model = model.eval().to(self.device)
-        self.max_offset_seconds, self.min_overlap = max_offset_seconds, min_overlap
+    max_offset_seconds: float = 2.0
+    min_overlap: float = 0.5
 
     def from_cost(self, cost: np.ndarray, timebase: Timebase) -> np.ndarray:
-        """(n,) source frames from a cost matrix (n, S) (see `alignnet.baselines.syncnet.cost_matrices`)."""
         n = cost.shape[0]
         max_offset = round(self.max_offset_seconds * timebase.fps)
         offset = best_offset(cost, max_offset, max(1, int(np.ceil(self.min_overlap * n))))
         return np.arange(n, dtype=np.float64) + offset
-
-    def align(self, keypoints: np.ndarray, logmel: np.ndarray, timebase: Timebase) -> np.ndarray:
-        return self.from_cost(clip_cost(self.model, keypoints, logmel, timebase, self.device), timebase)

@@ -16,7 +16,7 @@ SyncNet config is stored in the JSON's `extra.syncnet_config`.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from alignnet.checkpoint import load_checkpoint, read_meta
+from alignnet.cli_options import option
 from alignnet.correspondence import Timebase
 from alignnet.dataclass_fields import known_fields
 from alignnet.distort import motion_features
@@ -41,8 +42,8 @@ class SyncNetConfig:
 
     n_keypoints: int = 19
     n_mels: int = 128
-    channels: int = 64
-    embed_dim: int = 64
+    channels: int = option(64, "conv channels per stream")
+    embed_dim: int = option(64, "joint embedding size")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -129,3 +130,22 @@ def load_syncnet(stem: str | Path, map_location: str | torch.device = "cpu") -> 
     model = SyncNet(SyncNetConfig.from_dict(config))
     load_checkpoint(stem, model)
     return model.to(map_location).eval()
+
+
+@dataclass
+class SyncNetAligner:
+    """SyncNet as an Aligner: a subclass turns one clip's cost matrix (`clip_cost`) into source frames."""
+
+    model: SyncNet
+    device: str | torch.device = field(default="cpu", kw_only=True)
+
+    def __post_init__(self) -> None:
+        self.device = torch.device(self.device)
+        self.model = self.model.eval().to(self.device)
+
+    def from_cost(self, cost: np.ndarray, timebase: Timebase) -> np.ndarray:
+        """(n,) source frames from a cost matrix (n, S) on the audio grid of `audio_grid`."""
+        raise NotImplementedError
+
+    def align(self, keypoints: np.ndarray, logmel: np.ndarray, timebase: Timebase) -> np.ndarray:
+        return self.from_cost(clip_cost(self.model, keypoints, logmel, timebase, self.device), timebase)

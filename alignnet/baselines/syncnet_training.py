@@ -19,38 +19,27 @@ is kept as OUT/best.
 from __future__ import annotations
 
 import dataclasses
-import logging
-import math
-import sys
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
+from torch import nn
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
-from alignnet.atomic import atomic_output
 from alignnet.baselines.dtw import SyncNetDTWAligner
 from alignnet.baselines.offset import SyncNetOffsetAligner
 from alignnet.baselines.syncnet import CONFIG_KEY, SyncNet, SyncNetConfig, cost_matrices
-from alignnet.checkpoint import save_checkpoint
+from alignnet.cli_options import option
 from alignnet.correspondence import Timebase
-from alignnet.devices import resolve_device
 from alignnet.distort import SampleGenerator
 from alignnet.metrics import afe, itu_accuracy
-from alignnet.training.data import load_training_data
-from alignnet.training.optimizer import adam
+from alignnet.training.loop import Batch, train_model
 from alignnet.training.run_settings import RunSettings
 
-log = logging.getLogger(__name__)
-
-CSV_FIELDS = (
-    "epoch", "train_loss", "val_loss", "val_match_distance", "val_shifted_distance",
-    "val_afe", "val_itu_accuracy", "val_dtw_afe", "val_dtw_itu_accuracy", "seconds", "steps",
+VAL_FIELDS = (
+    "val_loss", "val_match_distance", "val_shifted_distance", "val_afe", "val_itu_accuracy", "val_dtw_afe",
+    "val_dtw_itu_accuracy",
 )  # fmt: skip
 VAL_SHIFT_SEED = 1359  # the validation pairs' shifts, fixed across runs
 
@@ -60,12 +49,13 @@ class SyncNetTrainConfig(RunSettings):
     """Everything a SyncNet training run needs; `alignnet train-syncnet` fills it from its options."""
 
     epochs: int = 20
-    steps_per_epoch: int | None = 100  # None = one pass over the train clips
-    margin: float = 1.0
-    min_shift_seconds: float = 0.1
-    max_shift_seconds: float = 2.0
-    max_offset_seconds: float = 2.0  # SyncNet's sliding search range in validation
-    dtw_band: float = 0.3  # SyncNet+DTW's band in validation
+    lr_schedule: str = "constant"
+    average_decay: float = 0.0
+    margin: float = option(1.0, "contrastive margin (unit embeddings: 0-2)")
+    min_shift_seconds: float = option(0.1, "smallest shift of a non-matching pair")
+    max_shift_seconds: float = option(2.0, "largest shift of a non-matching pair")
+    max_offset_seconds: float = option(2.0, "validation: SyncNet's sliding search range")
+    dtw_band: float = option(0.3, "validation: SyncNet+DTW's band (share of the clip)")
     model: SyncNetConfig = field(default_factory=SyncNetConfig)
     samples: SampleGenerator = field(default_factory=SampleGenerator)
 
@@ -124,10 +114,10 @@ def pair_loss(
 
 
 @torch.no_grad()
-def evaluate(
+def validate_syncnet(
     model: SyncNet, loader: DataLoader, timebase: Timebase, cfg: SyncNetTrainConfig, device: torch.device
 ) -> dict[str, float]:
-    """Validation loss and distances, AFE and ITU accuracy of SyncNet and SyncNet+DTW."""
+    """SyncNet's validation loss and distances, and the AFE and ITU accuracy of SyncNet and SyncNet+DTW."""
     model.eval()
     offset = SyncNetOffsetAligner(model, cfg.max_offset_seconds, device=device)
     dtw = SyncNetDTWAligner(model, cfg.dtw_band, device=device)
@@ -159,81 +149,57 @@ def evaluate(
     }
 
 
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    with atomic_output(path) as tmp:
-        pd.DataFrame(rows, columns=list(CSV_FIELDS)).to_csv(tmp, index=False)
+@dataclass
+class SyncNetTask:
+    """SyncNet's parts of a training run (`alignnet.training.loop.ModelTask`): one process, best by val loss."""
+
+    settings: SyncNetTrainConfig
+    name: str = "SyncNet"
+    best_metric: str = "val_loss"
+    metric_fields: tuple[str, ...] = ("train_loss", *VAL_FIELDS)
+    distributed: bool = False
+    shifts: torch.Generator = field(init=False)  # the training pairs' shifts (restarted from the seed on --resume)
+
+    def __post_init__(self) -> None:
+        self.shifts = torch.Generator().manual_seed(self.settings.seed)
+
+    def samples(self) -> SampleGenerator:
+        return dataclasses.replace(self.settings.samples, motion=True)
+
+    def build_model(self) -> nn.Module:
+        return SyncNet(self.settings.model)
+
+    def loss(self, model: nn.Module, batch: Batch, timebase: Timebase, device: torch.device) -> torch.Tensor:
+        assert isinstance(model, SyncNet)
+        return pair_loss(model, batch, timebase, self.settings, self.shifts, device)[0]
+
+    def validate(
+        self, model: nn.Module, loader: DataLoader, timebase: Timebase, device: torch.device
+    ) -> dict[str, float]:
+        assert isinstance(model, SyncNet)
+        return validate_syncnet(model, loader, timebase, self.settings, device)
+
+    def checkpoint_extra(self) -> dict[str, Any]:
+        return {CONFIG_KEY: self.settings.model.to_dict(), "seed": self.settings.seed, "margin": self.settings.margin}
+
+    def fits_checkpoint(self, meta: dict[str, Any]) -> bool:
+        saved = meta.get("extra", {}).get(CONFIG_KEY)
+        return saved is None or saved == self.settings.model.to_dict()
+
+    def epoch_scalars(self, model: nn.Module) -> dict[str, float]:
+        return {}
+
+    def describe(self, metrics: dict[str, float]) -> str:
+        return (
+            f"train loss {metrics['train_loss']:.4f}, val loss {metrics['val_loss']:.4f}; "
+            f"SyncNet AFE {metrics['val_afe']:.2f} / ITU {100 * metrics['val_itu_accuracy']:.1f} %; "
+            f"SyncNet+DTW AFE {metrics['val_dtw_afe']:.2f} / ITU {100 * metrics['val_dtw_itu_accuracy']:.1f} %"
+        )
 
 
 def train_syncnet(cfg: SyncNetTrainConfig) -> dict[str, Any]:
-    """Train, validating after every epoch; writes OUT/{best,last}.{safetensors,json}, metrics.csv.
+    """Train SyncNet (`alignnet.training.loop.train_model`); writes OUT/{best,last}.*, metrics.csv, tb/.
 
-    Returns a summary (epochs done, best validation loss and its metrics, minutes).
+    Returns a summary (epochs done, best validation loss, minutes).
     """
-    started = time.monotonic()
-    deadline = started + cfg.max_minutes * 60 if cfg.max_minutes else math.inf
-    device = resolve_device(cfg.device)
-    cfg.out.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(cfg.seed)
-    if cfg.threads is not None:
-        torch.set_num_threads(cfg.threads)
-
-    samples = dataclasses.replace(cfg.samples, motion=True)
-    samples_per_epoch = cfg.steps_per_epoch * cfg.batch_size if cfg.steps_per_epoch else None
-    data = load_training_data(cfg.data, cfg.out, samples, cfg.seed, samples_per_epoch, cfg.val_warps_per_clip)
-    train_set, val_set = data.train, data.val
-    val_loader = DataLoader(val_set, batch_size=cfg.batch_size, num_workers=cfg.workers)
-
-    model = SyncNet(cfg.model).to(device)
-    optimizer = adam(model.parameters(), cfg.lr)
-    shifts = torch.Generator().manual_seed(cfg.seed)
-    extra = {CONFIG_KEY: cfg.model.to_dict(), "seed": cfg.seed, "margin": cfg.margin}
-    log.info("training SyncNet on %s: %d train / %d val samples per epoch", device, len(train_set), len(val_set))
-    rows: list[dict[str, Any]] = []
-    best: dict[str, float] = {"val_loss": math.inf}
-    stopped_early = False
-    epoch = -1
-    for epoch in range(cfg.epochs):
-        epoch_start = time.monotonic()
-        train_set.set_epoch(epoch)
-        loader = DataLoader(
-            train_set,
-            batch_size=cfg.batch_size,
-            shuffle=True,
-            drop_last=len(train_set) > cfg.batch_size,
-            num_workers=cfg.workers,
-            generator=torch.Generator().manual_seed(cfg.seed * 100_003 + epoch),
-        )
-        model.train()
-        total, steps = 0.0, 0
-        for batch in tqdm(
-            loader, desc=f"epoch {epoch}", file=sys.stderr, leave=False, dynamic_ncols=True, disable=not cfg.progress
-        ):
-            loss, _ = pair_loss(model, batch, train_set.timebase, cfg, shifts, device)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total, steps = total + float(loss.detach()), steps + 1
-            if time.monotonic() > deadline:
-                stopped_early = True
-                break
-        metrics = {"train_loss": total / max(steps, 1), **evaluate(model, val_loader, val_set.timebase, cfg, device)}
-        rows.append({"epoch": epoch, **metrics, "seconds": round(time.monotonic() - epoch_start, 2), "steps": steps})
-        if metrics["val_loss"] < best["val_loss"]:
-            best = metrics
-            save_checkpoint(cfg.out / "best", model, epoch=epoch, metrics=metrics, extra=extra)
-        save_checkpoint(cfg.out / "last", model, epoch=epoch, metrics=metrics, optimizer=optimizer, extra=extra)
-        _write_csv(cfg.out / "metrics.csv", rows)
-        log.info(
-            "epoch %d: train loss %.4f, val loss %.4f; SyncNet AFE %.2f / ITU %.1f %%; SyncNet+DTW AFE %.2f / ITU %.1f %%",
-            epoch, metrics["train_loss"], metrics["val_loss"], metrics["val_afe"], 100 * metrics["val_itu_accuracy"],
-            metrics["val_dtw_afe"], 100 * metrics["val_dtw_itu_accuracy"],
-        )  # fmt: skip
-        if stopped_early:
-            log.info("stopping: --max-minutes %.1f reached", cfg.max_minutes)
-            break
-    return {
-        "epochs_done": epoch + 1,
-        "best": best,
-        "stopped_early": stopped_early,
-        "minutes": (time.monotonic() - started) / 60,
-    }
+    return train_model(SyncNetTask(cfg))

@@ -42,7 +42,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import savgol_filter
 
-from alignnet.dataclass_fields import known_fields
+from alignnet.dataclass_fields import known_fields, option
 from alignnet.keypoints import DANCE_KEYPOINTS, DANCE_NAMES, MID_HIP
 from alignnet.lips.face_keypoints import MOUTH_NAMES, MOUTH_POINTS
 from alignnet.pose.extract import LAYOUT_POINTS
@@ -71,11 +71,11 @@ class CleanParams:
         0.37.
     """
 
-    min_confidence: float = 0.1
-    median_kernel: int = 3
-    max_gap: int = 15
-    savgol_window: int = 7
-    savgol_order: int = 4
+    min_confidence: float = option(0.1, "points with a lower confidence count as missing")
+    median_kernel: int = option(3, "odd window (frames) of the outlier median filter")
+    max_gap: int = option(15, "longest run of missing frames that is interpolated; longer rejects the clip")
+    savgol_window: int = option(7, "odd Savitzky-Golay window (frames)")
+    savgol_order: int = option(4, "Savitzky-Golay polynomial order")
 
     def __post_init__(self) -> None:
         if self.median_kernel < 1 or self.median_kernel % 2 == 0:

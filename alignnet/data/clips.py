@@ -35,7 +35,8 @@ from alignnet.atomic import atomic_output
 from alignnet.data.media import normalise
 from alignnet.errors import UserInputError
 from alignnet.faults import failed_status
-from alignnet.stage_status import Reason, StageFailure, StageStatus, upstream_failure
+from alignnet.stage_status import Reason, StageFailure, StageStatus, read_upstream
+from alignnet.tables import read_table
 
 log = logging.getLogger(__name__)
 
@@ -131,11 +132,7 @@ def load_clip_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     path = Path(path)
     if path.is_dir():
         path = path / CLIPS_FILE
-    table = pd.read_csv(path, sep="\t")
-    missing = set(CLIP_COLUMNS) - set(table.columns)
-    if missing:
-        raise ValueError(f"{path}: not a clip table, missing columns {sorted(missing)}")
-    return table
+    return read_table(path, CLIP_COLUMNS, what="clips.tsv of `alignnet clip`")
 
 
 def _clip_row(clipdir: Path, clip_index: int) -> pd.Series:
@@ -197,20 +194,22 @@ def clip_video(
 
     With `spans` (seconds), clips are cut only inside them (see `clip_table`).
 
-    A failed item (see alignnet.stage_status) leaves only status.json in `outdir`.
+    A failed item, here or upstream (see alignnet.stage_status), leaves only status.json in `outdir`.
     Raises UserInputError when `src` is missing and no failed status explains why.
     """
     src, outdir = Path(src), Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     try:
-        upstream = upstream_failure(src)
+        upstream = read_upstream(src)
     except FileNotFoundError as exc:
         raise UserInputError(f"input video not found: {src}") from exc
+    if upstream.failed:
+        status = upstream.failure(STAGE)
+        status.write(outdir)
+        return status
     if src.is_dir():
         raise UserInputError(f"input video is a directory: {src}")
     try:
-        if upstream is not None:
-            raise StageFailure(Reason.UPSTREAM, f"{upstream.stage}: {upstream.reason}: {upstream.detail}")
         with atomic_output(outdir / VIDEO_FILE) as video_tmp, atomic_output(outdir / AUDIO_FILE) as audio_tmp:
             media = normalise(src, video_tmp, audio_tmp, cfg.fps, cfg.sample_rate, cfg.max_height)
             table = clip_table(media.n_frames, media.n_samples, cfg, spans)

@@ -34,22 +34,21 @@ from alignnet.errors import UserInputError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    repeatable = {"action": "append", "default": []}
     parser.add_argument(
         "--source",
-        action="append",
-        default=[],
         metavar="S",
         help="a search (ytsearchN:..., bilisearchN:...) or a playlist/channel/feed/video URL; repeatable",
+        **repeatable,
     )
     parser.add_argument("--urls-file", type=Path, help="text file of URLs, one per line, # comments")
     parser.add_argument("--min-duration", type=float, help="drop videos shorter than this (seconds)")
     parser.add_argument("--max-duration", type=float, help="drop videos longer than this (seconds)")
     parser.add_argument(
         "--exclude-title",
-        action="append",
-        default=[],
         metavar="REGEX",
         help="drop videos whose title matches (case-insensitive); repeatable",
+        **repeatable,
     )
     parser.add_argument(
         "--probe-durations",

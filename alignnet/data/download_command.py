@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from alignnet.dataclass_fields import known_fields
 from alignnet.atomic import atomic_directory
 from alignnet.data.download import DownloadSettings, download_video
 from alignnet.data.manifest import find_entry, read_manifest
@@ -71,19 +72,7 @@ def run(args: argparse.Namespace) -> int:
     if args.js_runtime is not None and not Path(args.js_runtime).is_file():
         raise UserInputError(f"--js-runtime not found: {args.js_runtime}")
     entry = find_entry(entries, args.video_id, args.manifest)
-    settings = DownloadSettings(
-        archive=args.archive,
-        max_height=args.max_height,
-        retries=args.retries,
-        backoff=args.backoff,
-        rate_limit=args.rate_limit,
-        cookies=args.cookies,
-        js_runtime=args.js_runtime,
-        socket_timeout=args.socket_timeout,
-        sleep_interval=args.sleep_interval,
-        max_sleep_interval=args.max_sleep_interval,
-        sleep_requests=args.sleep_requests,
-    )
+    settings = DownloadSettings(**known_fields(DownloadSettings, vars(args)))
     with atomic_directory(args.output) as staging:  # OUTDIR appears only once the job has finished
         status = download_video(entry, staging, settings)
     print(f"{entry.video_id}: {'ok' if status.ok else f'failed ({status.reason}): {status.detail}'}")

@@ -12,15 +12,14 @@ import os
 import pandas as pd
 
 from alignnet.errors import DataError
+from alignnet.tables import read_table
 
 VIDEO_COLUMNS = ["video_id", "song_id", "keep", "reason", "detail", "duplicate_of"]
 
 
 def read_video_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     """The table with `keep` as bool; raises DataError naming the file when columns are missing."""
-    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    missing = [c for c in VIDEO_COLUMNS if c not in table.columns]
-    if missing:
-        raise DataError(f"{path}: missing columns {', '.join(missing)} (is it videos.tsv of `alignnet duplicates`?)")
+    what = "videos.tsv of `alignnet duplicates`"
+    table = read_table(path, VIDEO_COLUMNS, what=what, dtype=str, keep_default_na=False)
     table["keep"] = table["keep"].str.lower() == "true"
     return table

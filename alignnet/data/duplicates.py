@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from alignnet.dataclass_fields import option
 from alignnet.data.duplicate_table import VIDEO_COLUMNS
 from alignnet.data.fingerprint import ITEM_SECONDS, VISUAL_RATE, VideoFingerprint, mirrored
 from alignnet.stage_status import Reason
@@ -53,12 +54,18 @@ PAIR_COLUMNS = [
 
 @dataclass(frozen=True)
 class MatchSettings:
-    min_votes: int = 8  # equal items at one offset for a candidate pair
-    max_postings: int = 50  # item values held by more videos than this do not vote
-    max_bit_error: float = 0.25  # same recording at or below (unrelated audio: ~0.5)
-    min_overlap_seconds: float = 10.0
-    min_visual_similarity: float = 0.6  # median frame correlation of a copy, direct or mirrored (other rooms: ~0.2)
-    min_visual_frames: int = 8  # aligned signature frames needed for a visual verdict
+    min_votes: int = option(8, "equal Chromaprint items at one offset that make a pair a candidate")
+    max_postings: int = option(50, "item values held by more videos than this do not vote (silence, for instance)")
+    max_bit_error: float = option(
+        0.25,
+        "same recording when the items differ in at most this share of bits (unrelated audio: ~0.5)",
+    )
+    min_overlap_seconds: float = option(10.0, "audio the two videos must share")
+    min_visual_similarity: float = option(
+        0.6,
+        "a copy when the median correlation of aligned frame signatures (direct or mirrored) reaches this",
+    )
+    min_visual_frames: int = option(8, "aligned signature frames needed for a visual verdict")
 
 
 @dataclass(frozen=True)

@@ -18,27 +18,15 @@ from __future__ import annotations
 
 import argparse
 import logging
-from dataclasses import fields
 from pathlib import Path
 
 from alignnet.atomic import atomic_output
 from alignnet.data.duplicates import MatchSettings, match_all, pair_table, video_table
 from alignnet.data.fingerprint import VideoFingerprint
+from alignnet.dataclass_fields import add_field_options, known_fields
 from alignnet.errors import UserInputError
 
 log = logging.getLogger(__name__)
-
-
-# Help of each MatchSettings field, which becomes the option --field-name with the field's default.
-SETTING_HELP = {
-    "min_votes": "equal Chromaprint items at one offset that make a pair a candidate",
-    "max_postings": "item values held by more videos than this do not vote (silence, for instance)",
-    "max_bit_error": "same recording when the items differ in at most this share of bits (unrelated audio: ~0.5)",
-    "min_overlap_seconds": "audio the two videos must share",
-    "min_visual_similarity": "a copy when the median correlation of aligned frame signatures (direct or mirrored) "
-    "reaches this",
-    "min_visual_frames": "aligned signature frames needed for a visual verdict",
-}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,8 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("fingerprints", nargs="*", type=Path, help="fingerprint .npz files of `alignnet fingerprint`")
     add("-o", "--output", type=Path, required=True, help="the per-video TSV to write")
     add("--pairs", type=Path, help="also write every audio match (video_a, video_b, figures) to this TSV")
-    for f in fields(MatchSettings):
-        add(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default, help=SETTING_HELP[f.name])
+    add_field_options(add, MatchSettings)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
             "--min-votes and --min-visual-frames must be >= 1 and --max-postings >= 2, got "
             f"{args.min_votes}, {args.min_visual_frames}, {args.max_postings}"
         )
-    settings = MatchSettings(**{f.name: getattr(args, f.name) for f in fields(MatchSettings)})
+    settings = MatchSettings(**known_fields(MatchSettings, vars(args)))
     fingerprints = []
     for path in args.fingerprints:
         try:

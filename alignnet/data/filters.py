@@ -53,6 +53,7 @@ picture foreground).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -63,6 +64,7 @@ import pandas as pd
 import soundfile as sf
 from tqdm import tqdm
 
+from alignnet.atomic import atomic_output
 from alignnet.data.camera_motion import (
     Box,
     FrameMotion,
@@ -71,6 +73,7 @@ from alignnet.data.camera_motion import (
 )
 from alignnet.data.foreground import FigureRule, other_figures, padded_box
 from alignnet.data.second_person import MaskedPersonDetector
+from alignnet.dataclass_fields import option
 from alignnet.keypoints import BODY_25_INDEX
 from alignnet.lips.face_keypoints import (
     MOUTH_MIRROR_PAIRS,
@@ -133,17 +136,54 @@ class Thresholds:
     max_mouth_asymmetry (lips): mouth midline within 0.25 half-widths of the corners' middle.
     """
 
-    min_audio_db: float = -60.0
-    min_detection_rate: float = 0.8
-    max_multi_person_rate: float = 0.1
-    max_camera_motion_px: float = 3.0
-    max_camera_zoom: float = 0.03
-    min_keypoint_confidence: float = 0.3
-    min_full_body_rate: float = 0.8
-    min_body_height_frac: float = 0.3
-    min_mouth_visible_rate: float = 0.8
-    min_lip_motion: float = 0.02
-    max_mouth_asymmetry: float = 0.25
+    min_audio_db: float = option(
+        -60.0,
+        "silent_audio when the clip's audio RMS is below this (dBFS; music is ~ -25 to -10)",
+    )
+    min_detection_rate: float = option(
+        0.8,
+        "no_person when a person is detected in a smaller share of frames",
+    )
+    max_multi_person_rate: float = option(
+        0.1,
+        "multi_person when a second person is seen in a larger share of frames (pose backend count >= 2, or a moving "
+        "person-sized figure outside the dancer's box)",
+    )
+    max_camera_motion_px: float = option(
+        3.0,
+        "camera_motion when the background (dancer masked) moves farther than this from its place in the clip's first"
+        " frame, in pixels at --analysis-width",
+    )
+    max_camera_zoom: float = option(
+        0.03,
+        "camera_motion when the picture's scale changes by more than this over the clip (|log scale|)",
+    )
+    min_keypoint_confidence: float = option(
+        0.3,
+        "a keypoint counts as visible from this confidence on (and inside the frame)",
+    )
+    min_full_body_rate: float = option(
+        0.8,
+        "not_full_body when the head (nose, eyes or ears), shoulders, hips, knees and ankles are all visible in a "
+        "smaller share of frames",
+    )
+    min_body_height_frac: float = option(
+        0.3,
+        "not_full_body when the dancer's keypoint span (median over frames) is a smaller fraction of the frame height",
+    )
+    min_mouth_visible_rate: float = option(
+        0.8,
+        "lips: mouth_hidden when all 20 mouth points are visible in a smaller share of frames",
+    )
+    min_lip_motion: float = option(
+        0.02,
+        "lips: mouth_hidden when the inner-lip opening varies less (std, in mouth widths)",
+    )
+    max_mouth_asymmetry: float = option(
+        0.25,
+        "lips: not_frontal when the mouth's midline lies farther off the corners' middle (half-widths; 0 frontal, "
+        "~0.25 at a 35-40 degree turn)",
+    )
 
 
 @dataclass(frozen=True)
@@ -294,46 +334,26 @@ def _subject_checks(f: ClipFigures, t: Thresholds, subject: str) -> tuple[list[C
 
 def _lips_checks(f: ClipFigures, t: Thresholds) -> list[Check]:
     first, last = _subject_checks(f, t, "face")
-    own = [
-        (
-            f.mouth_visible_rate < t.min_mouth_visible_rate,
-            Reason.MOUTH_HIDDEN,
-            f"mouth visible in {f.mouth_visible_rate:.0%} of frames < {t.min_mouth_visible_rate:.0%}",
-        ),
-        (
-            not f.lip_motion >= t.min_lip_motion,
-            Reason.MOUTH_HIDDEN,
-            f"lips move {f.lip_motion:.3f} mouth widths (std) < {t.min_lip_motion}",
-        ),
-        (
-            not f.mouth_asymmetry <= t.max_mouth_asymmetry,
-            Reason.NOT_FRONTAL,
-            f"mouth asymmetry {f.mouth_asymmetry:.2f} > {t.max_mouth_asymmetry}",
-        ),
-    ]
-    return first + own + last
+    hidden = f"mouth visible in {f.mouth_visible_rate:.0%} of frames < {t.min_mouth_visible_rate:.0%}"
+    still = f"lips move {f.lip_motion:.3f} mouth widths (std) < {t.min_lip_motion}"
+    turned = f"mouth asymmetry {f.mouth_asymmetry:.2f} > {t.max_mouth_asymmetry}"
+    return first + [
+        (f.mouth_visible_rate < t.min_mouth_visible_rate, Reason.MOUTH_HIDDEN, hidden),
+        (not f.lip_motion >= t.min_lip_motion, Reason.MOUTH_HIDDEN, still),
+        (not f.mouth_asymmetry <= t.max_mouth_asymmetry, Reason.NOT_FRONTAL, turned),
+    ] + last
 
 
 def _dance_checks(f: ClipFigures, t: Thresholds) -> list[Check]:
     first, last = _subject_checks(f, t, "person")
+    partial = f"full body in {f.full_body_rate:.0%} of frames < {t.min_full_body_rate:.0%}"
+    small = f"body spans {f.body_height_frac:.2f} of frame height < {t.min_body_height_frac}"
+    crowded = f"second person in {f.multi_person_rate:.0%} of frames > {t.max_multi_person_rate:.0%}"
     own = [
-        (
-            f.full_body_rate < t.min_full_body_rate,
-            Reason.NOT_FULL_BODY,
-            f"full body in {f.full_body_rate:.0%} of frames < {t.min_full_body_rate:.0%}",
-        ),
-        (
-            not f.body_height_frac >= t.min_body_height_frac,
-            Reason.NOT_FULL_BODY,
-            f"body spans {f.body_height_frac:.2f} of frame height < {t.min_body_height_frac}",
-        ),
+        (f.full_body_rate < t.min_full_body_rate, Reason.NOT_FULL_BODY, partial),
+        (not f.body_height_frac >= t.min_body_height_frac, Reason.NOT_FULL_BODY, small),
     ]
-    count = (
-        f.multi_person_rate > t.max_multi_person_rate,
-        Reason.MULTI_PERSON,
-        f"second person in {f.multi_person_rate:.0%} of frames > {t.max_multi_person_rate:.0%}",
-    )
-    return first + own + last + [count]
+    return first + own + last + [(f.multi_person_rate > t.max_multi_person_rate, Reason.MULTI_PERSON, crowded)]
 
 
 def verdict(figures: ClipFigures, t: Thresholds, task: str = "dance") -> tuple[Reason | None, str]:
@@ -517,9 +537,15 @@ def verdict_rows(
     return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
 
 
-def failure_row(video_id: str, reason: str, detail: str) -> pd.DataFrame:
-    """The single row of a video that failed upstream: clip_index -1, figures empty."""
-    return rejected_rows(video_id, [-1], reason, detail)
+def write_verdicts(verdicts: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """One video's verdict TSV (VERDICT_COLUMNS; figures to 6 significant digits)."""
+    with atomic_output(path) as tmp:
+        verdicts.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+
+
+def empty_verdicts() -> pd.DataFrame:
+    """The verdict table of a video that failed upstream: no rows (its stage record says why)."""
+    return pd.DataFrame(columns=VERDICT_COLUMNS)
 
 
 def rejected_rows(video_id: str, clip_indices: Sequence[int], reason: str, detail: str) -> pd.DataFrame:
@@ -576,13 +602,17 @@ def expected_verdict(sidecar: Mapping[str, object]) -> tuple[bool, str]:
     return bool(expected["keep"]), str(expected.get("reason") or "")
 
 
-def agreement(verdicts: pd.DataFrame, sidecars: Mapping[str, Mapping[str, object]]) -> tuple[float, pd.DataFrame]:
+def agreement(
+    verdicts: pd.DataFrame, sidecars: Mapping[str, Mapping[str, object]], failures: Mapping[str, str] | None = None
+) -> tuple[float, pd.DataFrame]:
     """Share of videos whose every clip matches the sidecar's expected verdict, and the mismatching clips.
 
     verdicts: rows of VERDICT_COLUMNS (several videos). sidecars: video_id ->
     sidecar dict with `expected_verdict`. A good video agrees when all its
     clips are kept; a negative one when all its clips are rejected with the
-    expected reason. A video without verdict rows disagrees (one row, clip_index NaN).
+    expected reason. A video without verdict rows agrees when `failures` (video_id ->
+    reason of its failed stage record, alignnet.stage_status) gives the expected
+    reason for a negative; otherwise it disagrees (one row, clip_index NaN).
     Returns (rate over the sidecars' videos, DataFrame[video_id, clip_index,
     expected_keep, expected_reason, keep, reason, detail]).
     """
@@ -593,7 +623,11 @@ def agreement(verdicts: pd.DataFrame, sidecars: Mapping[str, Mapping[str, object
         keep, reason = expected_verdict(sidecars[video_id])
         rows = verdicts[verdicts["video_id"].astype(str) == video_id]
         if rows.empty:
-            bad_rows.append([video_id, math.nan, keep, reason, math.nan, "", "no verdict rows"])
+            failed = (failures or {}).get(video_id)
+            if failed is not None and not keep and failed == reason:
+                agreeing += 1
+            else:
+                bad_rows.append([video_id, math.nan, keep, reason, math.nan, failed or "", "no verdict rows"])
             continue
         got_keep = rows["keep"].astype(str).str.lower().isin(["true", "1"])
         got_reason = rows["reason"].fillna("").astype(str)

@@ -19,6 +19,7 @@ and the cost stays bounded for long videos).
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 from dataclasses import dataclass, field, fields
@@ -31,7 +32,10 @@ import numpy as np
 
 from alignnet.atomic import atomic_output
 from alignnet.ffmpeg_paths import ffmpeg_path
-from alignnet.video_frames import iter_frames
+from alignnet.stage_status import read_upstream
+from alignnet.video_frames import iter_frames, probe_size
+
+log = logging.getLogger(__name__)
 
 # Chromaprint's item hop: 4096-sample frames at 11,025 Hz, overlapping by 2/3.
 CHROMAPRINT_RATE = 11025
@@ -161,3 +165,22 @@ def failed_fingerprint(video_id: str, reason: str) -> VideoFingerprint:
     """The empty fingerprint of a video that was not downloaded."""
     empty = np.zeros((0, SIGNATURE_SIDE * SIGNATURE_SIDE), np.float32)
     return VideoFingerprint(video_id, np.zeros(0, np.uint32), empty, failed={"download": reason})
+
+
+def fingerprint_download(
+    video: str | os.PathLike[str], video_id: str, max_seconds: float = MAX_SECONDS
+) -> VideoFingerprint:
+    """The fingerprint of a downloaded video file (resources/videos/<id>/video.mp4), read through its stage record.
+
+    A video whose download failed gets `failed_fingerprint` with the record's
+    reason; FileNotFoundError names a file that is missing with no failure record.
+    """
+    upstream = read_upstream(video)
+    if upstream.failed:
+        return failed_fingerprint(video_id, upstream.failure("fingerprint").reason)
+    try:
+        size = probe_size(video)
+    except (ffmpeg.Error, ValueError) as exc:
+        log.warning("%s: cannot read the frame size: %s", video, exc)
+        size = (0, 0)
+    return fingerprint_video(video_id, video, size, max_seconds)

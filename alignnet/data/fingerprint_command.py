@@ -3,7 +3,8 @@
 Reads VIDEODIR of `alignnet download` (video.mp4, status.json) and writes
 OUT.npz (alignnet.data.fingerprint.VideoFingerprint). A video that was not
 downloaded, or whose audio or picture cannot be decoded, gets an empty part
-and the reason in the file's `failed`; the command still succeeds, so that
+and the reason in the file's `failed` (for a failed download, its stage
+record's reason, read with alignnet.stage_status.read_upstream); the command still succeeds, so that
 `alignnet duplicates` sees every video of the manifest.
 
 Example:
@@ -16,13 +17,9 @@ import argparse
 import logging
 from pathlib import Path
 
-import ffmpeg
-
 from alignnet.data.download import VIDEO_FILE
-from alignnet.data.fingerprint import MAX_SECONDS, failed_fingerprint, fingerprint_video
+from alignnet.data.fingerprint import MAX_SECONDS, fingerprint_download
 from alignnet.errors import UserInputError
-from alignnet.stage_status import StageStatus
-from alignnet.video_frames import probe_size
 
 log = logging.getLogger(__name__)
 
@@ -40,19 +37,10 @@ def run(args: argparse.Namespace) -> int:
     if args.max_seconds <= 0:
         raise UserInputError(f"--max-seconds must be > 0, got {args.max_seconds}")
     video_id = args.video_id or args.videodir.resolve().name
-    status = StageStatus.read(args.videodir)
-    if status is None:
-        raise UserInputError(f"{args.videodir}: no status.json (is it a download directory of `alignnet download`?)")
-    if not status.ok:
-        fingerprint = failed_fingerprint(video_id, status.reason or "download failed")
-    else:
-        path = args.videodir / VIDEO_FILE
-        try:
-            size = probe_size(path)
-        except (ffmpeg.Error, ValueError) as exc:
-            log.warning("%s: cannot read the frame size: %s", path, exc)
-            size = (0, 0)
-        fingerprint = fingerprint_video(video_id, path, size, args.max_seconds)
+    try:
+        fingerprint = fingerprint_download(args.videodir / VIDEO_FILE, video_id, args.max_seconds)
+    except FileNotFoundError as exc:
+        raise UserInputError(f"{exc} (is {args.videodir} a download directory of `alignnet download`?)") from exc
     fingerprint.save(args.output)
     log.info(
         "%s: %d audio items (%.0f s), %d signature frames%s",

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from alignnet.atomic import atomic_output
+from alignnet.tables import read_table
 
 
 def concat_tables(paths: Sequence[str | os.PathLike[str]], out_path: str | os.PathLike[str]) -> int:
@@ -21,7 +22,7 @@ def concat_tables(paths: Sequence[str | os.PathLike[str]], out_path: str | os.Pa
     for path in paths:
         if not Path(path).exists():
             raise FileNotFoundError(f"table not found: {path}")
-        frames.append(pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False))
+        frames.append(read_table(path, dtype=str, keep_default_na=False))
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     with atomic_output(out_path) as tmp:
         table.to_csv(tmp, sep="\t", index=False)

@@ -14,8 +14,9 @@ uses statistics of the train split only: `logmel_statistics`, `normalise_logmel`
 
 Files. `write_clip_logmels` stores one video's clips in an .npz: `logmel`
 (n_clips, n_mels, frames) float16 (rounding below 0.03 dB for |x| < 64 dB,
-0.06 dB up to 128 dB), `clip_index` (n_clips,) int64, `failed` (the reason when
-the clip stage failed, else ""), and the LogMelConfig fields. `pack_split`
+0.06 dB up to 128 dB), `clip_index` (n_clips,) int64 and the LogMelConfig fields; beside it the
+stage record X.status.json (alignnet.stage_status) says whether the video
+failed upstream (then the file has zero clips). `pack_split`
 writes a split as one normalised float16 .npy to open with np.load(mmap_mode="r")
 plus an index .tsv.
 
@@ -43,12 +44,14 @@ from tqdm import tqdm
 
 from alignnet.atomic import atomic_output
 from alignnet.data.clips import AUDIO_FILE, CLIPS_FILE, load_clip_table
+from alignnet.dataclass_fields import option
 from alignnet.errors import UserInputError
-from alignnet.stage_status import StageStatus, upstream_failure
+from alignnet.stage_status import StageStatus, read_upstream, write_with_record
 
 STORE_DTYPE = np.float16
 AMIN = 1e-10  # the smallest mel power: silence is 10 * log10(AMIN) dB
 SILENCE_DB = 10.0 * np.log10(AMIN)
+STAGE = "logmel"
 _MIN_STD = 1e-6
 
 
@@ -56,13 +59,13 @@ _MIN_STD = 1e-6
 class LogMelConfig:
     """Log-mel parameters (paper: 128 mel bins at 44.1 kHz). fmax None: sample_rate / 2."""
 
-    sample_rate: int = 44100
-    n_mels: int = 128
-    n_fft: int = 2048
-    hop_length: int = 512
-    win_length: int = 2048
-    fmin: float = 0.0
-    fmax: float | None = None
+    sample_rate: int = option(44100, "expected audio rate (Hz)")
+    n_mels: int = option(128, "mel bins")
+    n_fft: int = option(2048, "FFT size (samples)")
+    hop_length: int = option(512, "frame hop (samples)")
+    win_length: int = option(2048, "window length (samples)")
+    fmin: float = option(0.0, "lowest mel frequency (Hz)")
+    fmax: float | None = None  # its option (`none`: Nyquist) is alignnet logmel's own
 
     def n_frames(self, n_samples: int) -> int:
         """Frames of a signal of `n_samples` samples: n_samples // hop_length."""
@@ -131,7 +134,6 @@ class LogMelFile:
 
     logmel: np.ndarray  # (n_clips, n_mels, frames) float16 dB
     clip_index: np.ndarray  # (n_clips,) int64
-    failed: str  # the clip stage's reason when it failed, else ""
     config: LogMelConfig
 
 
@@ -139,38 +141,38 @@ def save_logmel_file(data: LogMelFile, path: str | os.PathLike[str]) -> None:
     config = {k: np.nan if v is None else v for k, v in asdict(data.config).items()}
     with atomic_output(path) as tmp:
         np.savez(tmp, logmel=data.logmel.astype(STORE_DTYPE), clip_index=data.clip_index.astype(np.int64),
-                 failed=np.str_(data.failed), **config)
+                 **config)
 
 
 def load_logmel_file(path: str | os.PathLike[str]) -> LogMelFile:
     with np.load(path, allow_pickle=False) as npz:
         values = {f.name: npz[f.name].item() for f in fields(LogMelConfig)}
         values["fmax"] = None if np.isnan(values["fmax"]) else values["fmax"]
-        return LogMelFile(npz["logmel"], npz["clip_index"], str(npz["failed"]), LogMelConfig(**values))
+        return LogMelFile(npz["logmel"], npz["clip_index"], LogMelConfig(**values))
 
 
 def write_clip_logmels(
     clipdir: str | os.PathLike[str], out_npz: str | os.PathLike[str], cfg: LogMelConfig = LogMelConfig()
-) -> LogMelFile:
-    """The log-mel stage for one video: clip directory -> .npz (zero clips when the clip stage failed).
+) -> StageStatus:
+    """The log-mel stage for one video: clip directory -> .npz and its record (zero clips when the clip stage failed).
 
-    Raises UserInputError when `clipdir` is not a clip directory (no clips.tsv and no failed status).
+    Returns the record written. Raises UserInputError when `clipdir` is not a
+    clip directory (no clips.tsv and no failed record).
     """
     clipdir = Path(clipdir)
     try:
-        upstream = upstream_failure(clipdir / CLIPS_FILE)
+        upstream = read_upstream(clipdir / CLIPS_FILE)
     except FileNotFoundError as exc:
         raise UserInputError(f"not a clip directory (no {CLIPS_FILE} or failed status): {clipdir}") from exc
-    status = StageStatus.read(clipdir)
-    failure = upstream or (status if status is not None and not status.ok else None)
-    if failure is not None:
-        data = LogMelFile(np.zeros((0, cfg.n_mels, 0), STORE_DTYPE), np.zeros(0, np.int64),
-                          failure.reason or "upstream", cfg)
+    if upstream.failed:
+        status = upstream.failure(STAGE)
+        data = LogMelFile(np.zeros((0, cfg.n_mels, 0), STORE_DTYPE), np.zeros(0, np.int64), cfg)
     else:
         values, clip_index = clip_logmels(clipdir, cfg)
-        data = LogMelFile(values.astype(STORE_DTYPE), clip_index, "", cfg)
-    save_logmel_file(data, out_npz)
-    return data
+        data = LogMelFile(values.astype(STORE_DTYPE), clip_index, cfg)
+        status = StageStatus(STAGE, True, detail=f"{len(clip_index)} clips, shape {tuple(data.logmel.shape)}")
+    write_with_record(out_npz, status, lambda: save_logmel_file(data, out_npz))
+    return status
 
 
 class LogMelStats(NamedTuple):
@@ -256,7 +258,8 @@ def pack_split(
             position = {int(c): i for i, c in enumerate(data.clip_index)}
             missing = [c for c in rows["clip_index"] if c not in position]
             if missing:
-                raise KeyError(f"{npz_paths[video_id]}: no clips {missing[:5]} (failed: {data.failed or 'no'})")
+                record = read_upstream(npz_paths[video_id]).status
+                raise KeyError(f"{npz_paths[video_id]}: no clips {missing[:5]} (its record: {record})")
             if shape is None:
                 shape = data.logmel.shape[1:]
                 out = np.lib.format.open_memmap(tmp, mode="w+", dtype=STORE_DTYPE, shape=(len(index), *shape))

@@ -6,7 +6,7 @@ cuts of a whole normalised video once; a clip is rejected when a cut falls
 strictly inside it (a cut on its first frame starts the clip on a new shot,
 which is fine). A cut is stronger evidence than the rules it would otherwise
 trip (a jump of the background looks like camera motion, a new dancer like a
-second person), so it is checked before them (alignnet.data.filter_command).
+second person), so it is checked before them (alignnet.data.filters_command).
 """
 
 from __future__ import annotations

@@ -17,12 +17,13 @@ from alignnet.data.clips import load_clip_table
 from alignnet.data.manifest import read_manifest
 from alignnet.pose.sequence import PoseSequence
 from alignnet.stage_status import Reason, StageStatus
+from alignnet.tables import read_table
 
 PathLike = str | os.PathLike[str]
 
 
-def _read_tsv(path: PathLike) -> pd.DataFrame:
-    return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+def _read_tsv(path: PathLike, columns: Sequence[str] = ()) -> pd.DataFrame:
+    return read_table(path, columns, dtype=str, keep_default_na=False)
 
 
 def clip_stage_counts(clip_dirs: Sequence[PathLike]) -> dict[str, Any]:
@@ -67,8 +68,7 @@ def build_summary(
     entries = read_manifest(manifest)
     failed = _read_tsv(failures)
     retryable = failed["retryable"] == "true" if "retryable" in failed else pd.Series(False, index=failed.index)
-    verdict_table = _read_tsv(verdicts)
-    per_clip = verdict_table[verdict_table["clip_index"].astype(int) >= 0]
+    per_clip = _read_tsv(verdicts, ["video_id", "clip_index", "keep", "reason"])  # a failed video has no rows
     kept = per_clip[per_clip["keep"].str.lower() == "true"]
     rejected = Counter(per_clip.loc[per_clip["keep"].str.lower() != "true", "reason"])
     cleaning = Counter()

@@ -37,6 +37,7 @@ import pandas as pd
 from alignnet.atomic import atomic_output
 from alignnet.data.manifest import ManifestEntry, safe_video_id, write_manifest
 from alignnet.errors import UserInputError
+from alignnet.tables import read_table
 
 VOXCELEB_FPS = 25.0
 YOUTUBE_URL = "https://www.youtube.com/watch?v={}"
@@ -218,9 +219,6 @@ def video_spans(segments: str | os.PathLike[str], video_id: str) -> list[tuple[f
     path = Path(segments)
     if not path.is_file():
         raise UserInputError(f"segments table not found: {path}")
-    table = pd.read_csv(path, sep="\t", dtype={"video_id": str})
-    missing = {"video_id", "start_time", "end_time"} - set(table.columns)
-    if missing:
-        raise UserInputError(f"{path}: not a segments table, missing columns {sorted(missing)}")
+    table = read_table(path, ("video_id", "start_time", "end_time"), what="a segments table", dtype={"video_id": str})
     rows = table[table["video_id"] == video_id].sort_values("start_time")
     return [(float(a), float(b)) for a, b in zip(rows["start_time"], rows["end_time"], strict=True)]

@@ -15,10 +15,11 @@ found; people per frame; fps; size. Backends:
                  it scales them to --net-resolution itself
   openpose-json  import the JSON files OpenPose wrote with --write_json DIR
 
-When VIDEO is missing because an earlier stage failed (a failed status.json
-beside it), or VIDEO cannot be decoded, or decodes to clearly less than its
-container announces (a truncated file), OUT gets 0 frames and meta["failed"] =
-the reason, the reason is printed, and the command exits 0. A fault of the
+Beside OUT it writes the stage record OUT.status.json (alignnet.stage_status).
+When VIDEO is missing because an earlier stage failed (its record says so), or
+VIDEO cannot be decoded, or decodes to clearly less than its container
+announces (a truncated file), the record says why, OUT gets 0 frames, the
+reason is printed, and the command exits 0. A fault of the
 machine (no space, I/O error) fails the command and writes no OUT.
 
 Examples:
@@ -38,17 +39,18 @@ from pathlib import Path
 
 from alignnet.errors import UserInputError
 from alignnet.gpu_slots import VISIBLE_ENV, claim_gpu
-from alignnet.faults import raise_if_environment
 from alignnet.pose.backends import FRAME_BACKENDS
-from alignnet.pose.extract import failed_sequence, probe_video
+from alignnet.faults import failed_status
+from alignnet.pose.extract import empty_sequence, probe_video
 from alignnet.pose.openpose_backend import net_resolution
 from alignnet.pose.openpose_json import BACKEND_NAME as JSON_BACKEND
 from alignnet.pose.openpose_json import read_openpose_json
 from alignnet.pose.parallel import BackendSpec, extract_pose_parallel
 from alignnet.pose.sequence import PoseSequence
-from alignnet.stage_status import Reason, StageFailure, upstream_failure
+from alignnet.stage_status import StageFailure, StageStatus, read_upstream, write_with_record
 
 log = logging.getLogger(__name__)
+STAGE = "pose"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -165,25 +167,26 @@ def run(args: argparse.Namespace) -> int:
     layout = "FACE_70" if args.face else "BODY_25"
     json_without_video = args.backend == JSON_BACKEND and None not in (args.fps, args.width, args.height)
     try:
-        failed = upstream_failure(args.video)
+        upstream = read_upstream(args.video)
     except FileNotFoundError:
         if not json_without_video:
             raise UserInputError(f"video not found: {args.video}") from None
-        failed = None
-    if args.video.is_dir():
-        raise UserInputError(f"video is a directory, not a video file: {args.video}")
-    if failed is not None:
-        log.warning("%s: upstream stage %s failed (%s); writing an empty pose", args.video, failed.stage, failed.reason)
-        detail = f"{failed.stage} failed: {failed.reason}: {failed.detail}"
-        failed_sequence(Reason.UPSTREAM, detail, args.backend, layout).save(args.output)
-        return 0
-    try:
-        sequence = _run_json(args) if args.backend == JSON_BACKEND else _run_frames(args)
-    except StageFailure as exc:
-        raise_if_environment(exc, f"pose {args.video}")
-        log.warning("%s: %s", args.video, exc)
-        print(f"{args.video}: {exc.reason}: {exc.detail}")
-        sequence = failed_sequence(exc.reason, exc.detail, args.backend, layout)
-    sequence.save(args.output)
+        upstream = None
+    if upstream is not None and upstream.failed:
+        status = upstream.failure(STAGE)
+        log.warning("%s: %s stage failed (%s); writing an empty pose", args.video, status.origin, status.reason)
+    else:
+        if args.video.is_dir():
+            raise UserInputError(f"video is a directory, not a video file: {args.video}")
+        try:
+            sequence = _run_json(args) if args.backend == JSON_BACKEND else _run_frames(args)
+            status = StageStatus(STAGE, True, detail=f"{sequence.n_frames} frames")
+        except StageFailure as exc:
+            status = failed_status(STAGE, exc, f"pose {args.video}")  # raises for a fault of the machine
+            log.warning("%s: %s", args.video, exc)
+    if not status.ok:
+        print(f"{args.video}: {status.reason}: {status.detail}")
+        sequence = empty_sequence(args.backend, layout)
+    write_with_record(args.output, status, lambda: sequence.save(args.output))
     log.info("wrote %s (%d frames)", args.output, sequence.n_frames)
     return 0

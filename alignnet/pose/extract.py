@@ -228,8 +228,8 @@ def pose_bar(video: str | os.PathLike[str], plan: DecodePlan, progress: bool) ->
     return tqdm(total=plan.info.n_frames, desc=f"pose {os.path.basename(video)}", unit="frame", disable=not progress)
 
 
-def failed_sequence(reason: str, detail: str, backend: str, layout: str = "BODY_25") -> PoseSequence:
-    """A 0-frame PoseSequence recording why the video has no pose (meta "failed" and "detail")."""
+def empty_sequence(backend: str, layout: str = "BODY_25") -> PoseSequence:
+    """The 0-frame PoseSequence of a video with no pose (its stage record, alignnet.stage_status, says why)."""
     n_points = LAYOUT_POINTS[layout]
     return PoseSequence(
         keypoints=np.zeros((0, n_points, 3), np.float32),
@@ -239,5 +239,4 @@ def failed_sequence(reason: str, detail: str, backend: str, layout: str = "BODY_
         height=0,
         backend=backend,
         layout=layout,
-        meta={"failed": str(reason), "detail": detail},
     )

@@ -51,10 +51,10 @@ def keypoint_attention_figure(model: AlignNet, split: SplitData) -> Figure:
     fig.colorbar(dots, ax=left, shrink=0.7, label="attention weight (after softmax)")
 
     y = np.arange(k)[::-1]
-    colours = [(0.75, 0.75, 0.75, 1.0) if ref else dots.cmap(dots.norm(w)) for w, ref in zip(share, reference)]
+    colours = [(0.75, 0.75, 0.75, 1.0) if ref else dots.cmap(dots.norm(w)) for w, ref in zip(share, reference, strict=False)]
     bars = right.barh(y, share, color=colours, edgecolor="black", linewidth=0.5)
     right.axvline(1.0 / k, color="black", linestyle=":")
-    right.set_yticks(y, [f"{name} (reference, input 0)" if ref else name for name, ref in zip(names, reference)])
+    right.set_yticks(y, [f"{name} (reference, input 0)" if ref else name for name, ref in zip(names, reference, strict=False)])
     right.set_xlabel("attention weight (after softmax, sums to 1)")
     right.set_title(f"Attention per keypoint (mirror pairs tied; dotted: uniform 1/{k})")
     if reference.any():

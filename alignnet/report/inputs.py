@@ -20,6 +20,7 @@ import pandas as pd
 
 from alignnet.data.keypoint_table import DANCE_LAYOUT, KeypointLayout, layout_named
 from alignnet.data.logmel import LogMelStats
+from alignnet import tables
 from alignnet.errors import UserInputError
 from alignnet.report.style import PathLike
 from alignnet.training.data import PackedSplit, read_data_meta
@@ -33,14 +34,7 @@ ABLATION_COLUMNS = ("variant", "seeds", "afe", "afe_sd", "accuracy", "accuracy_s
 
 def read_table(path: PathLike, columns: Sequence[str]) -> pd.DataFrame:
     """A CSV with at least `columns`; names the file and the missing columns otherwise."""
-    try:
-        table = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise UserInputError(f"{path}: cannot read table ({exc})") from exc
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise UserInputError(f"{path}: missing columns {missing} (has {list(table.columns)})")
-    return table
+    return tables.read_table(path, columns, sep=",")
 
 
 @dataclass(frozen=True)

@@ -51,142 +51,96 @@ import logging
 import math
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
+from alignnet.cli_options import Values, add_options, opt
 from alignnet.distort import STRONG_SPEEDS, AugmentConfig, SampleGenerator, WarpConfig
 from alignnet.errors import UserInputError
 from alignnet.models.alignnet import CORRELATIONS, AlignNetConfig
 from alignnet.models.correlation import AFFINITIES
+from alignnet.training.alignnet_training import TrainConfig, train
 from alignnet.training.band_limit import add_band_limit_argument, band_limit_bands
 from alignnet.training.data import keypoint_layout, read_data_meta
-from alignnet.training.loop import TrainConfig, train
 from alignnet.training.paper_design import add_paper_argument, apply_paper
-from alignnet.training.run_settings import add_progress_argument, add_val_warps_argument
-from alignnet.training.schedule import LR_SCHEDULES
+from alignnet.training.run_settings import add_run_arguments, run_settings_from_args
 
 log = logging.getLogger(__name__)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, required=True, help="packed dataset directory")
-    parser.add_argument("--out", type=Path, required=True, help="output directory (checkpoints, logs)")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=32, help="global batch (over all torchrun processes)")
-    parser.add_argument("--lr", type=float, default=3e-4, help="Adam learning rate (the peak, when cosine)")
-    parser.add_argument(
-        "--lr-schedule", choices=LR_SCHEDULES, default=TrainConfig.lr_schedule,
-        help="cosine: decay the learning rate from --lr to 0 over the run (its epochs x steps, or the steps"
-        " --max-minutes holds at the first epoch's pace if fewer); constant: --lr throughout (the paper's)",
-    )  # fmt: skip
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    parser.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
-    parser.add_argument(
-        "--steps-per-epoch", type=int, default=100,
-        help="optimiser steps per epoch (samples are drawn online; 0 = one pass over the train clips)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--threads", type=int, default=None,
-        help="torch CPU threads (default: torch's choice; 1 is faster on a busy machine)",
-    )  # fmt: skip
-    parser.add_argument("--max-minutes", type=float, default=None, help="stop cleanly after this much time")
-    parser.add_argument(
-        "--resume", action="store_true",
-        help="continue from OUT/last.* (none yet: start fresh, and say so; refused when its files do not belong"
-        " together, as after a write cut by kill -9)",
-    )  # fmt: skip
-    add_val_warps_argument(parser)
-    add_progress_argument(parser)
-    add_paper_argument(parser)
-    model = parser.add_argument_group("model (ablations and variants)")
-    model.add_argument("--no-pyramid", action="store_true", help="single level instead of 4")
-    model.add_argument("--raw-positions", action="store_true", help="positions instead of velocity/acceleration")
-    model.add_argument(
-        "--per-keypoint-scaling",
-        action="store_true",
-        help="min-max scale every keypoint's x and y to [-1, 1] over the clip before velocities (the authors' "
-        "input) instead of one scale for the whole body",
-    )
-    model.add_argument("--no-temporal-attention", action="store_true")
-    model.add_argument(
-        "--coarse-init", choices=("diagonal", "soft_argmax"), default=AlignNetConfig.coarse_init,
-        help="start of the coarsest level: the undistorted diagonal, or a global soft-argmax over the audio",
-    )  # fmt: skip
-    model.add_argument("--no-keypoint-attention", action="store_true")
-    model.add_argument(
-        "--no-fine-refinement", action="store_true",
-        help="end at the finest pyramid level upsampled (the paper's output) instead of correcting it at every"
-        " video frame from full-rate features",
-    )  # fmt: skip
-    model.add_argument(
-        "--no-coarse-context", action="store_true",
-        help="a dilated context network at the finest level only (the paper's) instead of at every level",
-    )
-    model.add_argument(
-        "--finest-depth", type=int, default=AlignNetConfig.pyramid_depths[0], metavar="N",
-        help="convolution blocks at the finest level of the video and audio feature pyramids, whose features make"
-        " the all-pairs affinity (1: a single strided block, the earlier model)",
-    )  # fmt: skip
-    model.add_argument(
-        "--correlation", choices=CORRELATIONS, default=AlignNetConfig.correlation,
-        help="affinity the heads read: each level's own features (local, the paper's), a pyramid pooled from the"
-        " finest features' all-pairs affinity (pooled), or both",
-    )  # fmt: skip
-    model.add_argument(
-        "--affinity", choices=AFFINITIES, default=AlignNetConfig.affinity,
-        help="how video and audio features are compared: Pearson correlation over channels (each time step's"
+# On/off switches (store_true) of the model and the loss: each turns a part of the default model off.
+MODEL_SWITCHES: dict[str, str] = {
+    "no_pyramid": "single level instead of 4",
+    "raw_positions": "positions instead of velocity/acceleration",
+    "per_keypoint_scaling": "min-max scale every keypoint's x and y to [-1, 1] over the clip before velocities (the"
+    " authors' input) instead of one scale for the whole body",
+    "no_temporal_attention": "no attention over time in the video stream",
+    "no_keypoint_attention": "no learnt weights of the keypoints",
+    "no_fine_refinement": "end at the finest pyramid level upsampled (the paper's output) instead of correcting it at"
+    " every video frame from full-rate features",
+    "no_coarse_context": "a dilated context network at the finest level only (the paper's) instead of at every level",
+    "no_match_prior": "each level's head predicts the correspondence alone (the paper's) instead of adding its"
+    " residual to the soft-argmax of that level's local affinity",
+}
+AUGMENT_SWITCHES: dict[str, str] = {
+    "no_flip": "no horizontal flips",
+    "no_spec_augment": "no SpecAugment masks",
+    "no_tempo_change": "no tempo changes (by default half the samples slow music and dance down together, to"
+    " 75-100 %%)",
+    "no_timbre_change": "no timbre changes (by default 80 %% of the samples get their log-mel moved by up to 4 mel"
+    " bins, re-equalised and re-levelled, so the model learns the music's timing rather than the train songs' sound)",
+    "no_cross_clip": "no cross-clip windows (by default half the samples of a clip followed by another of its video"
+    " are a window from a random time in the clip into the next, instead of the clip itself)",
+    "strong_warps": f"clip-level speeds of {STRONG_SPEEDS[0]:g}-{STRONG_SPEEDS[1]:g}x and offsets of up to"
+    " --max-offset-seconds instead of --min-span's slow-downs, with the local warp on top (training and validation;"
+    " for the general corpus)",
+}
+# Options with a value (`alignnet.cli_options.opt`: type or choices, default, help).
+MODEL_VALUES: Values = {
+    "coarse_init": opt(
+        ("diagonal", "soft_argmax"), AlignNetConfig.coarse_init,
+        "start of the coarsest level: the undistorted diagonal, or a global soft-argmax over the audio",
+    ),
+    "finest_depth": opt(
+        int, AlignNetConfig.pyramid_depths[0],
+        "convolution blocks at the finest level of the video and audio feature pyramids, whose features"
+        " make the all-pairs affinity (1: a single strided block, the earlier model)", metavar="N",
+    ),
+    "correlation": opt(
+        CORRELATIONS, AlignNetConfig.correlation,
+        "affinity the heads read: each level's own features (local, the paper's), a pyramid pooled from"
+        " the finest features' all-pairs affinity (pooled), or both",
+    ),
+    "affinity": opt(
+        AFFINITIES, AlignNetConfig.affinity,
+        "how video and audio features are compared: Pearson correlation over channels (each time step's"
         " features centred and unit-normalised) or the paper's dot product",
-    )  # fmt: skip
-    model.add_argument(
-        "--no-match-prior", action="store_true",
-        help="each level's head predicts the correspondence alone (the paper's) instead of adding its residual to"
-        " the soft-argmax of that level's local affinity",
-    )  # fmt: skip
-    parser.add_argument(
-        "--matching-weight", type=float, default=TrainConfig.matching,
-        help="weight of the matching loss (cross-entropy of the finest all-pairs affinity against the true audio"
-        " position; 0 = the paper's loss alone)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--average-decay", type=float, default=TrainConfig.average_decay,
-        help="validate, and keep as OUT/best, an exponential moving average of the weights with this decay per step"
-        " (0.999: about the last 1000 steps; 0 = the trained weights themselves)",
-    )  # fmt: skip
+    ),
+    "matching_weight": opt(
+        float, TrainConfig.matching,
+        "weight of the matching loss (cross-entropy of the finest all-pairs affinity against the true"
+        " audio position; 0 = the paper's loss alone)",
+    ),
+}  # fmt: skip
+AUGMENT_VALUES: Values = {
+    "min_span": opt(float, WarpConfig.min_span, "smallest share of the source a warp covers"),
+    "max_deviation": opt(float, WarpConfig.max_deviation, "bound on the local warp"),
+    "max_offset_seconds": opt(float, 3.0, "with --strong-warps: the largest clip-level offset (at most half a clip)"),
+}  # fmt: skip
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_run_arguments(parser, TrainConfig)
+    add_paper_argument(parser)
+    add_options(parser.add_argument_group("model and loss (ablations and variants)"), MODEL_SWITCHES, MODEL_VALUES)
     aug = parser.add_argument_group("augmentation")
-    aug.add_argument("--no-flip", action="store_true", help="no horizontal flips")
-    aug.add_argument("--no-spec-augment", action="store_true", help="no SpecAugment masks")
-    aug.add_argument(
-        "--no-tempo-change", action="store_true",
-        help="no tempo changes (by default half the samples slow music and dance down together, to 75-100 %%)",
-    )  # fmt: skip
-    aug.add_argument(
-        "--no-timbre-change", action="store_true",
-        help="no timbre changes (by default 80 %% of the samples get their log-mel moved by up to 4 mel bins,"
-        " re-equalised and re-levelled, so the model learns the music's timing rather than the train songs' sound)",
-    )  # fmt: skip
-    aug.add_argument(
-        "--no-cross-clip", action="store_true",
-        help="no cross-clip windows (by default half the samples of a clip followed by another of its video are a"
-        " window from a random time in the clip into the next, instead of the clip itself)",
-    )  # fmt: skip
+    add_options(aug, AUGMENT_SWITCHES, AUGMENT_VALUES)
     add_band_limit_argument(aug)
-    aug.add_argument(
-        "--min-span", type=float, default=WarpConfig.min_span, help="smallest share of the source a warp covers"
-    )
-    aug.add_argument("--max-deviation", type=float, default=WarpConfig.max_deviation, help="bound on the local warp")
-    aug.add_argument(
-        "--strong-warps", action="store_true",
-        help="clip-level speeds of %g-%gx and offsets of up to --max-offset-seconds instead of --min-span's"
-        " slow-downs, with the local warp on top (training and validation; for the general corpus)" % STRONG_SPEEDS,
-    )  # fmt: skip
-    aug.add_argument(
-        "--max-offset-seconds", type=float, default=3.0,
-        help="with --strong-warps: the largest clip-level offset (at most half a clip)",
-    )  # fmt: skip
 
 
-def audio_stem_stride(meta: Mapping[str, Any], model: AlignNetConfig = AlignNetConfig()) -> int:
+DEFAULT_MODEL = AlignNetConfig()
+
+
+def audio_stem_stride(meta: Mapping[str, Any], model: AlignNetConfig = DEFAULT_MODEL) -> int:
     """The largest audio stem stride that keeps audio frames at least as fine as video frames per level.
 
     Level rates: video fps / video_strides[0], audio (sample_rate / hop_length) / stem / audio_strides[0].
@@ -214,19 +168,10 @@ def warp_config(args: argparse.Namespace, fps: float) -> WarpConfig:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     args = apply_paper(args)
-    for name in ("epochs", "batch_size", "workers", "steps_per_epoch"):
-        if getattr(args, name) < (0 if name in ("workers", "steps_per_epoch") else 1):
-            raise UserInputError(f"--{name.replace('_', '-')} {getattr(args, name)}: out of range")
-    if args.threads is not None and args.threads < 1:
-        raise UserInputError(f"--threads {args.threads}: must be at least 1")
-    if args.lr <= 0:
-        raise UserInputError(f"--lr {args.lr}: must be > 0")
     if args.finest_depth < 1:
         raise UserInputError(f"--finest-depth {args.finest_depth}: must be at least 1")
     if args.matching_weight < 0:
         raise UserInputError(f"--matching-weight {args.matching_weight}: must be >= 0")
-    if not 0 <= args.average_decay < 1:
-        raise UserInputError(f"--average-decay {args.average_decay}: must be in [0, 1)")
     if not 0 < args.min_span <= 1:
         raise UserInputError(f"--min-span {args.min_span}: must be in (0, 1]")
     meta = read_data_meta(args.data)
@@ -259,14 +204,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         bands=band_limit_bands(args, args.data),
         audio_per_video=None if args.no_tempo_change else audio_frames_per_video_frame(meta),
     )
-    return TrainConfig(
-        data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        seed=args.seed, device=args.device, workers=args.workers, steps_per_epoch=args.steps_per_epoch or None,
-        threads=args.threads, max_minutes=args.max_minutes, val_warps_per_clip=args.val_warps_per_clip,
-        progress=not args.no_progress,
-        resume=args.resume, model=model, samples=samples, matching=args.matching_weight, lr_schedule=args.lr_schedule,
-        average_decay=args.average_decay,
-    )  # fmt: skip
+    return TrainConfig(**run_settings_from_args(args), model=model, samples=samples, matching=args.matching_weight)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -32,6 +32,7 @@ from alignnet.distort import (
 )
 from alignnet.errors import UserInputError
 from alignnet.keypoints import DANCE_KEYPOINTS, DANCE_MIRROR
+from alignnet.training.run_settings import RunSettings
 
 
 def read_data_meta(data_dir: Path) -> dict[str, Any]:
@@ -238,21 +239,17 @@ class TrainingData:
     val: FixedDataset
 
 
-def load_training_data(
-    data_dir: Path,
-    out: Path,
-    generator: SampleGenerator,
-    seed: int,
-    samples_per_epoch: int | None = None,
-    val_warps_per_clip: int = 1,
-) -> TrainingData:
-    """Load DATA's train and val splits for a trainer writing to OUT (see `validation_warps`, `validation_samples`)."""
+def load_training_data(settings: RunSettings, generator: SampleGenerator) -> TrainingData:
+    """Load the train and val splits of `settings.data` for a trainer writing to `settings.out` (see
+    `validation_warps`, `validation_samples`); an epoch is settings.steps_per_epoch batches, or one pass."""
+    data_dir, out, seed = settings.data, settings.out, settings.seed
+    samples_per_epoch = settings.steps_per_epoch * settings.batch_size if settings.steps_per_epoch else None
     meta = read_data_meta(data_dir)
     train, val = PackedSplit.load(data_dir, "train"), PackedSplit.load(data_dir, "val")
     if len(train) == 0 or len(val) == 0:
         raise UserInputError(f"{data_dir}: the train and val splits need at least one clip each")
     saved = validation_warps(data_dir, out, val, generator)
-    positions, clips = validation_samples(saved, val, generator, val_warps_per_clip)
+    positions, clips = validation_samples(saved, val, generator, settings.val_warps_per_clip)
     return TrainingData(
         meta,
         DistortedDataset(train, timebase_of(meta, train), generator, seed, samples_per_epoch),

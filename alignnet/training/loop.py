@@ -1,25 +1,29 @@
-"""The training loop: Adam, online distortions, per-epoch validation, checkpoints, logs.
+"""The one training loop of every model (AlignNet, SyncNet): Adam, online distortions, per-epoch validation,
+checkpoints, resume, time budget, weight average, logs.
 
-Under torchrun (WORLD_SIZE > 1) it trains with DistributedDataParallel (see
-alignnet.training.distributed): the same global batches as one process, each
-process computing 1/N of every batch; rank 0 alone validates and writes files.
+What differs between models is a `ModelTask` (`alignnet.training.alignnet_training.AlignNetTask`,
+`alignnet.baselines.syncnet_training.SyncNetTask`): its samples, its model, the loss of a batch, the
+validation metrics, which of them picks the best checkpoint, and what a checkpoint records beside the
+weights. Everything else is here, once.
+
+Under torchrun (WORLD_SIZE > 1) a task that allows it trains with DistributedDataParallel (see
+alignnet.training.distributed): the same global batches as one process, each process computing 1/N of
+every batch; rank 0 alone validates and writes files.
 """
 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import logging
 import math
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import numpy as np
 import torch
+from torch import nn
 from torch.utils.data import DataLoader
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
@@ -27,13 +31,9 @@ from tqdm import tqdm
 from alignnet.atomic import atomic_output
 from alignnet.checkpoint import CheckpointMismatch, load_checkpoint, read_meta, save_checkpoint, unwrap
 from alignnet.correspondence import Timebase
-from alignnet.data.preprocessing import STATS_FILE, Preprocessing
 from alignnet.devices import resolve_device
 from alignnet.distort import SampleGenerator
 from alignnet.errors import UserInputError
-from alignnet.losses import DEFAULT_LAMBDAS, alignment_loss
-from alignnet.metrics import afe, itu_accuracy
-from alignnet.models.alignnet import AlignNet, AlignNetConfig, AlignNetOutput
 from alignnet.training import distributed
 from alignnet.training.averaging import WeightAverage
 from alignnet.training.data import DistortedDataset, load_training_data
@@ -43,72 +43,81 @@ from alignnet.training.schedule import BudgetFit, RunPlan, lr_factor
 
 log = logging.getLogger(__name__)
 
-CSV_FIELDS = ("epoch", "train_loss", "val_loss", "val_afe", "val_itu_accuracy", "seconds", "steps")
+Batch = dict[str, torch.Tensor]
 
 
-@dataclass
-class TrainConfig(RunSettings):
-    """Everything a training run needs; `alignnet train` fills it from its options."""
+class ModelTask(Protocol):
+    """The model-specific parts of a training run; `train_model` does the rest."""
 
-    resume: bool = False
-    model: AlignNetConfig = field(default_factory=AlignNetConfig)
-    samples: SampleGenerator = field(default_factory=SampleGenerator)  # its motion and scaling follow `model`
-    lambdas: tuple[float, ...] = DEFAULT_LAMBDAS
-    mu: float = 1.0
-    matching: float = 0.3  # weight of the matching loss (`alignnet.losses.matching_loss`); 0 = the paper's loss
-    lr_schedule: str = "cosine"  # `alignnet.training.schedule`: cosine decay from `lr` to 0, or "constant" (paper)
-    average_decay: float = 0.999  # > 0: validate and keep as best a moving average of the weights (`averaging`)
+    name: str  # for the log, e.g. "AlignNet"
+    settings: RunSettings
+    best_metric: str  # the validation metric (lower is better) that picks OUT/best, e.g. "val_afe"
+    metric_fields: tuple[str, ...]  # metrics.csv's columns after epoch: train_loss, then `validate`'s keys
+    distributed: bool  # trains under torchrun (GlobalBatchSampler); False: one process, a seeded DataLoader shuffle
+
+    def samples(self) -> SampleGenerator:
+        """The distortions of training and validation samples."""
+        ...
+
+    def build_model(self) -> nn.Module:
+        """A fresh model (after the global seed is set)."""
+        ...
+
+    def loss(self, model: nn.Module, batch: Batch, timebase: Timebase, device: torch.device) -> torch.Tensor:
+        """The training loss of one batch."""
+        ...
+
+    def validate(
+        self, model: nn.Module, loader: DataLoader, timebase: Timebase, device: torch.device
+    ) -> dict[str, float]:
+        """Validation metrics (names start with val_) over the loader of fixed samples."""
+        ...
+
+    def checkpoint_extra(self) -> dict[str, Any]:
+        """JSON recorded in every checkpoint beside the weights (model config, preprocessing, ...)."""
+        ...
+
+    def fits_checkpoint(self, meta: dict[str, Any]) -> bool:
+        """Whether a checkpoint's JSON was written for this model's options (--resume refuses others)."""
+        ...
+
+    def epoch_scalars(self, model: nn.Module) -> dict[str, float]:
+        """Extra TensorBoard scalars of the validated model after an epoch."""
+        ...
+
+    def describe(self, metrics: dict[str, float]) -> str:
+        """An epoch's log line after 'epoch N: '."""
+        ...
 
 
-def _autocast(device: torch.device) -> torch.autocast:
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
-
-
-@torch.no_grad()
-def evaluate(
-    model: AlignNet, loader: DataLoader, timebase: Timebase, device: torch.device, mu: float = 1.0
-) -> dict[str, float]:
-    """Validation loss, AFE (frames) and ITU accuracy (share) over a loader of fixed samples."""
-    model.eval()
-    preds, truths, losses = [], [], []
-    for batch in loader:
-        with _autocast(device):
-            output = model(batch["video"].to(device), batch["audio"].to(device), return_levels=True)
-        assert isinstance(output, AlignNetOutput)
-        loss, _ = alignment_loss(output.float(), batch["target"].to(device), mu=mu)
-        losses.append(float(loss) * len(batch["video"]))
-        preds.append(timebase.coord_to_source_frame(output.correspondence.cpu().numpy().astype(np.float64)))
-        truths.append(batch["source"].numpy().astype(np.float64))
-    pred, true = np.concatenate(preds), np.concatenate(truths)
-    return {
-        "val_loss": sum(losses) / len(pred),
-        "val_afe": afe(pred, true),
-        "val_itu_accuracy": itu_accuracy(pred, true, timebase.fps),
-    }
-
-
-def _set_lr(optimizer: torch.optim.Optimizer, cfg: TrainConfig, progress: float) -> float:
-    """Set (and return) the learning rate of `cfg.lr_schedule` at `progress` of the run."""
-    lr = cfg.lr * lr_factor(cfg.lr_schedule, progress)
+def _set_lr(optimizer: torch.optim.Optimizer, settings: RunSettings, progress: float) -> float:
+    """Set (and return) the learning rate of `settings.lr_schedule` at `progress` of the run."""
+    lr = settings.lr * lr_factor(settings.lr_schedule, progress)
     for group in optimizer.param_groups:
         group["lr"] = lr
     return lr
 
 
 def _epoch_loader(
-    train_set: DistortedDataset, cfg: TrainConfig, ctx: distributed.Distributed, batch_size: int, epoch: int
+    train_set: DistortedDataset, task: ModelTask, ctx: distributed.Distributed, batch_size: int, epoch: int
 ) -> DataLoader:
     """This process's share of the epoch's global batches (call train_set.set_epoch(epoch) before iterating)."""
-    sampler = distributed.GlobalBatchSampler(
-        len(train_set), cfg.batch_size, cfg.seed * 100_003 + epoch, ctx.rank, ctx.world_size,
-        drop_last=ctx.enabled or len(train_set) > cfg.batch_size,
-    )  # fmt: skip
+    cfg = task.settings
+    seed = cfg.seed * 100_003 + epoch
+    drop_last = ctx.enabled or len(train_set) > cfg.batch_size
+    if not task.distributed:  # torch's shuffle: its own generator, which the loader also draws its base seed from
+        generator = torch.Generator().manual_seed(seed)
+        return DataLoader(
+            train_set, batch_size=batch_size, shuffle=True, drop_last=drop_last, num_workers=cfg.workers,
+            generator=generator,
+        )  # fmt: skip
+    sampler = distributed.GlobalBatchSampler(len(train_set), cfg.batch_size, seed, ctx.rank, ctx.world_size, drop_last)
     return DataLoader(train_set, batch_size=batch_size, sampler=sampler, num_workers=cfg.workers)
 
 
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+def _write_csv(path: Path, fields: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
     with atomic_output(path) as tmp, tmp.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+        writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
 
@@ -120,50 +129,44 @@ def _read_csv(path: Path) -> list[dict[str, Any]]:
         return list(csv.DictReader(handle))
 
 
-def _save_epoch(
-    cfg: TrainConfig,
-    model: AlignNet,
-    scored: AlignNet,
-    optimizer: torch.optim.Optimizer,
-    writer: SummaryWriter,
-    rows: list[dict[str, Any]],
-    epoch: int,
-    metrics: dict[str, float],
-    steps: int,
-    epoch_start: float,
-    best_afe: float,
-    preprocessing: dict[str, Any] | None,
-    steps_done: int,
-) -> float:
-    """Log one epoch (TensorBoard, metrics.csv, log line) and write its checkpoints; returns the best AFE so far.
+def _best_key(task: ModelTask) -> str:
+    """The extra key of OUT/last.json holding the best value so far: best_afe for val_afe."""
+    return "best_" + task.best_metric.removeprefix("val_")
 
-    `scored` is the model validated (`model` itself, or its weight average): the best checkpoint holds it, the
-    last one `model` and the optimiser. Both checkpoints record `preprocessing` (see `_preprocessing`) so that
-    `alignnet align` needs no --dataset.
-    """
-    for key, value in metrics.items():
-        writer.add_scalar(key.replace("_", "/", 1), value, epoch)
-    if scored.keypoint_attention is not None:
-        for k, w in enumerate(scored.keypoint_weights().tolist()):
-            writer.add_scalar(f"keypoint_attention/{k:02d}", w, epoch)
-    rows.append({"epoch": epoch, **metrics, "seconds": round(time.monotonic() - epoch_start, 2), "steps": steps})
-    if metrics["val_afe"] < best_afe:
-        best_afe = metrics["val_afe"]
+
+class _Epochs:
+    """What an epoch's end writes: TensorBoard, metrics.csv, the log line, OUT/best and OUT/last."""
+
+    def __init__(self, task: ModelTask, writer: SummaryWriter | None, rows: list[dict[str, Any]], best: float):
+        self.task, self.writer, self.rows, self.best = task, writer, rows, best
+        self.fields = ("epoch", *task.metric_fields, "seconds", "steps")
+
+    def save(
+        self, model: nn.Module, scored: nn.Module, optimizer: torch.optim.Optimizer, epoch: int,
+        metrics: dict[str, float], steps: int, epoch_start: float, steps_done: int,
+    ) -> None:  # fmt: skip
+        """Log one epoch and write its checkpoints.
+
+        `scored` is the model validated (`model` itself, or its weight average): the best checkpoint holds it,
+        the last one `model` and the optimiser.
+        """
+        task, out = self.task, self.task.settings.out
+        assert self.writer is not None
+        scalars = {key.replace("_", "/", 1): value for key, value in metrics.items()}
+        for key, value in {**scalars, **task.epoch_scalars(scored)}.items():
+            self.writer.add_scalar(key, value, epoch)
+        self.rows.append({"epoch": epoch, **metrics, "seconds": round(time.monotonic() - epoch_start, 2), "steps": steps})
+        extra = task.checkpoint_extra()
+        if metrics[task.best_metric] < self.best:
+            self.best = metrics[task.best_metric]
+            save_checkpoint(out / "best", scored, epoch=epoch, metrics=metrics, extra=extra, step=steps_done)
+        last_extra = {**extra, _best_key(task): self.best, "seed": task.settings.seed}
         save_checkpoint(
-            cfg.out / "best", scored, epoch=epoch, metrics=metrics, extra={"preprocessing": preprocessing},
-            step=steps_done,
-        )  # fmt: skip
-    save_checkpoint(
-        cfg.out / "last", model, epoch=epoch, metrics=metrics, optimizer=optimizer, step=steps_done,
-        extra={"best_afe": best_afe, "seed": cfg.seed, "preprocessing": preprocessing},
-    )  # fmt: skip
-    _write_csv(cfg.out / "metrics.csv", rows)
-    writer.flush()
-    log.info(
-        "epoch %d: train loss %.4f, val AFE %.3f frames, ITU accuracy %.1f %%",
-        epoch, metrics["train_loss"], metrics["val_afe"], 100 * metrics["val_itu_accuracy"],
-    )  # fmt: skip
-    return best_afe
+            out / "last", model, epoch=epoch, metrics=metrics, optimizer=optimizer, step=steps_done, extra=last_extra
+        )
+        _write_csv(out / "metrics.csv", self.fields, self.rows)
+        self.writer.flush()
+        log.info("epoch %d: %s", epoch, task.describe(metrics))
 
 
 def _has_checkpoint(last: Path, ctx: distributed.Distributed) -> bool:
@@ -192,23 +195,21 @@ def _resume_average(average: WeightAverage, stem: Path, epoch: int, ctx: distrib
         log.warning("--resume: the weight average starts again from the resumed weights (%s)", why)
 
 
-def _preprocessing(data_dir: Path) -> dict[str, Any] | None:
-    """The dataset's log-mel settings and train statistics as checkpoint JSON; None when it has no statistics."""
-    return Preprocessing.from_dataset(data_dir).to_json() if (data_dir / STATS_FILE).exists() else None
-
-
-def train(cfg: TrainConfig) -> dict[str, Any]:
+def train_model(task: ModelTask) -> dict[str, Any]:
     """Train, validating after every epoch; writes OUT/{best,last}.*, metrics.csv, tb/. Returns a summary.
 
-    Under torchrun every process calls this; cfg.batch_size is the global batch.
+    Under torchrun every process calls this; settings.batch_size is the global batch.
     """
-    ctx = distributed.setup(resolve_device(cfg.device))
-    summary = _train(cfg, ctx)
+    ctx = distributed.setup(resolve_device(task.settings.device))
+    if ctx.enabled and not task.distributed:
+        raise UserInputError(f"{task.name} trains in one process: start it without torchrun")
+    summary = _train(task, ctx)
     distributed.cleanup(ctx)  # not on errors: the failing process exits and torchrun stops the others
     return summary
 
 
-def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
+def _train(task: ModelTask, ctx: distributed.Distributed) -> dict[str, Any]:
+    cfg = task.settings
     started = time.monotonic()
     deadline = started + cfg.max_minutes * 60 if cfg.max_minutes else math.inf
     device = ctx.device
@@ -218,28 +219,24 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
     if cfg.threads is not None:
         torch.set_num_threads(cfg.threads)
 
-    samples = dataclasses.replace(cfg.samples, motion=cfg.model.motion_inputs, scaling=cfg.model.input_scaling)
-    samples_per_epoch = cfg.steps_per_epoch * cfg.batch_size if cfg.steps_per_epoch else None
-    data = load_training_data(cfg.data, cfg.out, samples, cfg.seed, samples_per_epoch, cfg.val_warps_per_clip)
+    data = load_training_data(cfg, task.samples())
     train_set, val_set = data.train, data.val
-    preprocessing = _preprocessing(cfg.data)  # read once, written into every checkpoint
     if ctx.enabled and len(train_set) < cfg.batch_size:
         raise UserInputError(f"--batch-size {cfg.batch_size}: more than the {len(train_set)} samples of an epoch")
     if ctx.is_main:  # validation runs on rank 0 only
         val_loader = DataLoader(val_set, batch_size=cfg.batch_size, num_workers=cfg.workers)
 
-    module = AlignNet(cfg.model).to(device)
+    module = task.build_model().to(device)
     optimizer = adam(module.parameters(), cfg.lr)
-    start_epoch, best_afe = 0, math.inf
+    start_epoch, best = 0, math.inf
     last = cfg.out / "last"
     resume = cfg.resume and _has_checkpoint(last, ctx)
     rows = _read_csv(cfg.out / "metrics.csv") if resume else []
     if resume:
-        saved = read_meta(last).get("model_config")
-        if saved is not None and AlignNetConfig.from_dict(saved) != cfg.model:
+        if not task.fits_checkpoint(read_meta(last)):
             raise UserInputError(f"{last}.json: --resume with different model options than the saved run")
         meta = load_checkpoint(last, module, optimizer, restore_rng=True)
-        start_epoch, best_afe = meta["epoch"] + 1, meta["extra"].get("best_afe", math.inf)
+        start_epoch, best = meta["epoch"] + 1, meta["extra"].get(_best_key(task), math.inf)
         rows = [r for r in rows if int(r["epoch"]) < start_epoch]
         if ctx.is_main:
             log.info("resuming from %s.json at epoch %d", last, start_epoch)
@@ -252,15 +249,16 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
     if ctx.is_main and not resume and (cfg.out / "tb").is_dir():  # an earlier run's events (one killed, say)
         shutil.rmtree(cfg.out / "tb")  # would mix into this run's curves, as its checkpoints are replaced
     writer = SummaryWriter(str(cfg.out / "tb")) if ctx.is_main else None
+    epochs = _Epochs(task, writer, rows, best)
     n_params = sum(p.numel() for p in module.parameters())
     if ctx.is_main:
         log.info(
-            "training on %s x %d: %d train / %d val samples per epoch, %d parameters",
-            device, ctx.world_size, len(train_set), len(val_set), n_params,
+            "training %s on %s x %d: %d train / %d val samples per epoch, %d parameters",
+            task.name, device, ctx.world_size, len(train_set), len(val_set), n_params,
         )  # fmt: skip
-    stopped_early = False
+    stopped_early = fitted_end = False
     epoch = start_epoch - 1
-    steps_per_epoch = len(_epoch_loader(train_set, cfg, ctx, batch_size, start_epoch))
+    steps_per_epoch = len(_epoch_loader(train_set, task, ctx, batch_size, start_epoch))
     planned_steps = cfg.epochs * steps_per_epoch
     budget = BudgetFit(RunPlan(planned_steps, cfg.max_minutes * 60 if cfg.max_minutes else None))
     steps_done = start_epoch * steps_per_epoch  # a resumed run picks the schedule up where it stopped
@@ -268,18 +266,15 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
     for epoch in range(start_epoch, cfg.epochs):
         epoch_start = time.monotonic()
         train_set.set_epoch(epoch)
-        loader = _epoch_loader(train_set, cfg, ctx, batch_size, epoch)
+        loader = _epoch_loader(train_set, task, ctx, batch_size, epoch)
         model.train()
         total, steps = 0.0, 0
         progress = tqdm(
             loader, desc=f"epoch {epoch}", file=sys.stderr, leave=False, dynamic_ncols=True,
             disable=not (ctx.is_main and cfg.progress),
-        )
+        )  # fmt: skip
         for batch in progress:
-            with _autocast(device):
-                output = model(batch["video"].to(device), batch["audio"].to(device), return_levels=True)
-            assert isinstance(output, AlignNetOutput)
-            loss, _ = alignment_loss(output.float(), batch["target"].to(device), cfg.lambdas, cfg.mu, cfg.matching)
+            loss = task.loss(model, batch, train_set.timebase, device)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -300,14 +295,10 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
                 break
         if ctx.is_main:
             scored = module if average is None else average.module
-            val_metrics = evaluate(scored, val_loader, val_set.timebase, device, cfg.mu)
-            metrics = {"train_loss": total / max(steps, 1), **val_metrics}
+            metrics = {"train_loss": total / max(steps, 1), **task.validate(scored, val_loader, val_set.timebase, device)}
             if average is not None:
                 average.save(cfg.out / "average", epoch, steps_done)
-            best_afe = _save_epoch(
-                cfg, module, scored, optimizer, writer, rows, epoch, metrics, steps, epoch_start, best_afe,
-                preprocessing, steps_done,
-            )  # fmt: skip
+            epochs.save(module, scored, optimizer, epoch, metrics, steps, epoch_start, steps_done)
         ctx.barrier()
         if not stopped_early and budget.fitting:  # the same on every process
             now = time.monotonic()
@@ -330,7 +321,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Distributed) -> dict[str, Any]:
         writer.close()
     return {
         "epochs_done": epoch + 1,
-        "best_val_afe": best_afe,
+        f"best_{task.best_metric}": epochs.best,
         "stopped_early": stopped_early,
         "minutes": (time.monotonic() - started) / 60,
     }

@@ -9,6 +9,7 @@ rule clean_video:
     output:
         keypoints="results/keypoints/{video}.parquet",
         rejections="results/clean/{video}.rejections.tsv",
+        status="results/keypoints/{video}.status.json",
     log:
         "logs/clean/{video}.log",
     benchmark:

@@ -7,7 +7,8 @@ rule filter_video:
         pose="results/pose/{video}.npz",
         duplicates=duplicates_table(config["duplicates"]["reject"]),
     output:
-        "results/filter/{video}.tsv",
+        verdicts="results/filter/{video}.tsv",
+        status="results/filter/{video}.status.json",
     log:
         "logs/filter/{video}.log",
     benchmark:
@@ -19,7 +20,7 @@ rule filter_video:
         duplicates=table_option("--duplicates", "duplicates"),
     shell:
         "alignnet filter {input.clips:q} {input.pose:q} {params.options} {params.duplicates}"
-        " -o {output:q} > {log:q} 2>&1"
+        " -o {output.verdicts:q} > {log:q} 2>&1"
 
 
 rule filter:

@@ -5,7 +5,8 @@ rule logmel_video:
     input:
         clips="results/clips/{video}",
     output:
-        "results/logmel/{video}.npz",
+        logmel="results/logmel/{video}.npz",
+        status="results/logmel/{video}.status.json",
     log:
         "logs/logmel/{video}.log",
     benchmark:
@@ -17,7 +18,7 @@ rule logmel_video:
         sample_rate=config["media"]["sample_rate"],
     shell:
         "alignnet logmel {input.clips:q} --sample-rate {params.sample_rate:q} {params.options}"
-        " -o {output:q} > {log:q} 2>&1"
+        " -o {output.logmel:q} > {log:q} 2>&1"
 
 
 rule logmel:

@@ -10,7 +10,8 @@ rule pose_video:
     input:
         clips="results/clips/{video}",
     output:
-        "results/pose/{video}.npz",
+        pose="results/pose/{video}.npz",
+        status="results/pose/{video}.status.json",
     log:
         "logs/pose/{video}.log",
     benchmark:
@@ -32,7 +33,7 @@ rule pose_video:
         ),
     shell:
         "alignnet pose {input.clips:q}/video.mp4 {params.options} {params.face} {params.json_dir}"
-        " -o {output:q} > {log:q} 2>&1"
+        " -o {output.pose:q} > {log:q} 2>&1"
 
 
 rule pose:

@@ -19,13 +19,13 @@ import soundfile as sf
 from tqdm import tqdm
 
 from alignnet.atomic import atomic_output
-from alignnet.synth import figure, figures, render
-from alignnet.synth.choreography import choreograph
-from alignnet.synth.music import SAMPLE_RATE, Song, synthesize_song
-from alignnet.synth.negatives import expected_verdict, negative_kind
-from alignnet.synth.real_music import recorded_song
-from alignnet.synth.styles import DANCE_STYLES, DanceStyle, choreograph_style
-from alignnet.synth.timewarp import drift_warp, identity, random_warp
+from alignnet.demo.synth import figure, figures, render
+from alignnet.demo.synth.choreography import choreograph
+from alignnet.demo.synth.music import SAMPLE_RATE, Song, synthesize_song
+from alignnet.demo.synth.negatives import expected_verdict, negative_kind
+from alignnet.demo.synth.real_music import recorded_song
+from alignnet.demo.synth.styles import DANCE_STYLES, DanceStyle, choreograph_style
+from alignnet.demo.synth.timewarp import drift_warp, identity, random_warp
 
 FPS = 30
 CORPUS_FILE = "corpus.json"
@@ -150,7 +150,7 @@ def encode_video(
     """H.264 yuv420p at `fps` constant (x264 `crf`) + AAC mono at `sample_rate` Hz, faststart, bit-exact.
 
     frames: (height, width, 3) uint8 BGR; audio: (samples,) float in [-1, 1] at `sample_rate`.
-    The lips corpus (alignnet.lips.corpus) encodes with it too, at 25 fps and espeak-ng's rate.
+    The lips corpus (alignnet.demo.lips.corpus) encodes with it too, at 25 fps and espeak-ng's rate.
     """
     with tempfile.TemporaryDirectory(prefix="alignnet-synth-") as tmp:
         wav = Path(tmp) / "audio.wav"

@@ -28,8 +28,8 @@ from pathlib import Path
 from types import FrameType
 
 from alignnet.atomic import atomic_output
-from alignnet.corpus_server.faults import fault_plan
-from alignnet.corpus_server.site import CorpusServer
+from alignnet.demo.corpus_server.faults import fault_plan
+from alignnet.demo.corpus_server.site import CorpusServer
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

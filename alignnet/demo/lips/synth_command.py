@@ -26,10 +26,10 @@ import argparse
 import logging
 import time
 
+from alignnet.demo.lips.corpus import FPS, LIPS_KINDS, Options, generate_corpus
+from alignnet.demo.lips.speech import EspeakError
+from alignnet.demo.synth.corpus_options import add_corpus_arguments, check_corpus_arguments
 from alignnet.errors import UserInputError
-from alignnet.lips.corpus import FPS, LIPS_KINDS, Options, generate_corpus
-from alignnet.lips.speech import EspeakError
-from alignnet.synth.corpus_options import add_corpus_arguments, check_corpus_arguments
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from scipy.interpolate import CubicSpline
 
-from alignnet.synth import render
+from alignnet.demo.synth import render
 
 _SHIFT = 4
 _ONE = 1 << _SHIFT

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from alignnet.demo.synth.choreography import ACCENTS, Choreography
+from alignnet.demo.synth.music import Section, Song
 from alignnet.errors import require_known
-from alignnet.synth.choreography import ACCENTS, Choreography
-from alignnet.synth.music import Section, Song
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from alignnet.lips.speech import Phoneme
+from alignnet.demo.lips.speech import Phoneme
 
 REST = (0.0, 0.45, 0.1)
 

@@ -1,7 +1,7 @@
 """A corpus directory served as a video site on loopback, with fault injection (for yt-dlp tests and the demo)."""
 
-from alignnet.corpus_server.faults import FaultKind, FaultPlan, fault_plan, parse_fault
-from alignnet.corpus_server.site import (
+from alignnet.demo.corpus_server.faults import FaultKind, FaultPlan, fault_plan, parse_fault
+from alignnet.demo.corpus_server.site import (
     CorpusServer,
     CorpusVideo,
     RequestRecord,

@@ -14,8 +14,8 @@ depends only on (--seed, i): adding videos never changes earlier ones.
 With --music recorded, each video's music is instead a cut of a recorded
 track of one of --music-packages (Debian game soundtracks, installed), whose
 beats, onsets and loudness librosa finds and the dance follows. --dance-styles
-and --figures draw each video's dance style (alignnet.synth.styles) and
-figure and shot (alignnet.synth.figures) from the named ones; without them
+and --figures draw each video's dance style (alignnet.demo.synth.styles) and
+figure and shot (alignnet.demo.synth.figures) from the named ones; without them
 the demo's dances and figure are drawn, exactly as before.
 
 Examples:
@@ -30,13 +30,13 @@ import argparse
 import logging
 import time
 
+from alignnet.demo.synth.corpus import FPS, Options, generate_corpus
+from alignnet.demo.synth.corpus_options import add_corpus_arguments, check_corpus_arguments
+from alignnet.demo.synth.figures import FIGURE_PRESETS, check_figures
+from alignnet.demo.synth.negatives import CLIP_SECONDS, NEGATIVE_KINDS
+from alignnet.demo.synth.real_music import MUSIC_PACKAGES
+from alignnet.demo.synth.styles import DANCE_STYLES, check_styles
 from alignnet.errors import UserInputError
-from alignnet.synth.corpus import FPS, Options, generate_corpus
-from alignnet.synth.corpus_options import add_corpus_arguments, check_corpus_arguments
-from alignnet.synth.figures import FIGURE_PRESETS, check_figures
-from alignnet.synth.negatives import CLIP_SECONDS, NEGATIVE_KINDS
-from alignnet.synth.real_music import MUSIC_PACKAGES
-from alignnet.synth.styles import DANCE_STYLES, check_styles
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seconds",
         type=float,
         default=20.0,
-        help="length of each video in seconds (too_short negatives are cut below %g s)" % CLIP_SECONDS,
+        help=f"length of each video in seconds (too_short negatives are cut below {CLIP_SECONDS:g} s)",
     )
     general = parser.add_argument_group("general corpus (off by default: the demo's corpus)")
     general.add_argument(

@@ -19,15 +19,15 @@ import io
 import subprocess
 import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import librosa
 import numpy as np
 import soundfile as sf
 
+from alignnet.demo.synth.music import SAMPLE_RATE, Section, Song
 from alignnet.errors import UserInputError, require_known
-from alignnet.synth.music import SAMPLE_RATE, Section, Song
 
 MUSIC_PACKAGES: tuple[str, ...] = (
     "wesnoth-1.16-music", "ufoai-music", "warzone2100-music", "hyperrogue-music",
@@ -82,7 +82,7 @@ def _open(track: Track) -> sf.SoundFile:
         return sf.SoundFile(io.BytesIO(archive.read(track.member)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def package_tracks(package: str) -> tuple[Track, ...]:
     """Every distinct decodable track of `package` of at least MIN_TRACK_SECONDS, sorted by name.
 

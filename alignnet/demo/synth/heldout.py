@@ -22,11 +22,11 @@ import ffmpeg
 import numpy as np
 
 from alignnet.atomic import atomic_output
+from alignnet.demo.synth.corpus import FPS, Options, generate_video, video_id
+from alignnet.demo.synth.figures import HELDOUT_FIGURES
+from alignnet.demo.synth.real_music import HELDOUT_PACKAGES
+from alignnet.demo.synth.styles import HELDOUT_STYLES
 from alignnet.errors import UserInputError
-from alignnet.synth.corpus import FPS, Options, generate_video, video_id
-from alignnet.synth.figures import HELDOUT_FIGURES
-from alignnet.synth.real_music import HELDOUT_PACKAGES
-from alignnet.synth.styles import HELDOUT_STYLES
 
 # strength -> (speed range, largest start / end gap in seconds)
 DRIFTS: dict[str, tuple[tuple[float, float], float]] = {

@@ -15,11 +15,11 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from alignnet.demo.synth import render
+from alignnet.demo.synth.figure import Body, Skeleton, random_body
 from alignnet.errors import require_known
 from alignnet.keypoints import BODY_25_INDEX as K
 from alignnet.keypoints import BODY_25_LIMBS
-from alignnet.synth import render
-from alignnet.synth.figure import Body, Skeleton, random_body
 
 Range = tuple[float, float]
 

@@ -45,7 +45,7 @@ from xml.etree import ElementTree
 
 import ffmpeg
 
-from alignnet.corpus_server.faults import (
+from alignnet.demo.corpus_server.faults import (
     FaultKind,
     FaultPlan,
     corrupt_bytes,

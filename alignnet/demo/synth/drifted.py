@@ -18,10 +18,10 @@ import numpy as np
 import soundfile as sf
 
 from alignnet.atomic import atomic_output
-from alignnet.synth import render
-from alignnet.synth.corpus import FPS, _layout, _make_dancer, encode_video
-from alignnet.synth.music import SAMPLE_RATE, synthesize_song
-from alignnet.synth.timewarp import drift_warp
+from alignnet.demo.synth import render
+from alignnet.demo.synth.corpus import FPS, _layout, _make_dancer, encode_video
+from alignnet.demo.synth.music import SAMPLE_RATE, synthesize_song
+from alignnet.demo.synth.timewarp import drift_warp
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Video i depends only on (seed, i): its random generator is
 `np.random.default_rng([seed, i])`, split into independent streams. The
-negatives are the dance corpus's kinds (`alignnet.synth.negatives`, same
+negatives are the dance corpus's kinds (`alignnet.demo.synth.negatives`, same
 spread and reasons) in their talking-head form: two_faces (multi_person),
 no_face (no_person), mouth_hidden (a hand over the mouth; reason
 mouth_hidden), camera_motion, too_short, silent_audio.
@@ -19,15 +19,15 @@ import numpy as np
 from tqdm import tqdm
 
 from alignnet.atomic import atomic_output
-from alignnet.lips import face
-from alignnet.lips.speech import Phoneme, Voice, synthesize
-from alignnet.lips.visemes import mouth_track
+from alignnet.demo.lips import face
+from alignnet.demo.lips.speech import Phoneme, Voice, synthesize
+from alignnet.demo.lips.visemes import mouth_track
+from alignnet.demo.synth import render
+from alignnet.demo.synth.corpus import Options as CorpusOptions
+from alignnet.demo.synth.corpus import corpus_entry, encode_video, write_sidecar
+from alignnet.demo.synth.negatives import expected_verdict, negative_kind
+from alignnet.demo.synth.timewarp import identity, random_warp
 from alignnet.stage_status import Reason
-from alignnet.synth import render
-from alignnet.synth.corpus import Options as CorpusOptions
-from alignnet.synth.corpus import corpus_entry, encode_video, write_sidecar
-from alignnet.synth.negatives import expected_verdict, negative_kind
-from alignnet.synth.timewarp import identity, random_warp
 
 FPS = 25
 CORPUS_FILE = "corpus.json"

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alignnet.synth.figure import neutral
-from alignnet.synth.music import Song, beat_position
+from alignnet.demo.synth.figure import neutral
+from alignnet.demo.synth.music import Song, beat_position
 
 Params = dict[str, np.ndarray]
 
@@ -332,7 +332,7 @@ def _groove_freeze(b: np.ndarray, a: np.ndarray, v: float) -> Params:
     }
 
 
-# Moves of the dance styles (`alignnet.synth.styles`); not drawn by `choreograph`, so the demo's dances stay.
+# Moves of the dance styles (`alignnet.demo.synth.styles`); not drawn by `choreograph`, so the demo's dances stay.
 STYLE_MOVES: dict[str, Callable[[np.ndarray, np.ndarray, float], Params]] = {
     "key_poses": _key_poses,
     "flow": _flow,

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from alignnet.atomic import atomic_directory
 from alignnet.data.clips import ClipConfig, clip_video
+from alignnet.dataclass_fields import known_fields
 from alignnet.lips.voxceleb import video_spans
 
 
@@ -64,13 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    cfg = ClipConfig(
-        fps=args.fps,
-        sample_rate=args.sample_rate,
-        clip_seconds=args.clip_seconds,
-        hop_seconds=args.hop_seconds,
-        max_height=args.max_height,
-    )
+    cfg = ClipConfig(**known_fields(ClipConfig, vars(args)))
     spans = None
     if args.segments is not None:
         spans = video_spans(args.segments, args.video_id or args.input.parent.name)

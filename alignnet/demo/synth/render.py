@@ -13,8 +13,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from alignnet.demo.synth.figure import Skeleton
 from alignnet.keypoints import BODY_25_INDEX as K
-from alignnet.synth.figure import Skeleton
 
 _SHIFT = 4
 _ONE = 1 << _SHIFT

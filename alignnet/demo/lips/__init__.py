@@ -1,0 +1,1 @@
+"""The talking-head demo corpus: espeak-ng speech, visemes, drawn faces (`alignnet lips-synth`)."""
