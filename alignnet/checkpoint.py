@@ -44,11 +44,19 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+# The key of the epoch and step in a .safetensors file's own metadata. One key: safetensors writes its
+# metadata map in an order that varies from one write to the next, so two keys would make the same weights
+# different bytes (and a rerun's checkpoint differ from the run's it repeats).
+STAMP_KEY = "checkpoint"
+
+
 def _stamp(path: Path) -> str:
     """'epoch E step S' from a .safetensors file's own metadata ('no epoch recorded' when absent)."""
     with safetensors.safe_open(str(path), framework="pt") as handle:
         meta = handle.metadata() or {}
-    return f"epoch {meta['epoch']} step {meta['step']}" if "epoch" in meta else "no epoch recorded"
+    if "epoch" in meta:  # written before STAMP_KEY
+        return f"epoch {meta['epoch']} step {meta['step']}"
+    return meta.get(STAMP_KEY, "no epoch recorded")
 
 
 def verify_checkpoint(stem: str | Path, meta: dict[str, Any]) -> None:
@@ -130,7 +138,7 @@ def save_checkpoint(
     """
     module = unwrap(model)
     weights_path, json_path, optim_path = _paths(stem)
-    stamp = {"epoch": str(epoch), "step": str(step)}
+    stamp = {STAMP_KEY: f"epoch {epoch} step {step}"}
     files: dict[str, str] = {}
     state = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
     with atomic_output(weights_path) as tmp:

@@ -53,6 +53,20 @@ def test_round_trip_from_a_wrapper(tmp_path) -> None:
         assert torch.equal(loaded(video, audio), model.eval()(video, audio))
 
 
+def test_the_same_state_is_written_as_the_same_bytes(tmp_path) -> None:
+    """A rerun's checkpoint equals its run's byte for byte: safetensors orders its metadata map anew on each
+    write, so the epoch and step are one entry."""
+    torch.manual_seed(0)
+    model = AlignNet(CONFIG)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    _step(model, optimizer)
+    stems = [tmp_path / f"last{i}" for i in range(8)]
+    for stem in stems:
+        save_checkpoint(stem, model, epoch=1, metrics={"val_afe": 1.5}, optimizer=optimizer, step=4)
+    for suffix in (".safetensors", ".optim.safetensors"):
+        assert len({stem.with_name(stem.name + suffix).read_bytes() for stem in stems}) == 1, suffix
+
+
 def test_resume_matches_uninterrupted_training(tmp_path) -> None:
     torch.manual_seed(0)
     reference = AlignNet(CONFIG)

@@ -1,10 +1,12 @@
 """Faults of the machine, with real processes and real signals: nothing lost, nothing half-done.
 
-The data stages (download, clip, logmel) of a 3-video corpus served on loopback:
-a full disk (the outputs on a small tmpfs; needs root to mount it), the site
-going down mid-run, kill -9 of Snakemake's process group while download and
-clip write, Ctrl-C during slow downloads. Each ends with a rerun that
-completes with every video and outputs byte-identical to an undisturbed run's.
+The stages of a 3-video corpus served on loopback: a full disk (the outputs on
+a small tmpfs; needs root to mount it), the site going down mid-run, kill -9 of
+Snakemake's process group while each of download, clip, pose, clean, logmel,
+split and train runs, Ctrl-C during slow downloads, during pose and during
+training. Each ends with a rerun that completes with every video and outputs
+byte-identical to an undisturbed run's (training's metrics and TensorBoard
+events compared by content: they hold wall-clock times).
 Marked `faults`: `pytest -m faults tests/test_faults.py` (see docs/reliability.md).
 """
 
@@ -18,15 +20,20 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 
 from alignnet.demo.corpus_server import CorpusServer
 from alignnet.demo.synth.corpus import Options, generate_corpus
 from alignnet.stage_status import StageStatus
 
 REPO = Path(__file__).resolve().parent.parent
+# config/demo.yaml's splits and training cut to the 3-video corpus and to seconds
+FAULTS_CONFIG = REPO / "tests/data/faults-config.yaml"
 pytestmark = pytest.mark.faults
 TARGETS = ("clip", "logmel")
 
@@ -37,8 +44,10 @@ def _free_port() -> int:
 
 
 def snakemake(work: Path, *args: str) -> list[str]:
+    """The command in `work`; the manifest's path is relative, so that a copy of `work` is the same run."""
     return ["snakemake", "--snakefile", str(REPO / "workflow/Snakefile"), "--directory", str(work), *args,
-            "--configfile", str(REPO / "config/demo.yaml"), "--config", f"manifest={work / 'manifest.tsv'}"]  # fmt: skip
+            "--configfile", str(REPO / "config/demo.yaml"), str(FAULTS_CONFIG),
+            "--config", "manifest=manifest.tsv"]  # fmt: skip
 
 
 def run(work: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -59,11 +68,28 @@ def wait_for(condition: Callable[[], bool], proc: subprocess.Popen, what: str, t
         time.sleep(0.02)
 
 
+DATA_OUTPUTS = ("resources/videos/*/video.mp4", "results/clips/*/*", "results/pose/*.npz", "results/filter/*.tsv",
+                "results/keypoints/*.parquet", "results/clean/*.tsv", "results/logmel/*.npz", "results/dataset/splits/*",
+                "results/train/alignnet/*.safetensors", "results/train/alignnet/*.json")  # fmt: skip
+TRAIN = Path("results/train/alignnet")
+
+
 def outputs(work: Path) -> dict[str, str]:
-    """SHA-256 of every data output (the downloaded and normalised media, clip tables, log-mels), by path."""
-    names = [*work.glob("resources/videos/*/video.mp4"), *work.glob("results/clips/*/*"),
-             *work.glob("results/logmel/*.npz")]  # fmt: skip
-    return {str(p.relative_to(work)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(names)}
+    """Every output of the stages by path: SHA-256 of the data (media, clip tables, poses, verdicts, keypoints,
+    log-mels, packed splits, checkpoints); training's metrics.csv and TensorBoard scalars by content (the
+    bytes hold wall-clock times: seconds per epoch, each event's time, the events file's name)."""
+    names = sorted(p for pattern in DATA_OUTPUTS for p in work.glob(pattern))
+    found = {str(p.relative_to(work)): hashlib.sha256(p.read_bytes()).hexdigest() for p in names}
+    if (work / TRAIN / "metrics.csv").exists():
+        metrics = pd.read_csv(work / TRAIN / "metrics.csv").drop(columns="seconds")
+        found[str(TRAIN / "metrics.csv")] = metrics.to_csv(index=False)
+    if (work / TRAIN / "tb").is_dir():
+        scalars = [(str(p.relative_to(work)), e.step, v.tag, v.simple_value if v.HasField("simple_value")
+                    else v.tensor.float_val[0]) for p in sorted((work / TRAIN / "tb").iterdir())
+                   for e in EventFileLoader(str(p)).Load() for v in e.summary.value]  # fmt: skip
+        found[str(TRAIN / "tb")] = repr(sorted(s[1:] for s in scalars))
+        found["TensorBoard events files"] = str(len({s[0] for s in scalars}))
+    return found
 
 
 def leftovers(work: Path) -> list[Path]:
@@ -178,31 +204,79 @@ def test_site_down_mid_run_fails_the_downloads_and_a_rerun_after_it_recovers_com
     assert fetched == set(site.ids) - finished, "the rerun fetched again a finished video, or missed one"
 
 
-@pytest.mark.parametrize(("stage", "staging"), [("download", "resources/videos"), ("clip", "results/clips")])
-def test_kill_9_while_a_stage_writes_then_the_rerun_completes_identically(site, reference, tmp_path, stage, staging):
-    """SIGKILL of Snakemake's whole process group while a download or clip job has its folder half-built."""
-    work = site.workdir(tmp_path / "work")
-    with site.server(faults={i: "slow" for i in site.ids}, slow_seconds=4.0):
-        if stage == "clip":
-            done = run(work, "--cores", "2", "download")
-            assert done.returncode == 0, done.stderr[-3000:]
-        proc = start(work, "--cores", "1", stage)
+@pytest.fixture(scope="module")
+def finished(site: Site, reference: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The working directory of an undisturbed run through training (after `reference` was taken)."""
+    work = site.workdir(tmp_path_factory.mktemp("finished"))
+    with site.server():
+        done = run(work, "--cores", "2", "train")
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = outputs(work)
+    assert {k: v for k, v in found.items() if k in reference} == reference
+    assert len(found) > len(reference) and found["TensorBoard events files"] == "1"
+    return work
+
+
+def _logs(pattern: str, text: str = "") -> Callable[[Path], bool]:
+    return lambda work: any(text in p.read_text(errors="replace") for p in work.glob(pattern))
+
+
+def _half_built(staging: str) -> Callable[[Path], bool]:
+    def writing(work: Path) -> bool:  # the first job (--cores 1) has written bytes of a file, and not finished
         folder = work / staging
+        files = [p for p in folder.rglob("*") if p.is_file() and p.name != "archive.txt"] if folder.is_dir() else []
+        return any(p.stat().st_size > 0 for p in files) and not any(p.name == "status.json" for p in files)
 
-        def writing() -> bool:  # the first job (--cores 1) has written bytes of a file, and not finished
-            files = [p for p in folder.rglob("*") if p.is_file() and p.name != "archive.txt"] if folder.is_dir() else []
-            return any(p.stat().st_size > 0 for p in files) and not any(p.name == "status.json" for p in files)
+    return writing
 
-        wait_for(writing, proc, f"a {stage} job writing")
+
+@dataclass(frozen=True)
+class Stage:
+    """A stage of the workflow as the interrupting tests meet it."""
+
+    target: str
+    writes: tuple[str, ...]  # its outputs and logs: removed from a copy of the finished run, so that its jobs run
+    running: Callable[[Path], bool]  # true once one of its jobs is known to run: the moment to signal
+
+
+STAGES = {
+    "download": Stage("download", ("resources/videos", "logs/download"), _half_built("resources/videos")),
+    "clip": Stage("clip", ("results/clips", "logs/clip"), _half_built("results/clips")),
+    "pose": Stage("pose", ("results/pose", "logs/pose"), _logs("logs/pose/*.log", "frame/s")),  # mid-video
+    "clean": Stage("clean", ("results/keypoints", "results/clean", "logs/clean"), _logs("logs/clean/*.log")),
+    "logmel": Stage("logmel", ("results/logmel", "logs/logmel"), _logs("logs/logmel/*.log")),
+    "split": Stage("split", ("results/dataset", "logs/dataset"), lambda w: any(w.glob("results/dataset/splits/*"))),
+    "train": Stage("train", ("results/train", "logs/train"), lambda w: (w / TRAIN / "last.json").exists()),
+}  # clean and logmel: the job's log is there (its shell started); split: some packed files are; train: epoch 1 runs
+
+
+def interrupted_copy(finished: Path, work: Path, stage: Stage) -> Path:
+    """A copy of the finished run without `stage`'s outputs and logs."""
+    shutil.copytree(finished, work, symlinks=True)
+    for name in stage.writes:
+        shutil.rmtree(work / name)
+    return work
+
+
+@pytest.mark.parametrize("name", list(STAGES))
+def test_kill_9_while_a_stage_writes_then_the_rerun_completes_identically(site, finished, tmp_path, name):
+    """SIGKILL of Snakemake's whole process group while one of a stage's jobs runs; download's and clip's
+    have their folders half-built. Then --unlock and the rerun (--rerun-incomplete, as scripts/demo.sh runs it)."""
+    stage = STAGES[name]
+    work = interrupted_copy(finished, tmp_path / "work", stage)
+    with site.server(faults={i: "slow" for i in site.ids}, slow_seconds=4.0):
+        proc = start(work, "--cores", "1", stage.target)
+        wait_for(lambda: stage.running(work), proc, f"a {name} job running")
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=60)
-        half = [p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
-        assert all((folder / name / "status.json").exists() for name in half), "a half-built folder looks finished"
+        for folder in (work / "resources/videos", work / "results/clips"):
+            half = [p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
+            assert all((folder / n / "status.json").exists() for n in half), "a half-built folder looks finished"
         unlock = run(work, "--unlock")
         assert unlock.returncode == 0, unlock.stderr[-2000:]
-        again = run(work, "--cores", "2", "--rerun-incomplete", *TARGETS)
+        again = run(work, "--cores", "2", "--rerun-incomplete", stage.target)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert outputs(work) == reference
+    assert outputs(work) == outputs(finished)
     assert leftovers(work) == [], "a temporary of the killed job stayed behind"
 
 
@@ -236,6 +310,33 @@ def test_ctrl_c_during_slow_downloads_stops_at_once_and_the_rerun_fetches_only_t
             video = record.path.split("/")[-1].removesuffix(".mp4")
             per_video[video] = per_video.get(video, 0) + 1
     assert set(per_video) == set(site.ids) - finished, (per_video, finished, first_run)
+
+
+@pytest.mark.parametrize("name", ["pose", "train"])
+def test_ctrl_c_during_a_stage_stops_at_once_in_one_line_and_the_rerun_completes(site, finished, tmp_path, name):
+    """SIGINT to Snakemake's whole process group (a terminal's Ctrl-C) while a pose job is mid-video, or while
+    training runs its second epoch."""
+    stage = STAGES[name]
+    work = interrupted_copy(finished, tmp_path / "work", stage)
+    proc = start(work, "--cores", "1", stage.target)
+    wait_for(lambda: stage.running(work), proc, f"a {name} job running")
+    interrupted = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    output, _ = proc.communicate(timeout=60)
+    stopped = time.monotonic() - interrupted
+    assert stopped < 10, f"took {stopped:.1f} s to stop"
+    assert proc.returncode != 0, output[-3000:]
+    logs = {p.name: p.read_text(errors="replace") for p in (work / f"logs/{name}").glob("*.log")}
+    said = [text.rstrip().splitlines()[-1] for text in logs.values() if "interrupted" in text]
+    assert said == [f"alignnet {name}: interrupted; nothing half-written was kept"], logs
+    assert not any("Traceback" in text or "KeyboardInterrupt" in text for text in logs.values()), logs
+    assert leftovers(work) == []
+    unlock = run(work, "--unlock")
+    assert unlock.returncode == 0, unlock.stderr[-2000:]
+    again = run(work, "--cores", "2", "--rerun-incomplete", stage.target)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert outputs(work) == outputs(finished)
+    assert leftovers(work) == []
 
 
 def test_logmel_on_a_full_disk_ends_in_one_line_and_no_output(site, tmp_path) -> None:

@@ -99,6 +99,10 @@ def test_cli_trains_saves_and_resumes(data_dir, tmp_path) -> None:
     assert json.loads((out / "last.json").read_text())["epoch"] == 2
 
     assert main([*args, "--epochs", "4", "--resume", "--no-pyramid"]) == 2  # other model options
+    assert len(list((out / "tb").glob("events.out.tfevents.*"))) == 2  # the resumed run's beside the first's
+
+    assert main([*args, "--epochs", "1"]) == 0  # a fresh run over them: its curves alone, as its checkpoints
+    assert len(list((out / "tb").glob("events.out.tfevents.*"))) == 1
 
 
 def test_weight_average_moves_by_one_minus_decay_and_round_trips(tmp_path) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import logging
 import math
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -245,6 +246,8 @@ def _train(task: ModelTask, ctx: distributed.Distributed) -> dict[str, Any]:
     if average is not None and resume:
         _resume_average(average, cfg.out / "average", start_epoch - 1, ctx)
 
+    if ctx.is_main and not resume and (cfg.out / "tb").is_dir():  # an earlier run's events (one killed, say)
+        shutil.rmtree(cfg.out / "tb")  # would mix into this run's curves, as its checkpoints are replaced
     writer = SummaryWriter(str(cfg.out / "tb")) if ctx.is_main else None
     epochs = _Epochs(task, writer, rows, best)
     n_params = sum(p.numel() for p in module.parameters())
