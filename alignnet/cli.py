@@ -39,7 +39,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gather": ("alignnet.data.gather_command", "collect per-video results into one table"),
     "retry-failed": ("alignnet.data.retry_command", "clear retryable failure records: the next run tries them again"),
     "train": ("alignnet.training.command", "train AlignNet"),
-    "train-syncnet": ("alignnet.baselines.train_command", "train the SyncNet baseline (contrastive, keypoints vs log-mel)"),
+    "train-syncnet": (
+        "alignnet.baselines.train_command",
+        "train the SyncNet baseline (contrastive, keypoints vs log-mel)",
+    ),
     "evaluate": ("alignnet.evaluation.command", "every method on the same distorted test clips: AFE, accuracy, time"),
     "ablation": ("alignnet.evaluation.ablation_command", "gather the ablation ladder's results into one table"),
     "figures": ("alignnet.report.command", "the paper's figures from our runs, for the Snakemake report"),
@@ -106,8 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"alignnet {top_args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except EnvironmentFault as exc:
-        print(f"alignnet {top_args.command}: error: {exc} (a fault of the machine or network, not of the item:"
-              " nothing was recorded; rerun once it is fixed)", file=sys.stderr)  # fmt: skip
+        print(
+            f"alignnet {top_args.command}: error: {exc} (a fault of the machine or network, not of the item:"
+            " nothing was recorded; rerun once it is fixed)",
+            file=sys.stderr,
+        )
         return EnvironmentFault.EXIT_CODE
     except OSError as exc:  # no space, I/O error, permission: the machine's fault, named in one line
         print(f"alignnet {top_args.command}: error: {exc}", file=sys.stderr)
@@ -115,4 +121,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"alignnet {top_args.command}: interrupted; nothing half-written was kept", file=sys.stderr)
         return 130
-

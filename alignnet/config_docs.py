@@ -30,18 +30,38 @@ COMMAND = "python -m alignnet.config_docs > docs/config.md"
 # (workflow/rules/common.smk: options(section), pose_options(), discover_command()); `ablation:`'s
 # training sizes are options of `alignnet train`. tests/test_workflow.py holds each key to its option.
 OPTION_SECTIONS: dict[str, str] = {
-    "discover": "discover", "download": "download", "media": "clip", "pose": "pose", "filter": "filter",
-    "clean": "clean", "logmel": "logmel", "splits": "split", "train": "train", "syncnet": "train-syncnet",
-    "evaluate": "evaluate", "ablation": "train", "retarget": "align", "voxceleb": "voxceleb",
+    "discover": "discover",
+    "download": "download",
+    "media": "clip",
+    "pose": "pose",
+    "filter": "filter",
+    "clean": "clean",
+    "logmel": "logmel",
+    "splits": "split",
+    "train": "train",
+    "syncnet": "train-syncnet",
+    "evaluate": "evaluate",
+    "ablation": "train",
+    "retarget": "align",
+    "voxceleb": "voxceleb",
     "duplicates": "duplicates",
-}  # fmt: skip
+}
 # Keys of those sections that say how or over what a rule runs (or are its command's positional
 # argument), not options.
 NOT_OPTIONS: frozenset[tuple[str, str]] = frozenset(
-    {("train", "gpus"), ("ablation", "variants"), ("ablation", "seeds"), ("ablation", "threads"),
-     ("retarget", "pairs"), ("retarget", "checkpoint"), ("voxceleb", "txt_dir"),
-     ("duplicates", "reject"), ("duplicates", "max_seconds"), ("pose", "container")}
-)  # fmt: skip
+    {
+        ("train", "gpus"),
+        ("ablation", "variants"),
+        ("ablation", "seeds"),
+        ("ablation", "threads"),
+        ("retarget", "pairs"),
+        ("retarget", "checkpoint"),
+        ("voxceleb", "txt_dir"),
+        ("duplicates", "reject"),
+        ("duplicates", "max_seconds"),
+        ("pose", "container"),
+    }
+)
 
 INTRO = """\
 A workflow configuration is one or more YAML files. `config.yaml` (the Dance50
@@ -139,7 +159,9 @@ def section_descriptions(section: str, properties: Mapping[str, Any]) -> dict[st
         action = actions.get(option_flag(key)) if (section, key) not in NOT_OPTIONS else None
         if action is not None:
             text = text or _help_text(action)
-            unset = f", unset: {_scalar(action.default)}" if "default" not in spec and action.default is not None else ""
+            unset = (
+                f", unset: {_scalar(action.default)}" if "default" not in spec and action.default is not None else ""
+            )
             text = f"{text} (`alignnet {command} {option_flag(key)}`{unset})".lstrip()
         out[key] = text
     return out

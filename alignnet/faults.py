@@ -39,10 +39,24 @@ class FailureKind(StrEnum):
 
 # OS errors that say the machine is at fault, never the item.
 ENVIRONMENT_ERRNOS = frozenset(
-    {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOMEM,
-     errno.EMFILE, errno.ENFILE, errno.ESTALE, errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH,
-     errno.ENETDOWN, errno.ETIMEDOUT}
-)  # fmt: skip
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EIO,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EROFS,
+        errno.ENOMEM,
+        errno.EMFILE,
+        errno.ENFILE,
+        errno.ESTALE,
+        errno.ECONNREFUSED,
+        errno.EHOSTUNREACH,
+        errno.ENETUNREACH,
+        errno.ENETDOWN,
+        errno.ETIMEDOUT,
+    }
+)
 # The same faults as tools print them (ffmpeg, yt-dlp, requests, urllib).
 _ENVIRONMENT_TEXT = re.compile(
     r"No space left on device|Disk quota exceeded|Input/output error|Permission denied|Read-only file system"

@@ -10,17 +10,48 @@ from __future__ import annotations
 import numpy as np
 
 BODY_25: tuple[str, ...] = (
-    "Nose", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist",
-    "MidHip", "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "REye", "LEye",
-    "REar", "LEar", "LBigToe", "LSmallToe", "LHeel", "RBigToe", "RSmallToe", "RHeel",
-)  # fmt: skip
+    "Nose",
+    "Neck",
+    "RShoulder",
+    "RElbow",
+    "RWrist",
+    "LShoulder",
+    "LElbow",
+    "LWrist",
+    "MidHip",
+    "RHip",
+    "RKnee",
+    "RAnkle",
+    "LHip",
+    "LKnee",
+    "LAnkle",
+    "REye",
+    "LEye",
+    "REar",
+    "LEar",
+    "LBigToe",
+    "LSmallToe",
+    "LHeel",
+    "RBigToe",
+    "RSmallToe",
+    "RHeel",
+)
 BODY_25_INDEX: dict[str, int] = {name: i for i, name in enumerate(BODY_25)}
 
 # BODY_25 mirror pairs (right, left).
 BODY_25_MIRROR_PAIRS: tuple[tuple[int, int], ...] = (
-    (2, 5), (3, 6), (4, 7), (9, 12), (10, 13), (11, 14), (15, 16), (17, 18),
-    (19, 22), (20, 23), (21, 24),
-)  # fmt: skip
+    (2, 5),
+    (3, 6),
+    (4, 7),
+    (9, 12),
+    (10, 13),
+    (11, 14),
+    (15, 16),
+    (17, 18),
+    (19, 22),
+    (20, 23),
+    (21, 24),
+)
 
 # The paper's 19: BODY_25 without the 6 foot points (19-24).
 DANCE_KEYPOINTS: tuple[int, ...] = tuple(range(19))
@@ -41,10 +72,31 @@ DANCE_MIRROR = mirror_permutation(len(DANCE_KEYPOINTS), BODY_25_MIRROR_PAIRS)
 
 # Limb segments of BODY_25 for drawing skeletons (index pairs).
 BODY_25_LIMBS: tuple[tuple[int, int], ...] = (
-    (0, 1), (1, 2), (2, 3), (3, 4), (1, 5), (5, 6), (6, 7), (1, 8), (8, 9), (9, 10),
-    (10, 11), (8, 12), (12, 13), (13, 14), (0, 15), (15, 17), (0, 16), (16, 18),
-    (14, 19), (19, 20), (14, 21), (11, 22), (22, 23), (11, 24),
-)  # fmt: skip
+    (0, 1),
+    (1, 2),
+    (2, 3),
+    (3, 4),
+    (1, 5),
+    (5, 6),
+    (6, 7),
+    (1, 8),
+    (8, 9),
+    (9, 10),
+    (10, 11),
+    (8, 12),
+    (12, 13),
+    (13, 14),
+    (0, 15),
+    (15, 17),
+    (0, 16),
+    (16, 18),
+    (14, 19),
+    (19, 20),
+    (14, 21),
+    (11, 22),
+    (22, 23),
+    (11, 24),
+)
 
 
 # The mouth (the lips task): points 48-67 of the 68-point (iBUG) face layout.
@@ -61,8 +113,15 @@ MOUTH_NAMES: tuple[str, ...] = tuple(f"Mouth{i}" for i in MOUTH_POINTS)
 
 # FACE_70 mirror pairs (right, left) of the mouth; 51, 57, 62, 66 lie on the midline.
 MOUTH_MIRROR_PAIRS_FACE70: tuple[tuple[int, int], ...] = (
-    (48, 54), (49, 53), (50, 52), (55, 59), (56, 58), (60, 64), (61, 63), (65, 67),
-)  # fmt: skip
+    (48, 54),
+    (49, 53),
+    (50, 52),
+    (55, 59),
+    (56, 58),
+    (60, 64),
+    (61, 63),
+    (65, 67),
+)
 # The same pairs as indices into the 20 kept points (0 = point 48).
 MOUTH_MIRROR_PAIRS: tuple[tuple[int, int], ...] = tuple((a - 48, b - 48) for a, b in MOUTH_MIRROR_PAIRS_FACE70)
 MOUTH_MIRROR = mirror_permutation(len(MOUTH_POINTS), MOUTH_MIRROR_PAIRS)
@@ -73,9 +132,27 @@ MOUTH_SEGMENTS: tuple[tuple[int, int], ...] = tuple((i, (i + 1) % 12) for i in r
 
 # MediaPipe Face Mesh landmark for each of iBUG points 48-67, in order.
 FACE_MESH_MOUTH: tuple[int, ...] = (
-    61, 40, 37, 0, 267, 270, 291, 321, 314, 17, 84, 91,  # 48-59 outer lip
-    78, 81, 13, 311, 308, 402, 14, 178,  # 60-67 inner lip
-)  # fmt: skip
+    61,
+    40,
+    37,
+    0,
+    267,
+    270,
+    291,
+    321,
+    314,
+    17,
+    84,
+    91,  # 48-59 outer lip
+    78,
+    81,
+    13,
+    311,
+    308,
+    402,
+    14,
+    178,  # 60-67 inner lip
+)
 FACE_MESH_LANDMARKS = 468
 # Inner-lip midpoints (upper, lower): their distance is the mouth opening.
 INNER_UPPER, INNER_LOWER = 62 - 48, 66 - 48

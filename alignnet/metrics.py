@@ -55,7 +55,9 @@ def retiming_errors(shown_frames: np.ndarray, correct_frames: np.ndarray) -> np.
     """
     shown, correct = np.asarray(shown_frames, np.float64), np.asarray(correct_frames, np.float64)
     if shown.shape != correct.shape or shown.ndim != 1:
-        raise ValueError(f"shown frames {shown.shape} and correct frames {correct.shape}: expected two equal 1-D shapes")
+        raise ValueError(
+            f"shown frames {shown.shape} and correct frames {correct.shape}: expected two equal 1-D shapes"
+        )
     lo, hi = np.ceil(correct.min() - 1e-9), np.floor(correct.max() + 1e-9)
     inputs = np.arange(lo, hi + 1)
     return invert_correspondence(shown, inputs) - invert_correspondence(correct, inputs)

@@ -55,21 +55,49 @@ def main() -> None:
     parser.add_argument("--videos", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--music-as", choices=("as-is", *MUSIC_FORMS), default="as-is",
-                        help="the AUDIO align gets: the video itself, or its music as an MP3 or a WAV at a lower rate")
+    parser.add_argument(
+        "--music-as",
+        choices=("as-is", *MUSIC_FORMS),
+        default="as-is",
+        help="the AUDIO align gets: the video itself, or its music as an MP3 or a WAV at a lower rate",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        argv = ["synth", str(folder), "--videos", str(args.videos), "--seconds", str(args.seconds), "--warp",
-                "--seed", str(args.seed), "--negatives", "0", "--no-progress"]  # fmt: skip
+        argv = [
+            "synth",
+            str(folder),
+            "--videos",
+            str(args.videos),
+            "--seconds",
+            str(args.seconds),
+            "--warp",
+            "--seed",
+            str(args.seed),
+            "--negatives",
+            "0",
+            "--no-progress",
+        ]
         if cli_main(argv) != 0:
             raise SystemExit("alignnet synth failed")
         preds, truths, errors = [], [], []
         for video in sorted(folder.glob("demo-*.mp4")):
             csv = folder / f"{video.stem}.csv"
             music = music_file(video, args.music_as)
-            code = cli_main(["align", str(video), str(music), "-o", str(folder / f"{video.stem}.out.mp4"),
-                             "--checkpoint", args.checkpoint, "--correspondence", str(csv), "--no-progress"])  # fmt: skip
+            code = cli_main(
+                [
+                    "align",
+                    str(video),
+                    str(music),
+                    "-o",
+                    str(folder / f"{video.stem}.out.mp4"),
+                    "--checkpoint",
+                    args.checkpoint,
+                    "--correspondence",
+                    str(csv),
+                    "--no-progress",
+                ]
+            )
             if code != 0:
                 print(f"{video.name}: align exited with {code}")
                 continue
@@ -78,12 +106,16 @@ def main() -> None:
             preds.append(pred)
             truths.append(truth)
             errors.append(retiming_errors(pred, truth))
-            print(f"{video.name}: AFE {afe(pred, truth):.2f} frames, "
-                  f"ITU accuracy {retiming_itu_accuracy(errors[-1], FPS):.1%}")  # fmt: skip
+            print(
+                f"{video.name}: AFE {afe(pred, truth):.2f} frames, "
+                f"ITU accuracy {retiming_itu_accuracy(errors[-1], FPS):.1%}"
+            )
         if preds:
             pred, truth = np.concatenate(preds), np.concatenate(truths)
-            print(f"all {len(preds)} videos: AFE {afe(pred, truth):.2f} frames, "
-                  f"ITU accuracy {retiming_itu_accuracy(np.concatenate(errors), FPS):.1%}")  # fmt: skip
+            print(
+                f"all {len(preds)} videos: AFE {afe(pred, truth):.2f} frames, "
+                f"ITU accuracy {retiming_itu_accuracy(np.concatenate(errors), FPS):.1%}"
+            )
 
 
 if __name__ == "__main__":

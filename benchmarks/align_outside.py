@@ -107,8 +107,19 @@ def best_shifts(truth: np.ndarray, n_video: int) -> tuple[np.ndarray, np.ndarray
 def run_align(video: Path, music: Path, folder: Path, checkpoint: str, name: str, extra: list[str]) -> Path | None:
     """`alignnet align` in-process; the CSV it wrote, or None when it failed."""
     csv = folder / f"{video.stem}.{name}.csv"
-    argv = ["align", str(video), str(music), "-o", str(folder / f"{video.stem}.{name}.mp4"), "--checkpoint",
-            checkpoint, "--correspondence", str(csv), "--no-progress", *extra]  # fmt: skip
+    argv = [
+        "align",
+        str(video),
+        str(music),
+        "-o",
+        str(folder / f"{video.stem}.{name}.mp4"),
+        "--checkpoint",
+        checkpoint,
+        "--correspondence",
+        str(csv),
+        "--no-progress",
+        *extra,
+    ]
     code = cli_main(argv)
     if code != 0:
         print(f"{video.name} ({name}): align exited with {code}")
@@ -140,25 +151,46 @@ def syncnet_dtw(stem: str, checkpoint: str, video: Path, music: Path, n_out: int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True, help="AlignNet checkpoint stem")
-    parser.add_argument("--material", choices=list(MATERIALS), default="heldout",
-                        help="held-out music, style and figure (default), or the demo generator's own")
-    parser.add_argument("--music", nargs="+", choices=MUSIC_PACKAGES, metavar="PKG",
-                        help="recorded music from these packages instead of the material's")
-    parser.add_argument("--style", nargs="+", choices=list(DANCE_STYLES), metavar="NAME",
-                        help="dance styles instead of the material's")
-    parser.add_argument("--figure", nargs="+", choices=list(FIGURE_PRESETS), metavar="NAME",
-                        help="figures instead of the material's")
+    parser.add_argument(
+        "--material",
+        choices=list(MATERIALS),
+        default="heldout",
+        help="held-out music, style and figure (default), or the demo generator's own",
+    )
+    parser.add_argument(
+        "--music",
+        nargs="+",
+        choices=MUSIC_PACKAGES,
+        metavar="PKG",
+        help="recorded music from these packages instead of the material's",
+    )
+    parser.add_argument(
+        "--style", nargs="+", choices=list(DANCE_STYLES), metavar="NAME", help="dance styles instead of the material's"
+    )
+    parser.add_argument(
+        "--figure", nargs="+", choices=list(FIGURE_PRESETS), metavar="NAME", help="figures instead of the material's"
+    )
     parser.add_argument("--lengths", type=float, nargs="+", default=[30.0, 180.0], help="seconds of music")
     parser.add_argument("--strengths", nargs="+", choices=list(DRIFTS), default=list(DRIFTS))
     parser.add_argument("--videos", type=int, default=2, help="videos per length and strength")
     parser.add_argument("--seed", type=int, default=0, help="the first video's index (make_heldout_video's seed)")
-    parser.add_argument("--variant", action="append", default=[], metavar='NAME="ALIGN OPTIONS"',
-                        help='another run of align per video with these options, e.g. linear="--prior linear"')
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar='NAME="ALIGN OPTIONS"',
+        help='another run of align per video with these options, e.g. linear="--prior linear"',
+    )
     parser.add_argument("--syncnet", metavar="STEM", help="SyncNet checkpoint: adds SyncNet+DTW")
-    parser.add_argument("--mismatched", type=int, default=0, metavar="N",
-                        help="per length, N videos aligned to another song's music (confidence check)")
+    parser.add_argument(
+        "--mismatched",
+        type=int,
+        default=0,
+        metavar="N",
+        help="per length, N videos aligned to another song's music (confidence check)",
+    )
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the videos, CSVs and JSONs here")
-    args = parser.parse_args()  # fmt: skip
+    args = parser.parse_args()
     packages, styles, figures = MATERIALS[args.material]
     material = {
         "packages": tuple(args.music) if args.music else packages,
@@ -205,29 +237,48 @@ def main() -> None:
                         confidence = json.loads(confidence_path(csv).read_text())["confidence"]
                         confidences[name].append(confidence)
                         accuracy = retiming_itu_accuracy(retiming_errors(pred, truth), FPS)
-                        print(f"{stem} {name}: AFE {afe(pred, truth):.2f}, ITU {accuracy:.1%}, confidence "
-                              f"{confidence:.2f}, {time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
+                        print(
+                            f"{stem} {name}: AFE {afe(pred, truth):.2f}, ITU {accuracy:.1%}, confidence "
+                            f"{confidence:.2f}, {time.perf_counter() - start:.0f} s",
+                            flush=True,
+                        )
                     if args.syncnet:
                         retimed = syncnet_dtw(args.syncnet, args.checkpoint, held.video, held.music, n_out)
                         scores["SyncNet+DTW"].add(retimed, truth)
                 for name, score in scores.items():
                     error, accuracy = score.summary()
                     conf = confidences.get(name)
-                    rows.append({"length s": length, "drift": strength, "method": name, "AFE": round(error, 2),
-                                 "ITU %": round(100 * accuracy, 1),
-                                 "confidence": round(float(np.mean(conf)), 2) if conf else None})  # fmt: skip
+                    rows.append(
+                        {
+                            "length s": length,
+                            "drift": strength,
+                            "method": name,
+                            "AFE": round(error, 2),
+                            "ITU %": round(100 * accuracy, 1),
+                            "confidence": round(float(np.mean(conf)), 2) if conf else None,
+                        }
+                    )
                     print(rows[-1], flush=True)
             name, extra = next(iter(variants.items()))  # align as asked: the first variant
             for k, held in enumerate(made[: args.mismatched]):
                 # another song of the same material: an index past the benchmark's own videos
                 other = make_heldout_video(args.seed + args.videos + k, length, out / "other", "none", **material)
-                csv = run_align(held.video, other.music, held.video.parent, args.checkpoint, f"{name}.mismatched", extra)
+                csv = run_align(
+                    held.video, other.music, held.video.parent, args.checkpoint, f"{name}.mismatched", extra
+                )
                 if csv is not None:
                     record = json.loads(confidence_path(csv).read_text())
-                    rows.append({"length s": length, "drift": f"other song ({held.video.parent.name} "
-                                 f"{held.video.stem} to {other.music.stem})", "method": name, "AFE": None,
-                                 "ITU %": None, "confidence": record["confidence"],
-                                 "low": record["low_confidence"]})  # fmt: skip
+                    rows.append(
+                        {
+                            "length s": length,
+                            "drift": f"other song ({held.video.parent.name} {held.video.stem} to {other.music.stem})",
+                            "method": name,
+                            "AFE": None,
+                            "ITU %": None,
+                            "confidence": record["confidence"],
+                            "low": record["low_confidence"],
+                        }
+                    )
                     print(rows[-1], flush=True)
         table = pd.DataFrame(rows)
         print()

@@ -44,8 +44,23 @@ from alignnet.pose.parallel import BackendSpec, default_workers, extract_pose_pa
 
 
 def make_video(folder: Path, seconds: float) -> Path:
-    if cli_main(["synth", str(folder), "--videos", "1", "--seconds", str(seconds), "--warp", "--negatives", "0",
-                 "--no-progress"]) != 0:  # fmt: skip
+    if (
+        cli_main(
+            [
+                "synth",
+                str(folder),
+                "--videos",
+                "1",
+                "--seconds",
+                str(seconds),
+                "--warp",
+                "--negatives",
+                "0",
+                "--no-progress",
+            ]
+        )
+        != 0
+    ):
         raise SystemExit("alignnet synth failed")
     return folder / "demo-0000.mp4"
 
@@ -79,21 +94,31 @@ def main() -> None:
         workers = args.pose_workers or default_workers("mediapipe")
         rows = [measure(video, folder, checkpoint, args.dataset, workers) for _ in range(max(args.repeats, 1))]
 
-    print(f"video: {video.name if args.video else f'synth --warp, {args.seconds:g} s'}, {rows[0].frames} frames; "
-          f"torch threads {args.threads}; align's pose in {workers} process(es)")  # fmt: skip
-    print(f"{'run':<4} {'':<6} {'pose 1':>8} {f'pose {workers}':>8} {'align':>8} {f'align/pose {workers}':>13} "
-          f"{'align/pose 1':>13}")  # fmt: skip
+    print(
+        f"video: {video.name if args.video else f'synth --warp, {args.seconds:g} s'}, {rows[0].frames} frames; "
+        f"torch threads {args.threads}; align's pose in {workers} process(es)"
+    )
+    print(
+        f"{'run':<4} {'':<6} {'pose 1':>8} {f'pose {workers}':>8} {'align':>8} {f'align/pose {workers}':>13} "
+        f"{'align/pose 1':>13}"
+    )
     for i, row in enumerate(rows, start=1):
-        for kind, pose1, posen, align in (("wall", row.pose_wall, row.posen_wall, row.align_wall),
-                                          ("CPU", row.pose_cpu, row.posen_cpu, row.align_cpu)):  # fmt: skip
-            print(f"{i:<4} {kind:<6} {pose1:>7.1f}s {posen:>7.1f}s {align:>7.1f}s {align / posen:>12.2f}x "
-                  f"{align / pose1:>12.2f}x")  # fmt: skip
+        for kind, pose1, posen, align in (
+            ("wall", row.pose_wall, row.posen_wall, row.align_wall),
+            ("CPU", row.pose_cpu, row.posen_cpu, row.align_cpu),
+        ):
+            print(
+                f"{i:<4} {kind:<6} {pose1:>7.1f}s {posen:>7.1f}s {align:>7.1f}s {align / posen:>12.2f}x "
+                f"{align / pose1:>12.2f}x"
+            )
         print("     align steps (wall s): " + ", ".join(f"{k} {v:.1f}" for k, v in row.steps.items()))
     for kind in ("wall", "cpu"):
         same = float(np.median([getattr(r, f"align_{kind}") / getattr(r, f"posen_{kind}") for r in rows]))
         one = float(np.median([getattr(r, f"align_{kind}") / getattr(r, f"pose_{kind}") for r in rows]))
-        print(f"median over {len(rows)} run(s), {kind}: align/pose {workers} {same:.2f}x (goal <= 1.2x), "
-              f"align/pose 1 {one:.2f}x")  # fmt: skip
+        print(
+            f"median over {len(rows)} run(s), {kind}: align/pose {workers} {same:.2f}x (goal <= 1.2x), "
+            f"align/pose 1 {one:.2f}x"
+        )
 
 
 @dataclass
@@ -123,8 +148,9 @@ def measure(video: Path, folder: Path, checkpoint: Path, dataset: Path | None, w
         extract_pose_parallel(video, BackendSpec("mediapipe"), workers, progress=False)
         posen_wall, posen_cpu = time.perf_counter() - start, cpu_seconds() - cpu
     start, cpu = time.perf_counter(), cpu_seconds()
-    result = align_video(video, video, folder / "out.mp4", checkpoint, pose=PoseOptions(workers=workers),
-                         dataset=dataset, progress=False)  # fmt: skip
+    result = align_video(
+        video, video, folder / "out.mp4", checkpoint, pose=PoseOptions(workers=workers), dataset=dataset, progress=False
+    )
     align_wall, align_cpu = time.perf_counter() - start, cpu_seconds() - cpu
     return Run(frames, pose_wall, pose_cpu, posen_wall, posen_cpu, align_wall, align_cpu, result.seconds)
 

@@ -24,8 +24,9 @@ from alignnet.data.clips import ClipConfig, clip_video
 def make_video(path: Path, seconds: float, size: str, rate: int) -> Path:
     video = ffmpeg.input(f"testsrc2=s={size}:r={rate}:d={seconds}", format="lavfi")
     audio = ffmpeg.input(f"sine=f=440:sample_rate=48000:d={seconds}", format="lavfi")
-    ffmpeg.output(video, audio, str(path), vcodec="libx264", preset="veryfast", pix_fmt="yuv420p",
-                  acodec="aac").global_args("-loglevel", "error").overwrite_output().run()
+    ffmpeg.output(
+        video, audio, str(path), vcodec="libx264", preset="veryfast", pix_fmt="yuv420p", acodec="aac"
+    ).global_args("-loglevel", "error").overwrite_output().run()
     return path
 
 
@@ -53,8 +54,10 @@ def main() -> None:
         cpu = {"decode": 0.0, "clip": 0.0}
         print(f"{'video':<8}{'media s':>9}{'decode x':>10}{'clip x':>9}")
         for video in videos:
-            jobs = {"decode": lambda video=video: decode(video),
-                    "clip": lambda video=video: clip_video(video, root / f"{video.stem}_clips", ClipConfig())}
+            jobs = {
+                "decode": lambda video=video: decode(video),
+                "clip": lambda video=video: clip_video(video, root / f"{video.stem}_clips", ClipConfig()),
+            }
             speed = {}
             for name, work in jobs.items():
                 start, cpu_start = time.perf_counter(), cpu_seconds()
@@ -65,9 +68,11 @@ def main() -> None:
                 speed[name] = args.seconds / seconds
             print(f"{video.stem:<8}{args.seconds:>9.1f}{speed['decode']:>10.1f}{speed['clip']:>9.1f}")
         media = args.seconds * len(videos)
-        print(f"total: {media:.0f} s of {args.size} {args.rate} fps media; realtime factor (media s per wall s) "
-              f"decode only {media / wall['decode']:.1f}x, normalise+clip {media / wall['clip']:.1f}x; "
-              f"per CPU second: decode {media / cpu['decode']:.1f}x, normalise+clip {media / cpu['clip']:.1f}x")
+        print(
+            f"total: {media:.0f} s of {args.size} {args.rate} fps media; realtime factor (media s per wall s) "
+            f"decode only {media / wall['decode']:.1f}x, normalise+clip {media / wall['clip']:.1f}x; "
+            f"per CPU second: decode {media / cpu['decode']:.1f}x, normalise+clip {media / cpu['clip']:.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -58,9 +58,11 @@ def main() -> None:
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         grid, (features, affinity, dtw) = search(seconds)
         growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
-        print(f"{seconds:g} s: grid {grid.affinity.shape[0]} x {grid.affinity.shape[1]} at {grid.rate:.2f}/s; CPU s "
-              f"features {features:.2f}, affinity {affinity:.2f}, DTW {dtw:.2f}, total {features + affinity + dtw:.2f}; "
-              f"peak RSS +{growth:.0f} MB")  # fmt: skip
+        print(
+            f"{seconds:g} s: grid {grid.affinity.shape[0]} x {grid.affinity.shape[1]} at {grid.rate:.2f}/s; CPU s "
+            f"features {features:.2f}, affinity {affinity:.2f}, DTW {dtw:.2f}, total {features + affinity + dtw:.2f}; "
+            f"peak RSS +{growth:.0f} MB"
+        )
 
 
 if __name__ == "__main__":

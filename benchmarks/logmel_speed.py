@@ -68,8 +68,12 @@ def main() -> None:
         batch, _ = soundfile.read(jobs[0][0] / "audio.wav", dtype="float32")
         batch = batch[: len(batch) // 264600 * 264600].reshape(-1, 264600)
         start = time.perf_counter()
-        librosa.power_to_db(librosa.feature.melspectrogram(y=batch, sr=SR, n_fft=2048, hop_length=512, n_mels=128),
-                            ref=1.0, amin=1e-10, top_db=None)
+        librosa.power_to_db(
+            librosa.feature.melspectrogram(y=batch, sr=SR, n_fft=2048, hop_length=512, n_mels=128),
+            ref=1.0,
+            amin=1e-10,
+            top_db=None,
+        )
         librosa_batch = len(batch) / (time.perf_counter() - start)
 
     print(f"{n_clips} clips of 6 s in {args.videos} videos")

@@ -39,8 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=180)
     parser.add_argument("--audio", type=int, default=516)
     parser.add_argument("--repeats", type=int, default=10)
-    parser.add_argument("--finest-depth", type=int, default=AlignNetConfig.pyramid_depths[0],
-                        help="conv blocks at the finest pyramid level (as alignnet train --finest-depth)")  # fmt: skip
+    parser.add_argument(
+        "--finest-depth",
+        type=int,
+        default=AlignNetConfig.pyramid_depths[0],
+        help="conv blocks at the finest pyramid level (as alignnet train --finest-depth)",
+    )
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     torch.manual_seed(0)
@@ -71,8 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         peak = f"{torch.cuda.max_memory_allocated(device) / 2**20:.1f} MiB (torch.cuda.max_memory_allocated)"
     else:
         peak = f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB (max RSS of the process)"
-    print(f"device: {device} ({torch.get_num_threads()} CPU threads), batch {args.batch}, "
-          f"{args.frames} video / {args.audio} audio frames")  # fmt: skip
+    print(
+        f"device: {device} ({torch.get_num_threads()} CPU threads), batch {args.batch}, "
+        f"{args.frames} video / {args.audio} audio frames"
+    )
     print(f"parameters: {params:,}")
     print(f"inference: {args.batch / infer_s:.1f} clips/s ({infer_s * 1000:.1f} ms per batch)")
     print(f"train step: {step_s * 1000:.1f} ms ({args.batch / step_s:.1f} clips/s)")

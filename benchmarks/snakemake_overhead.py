@@ -80,8 +80,10 @@ def main(argv: list[str] | None = None) -> None:
         for name in args.variants:
             benchmark, extra = VARIANTS[name]
             seconds, cpu = run_variant(Path(tmp) / name, args.jobs, args.sleep, benchmark, extra)
-            print(f"| {name} | {args.jobs} | {seconds:.1f} | {cpu:.2f} | {1000 * cpu / args.jobs:.0f} | "
-                  f"{100 * cpu / seconds:.1f} % |")  # fmt: skip
+            print(
+                f"| {name} | {args.jobs} | {seconds:.1f} | {cpu:.2f} | {1000 * cpu / args.jobs:.0f} | "
+                f"{100 * cpu / seconds:.1f} % |"
+            )
 
 
 if __name__ == "__main__":

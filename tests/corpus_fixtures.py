@@ -35,12 +35,32 @@ DEFAULT_VIDEOS = (
 def make_video(path: Path, seconds: float, size: str = "64x48", fps: int = 10, frequency: int = 440) -> None:
     """An mp4 of `seconds` with a test pattern and a sine tone."""
     cmd = [
-        "ffmpeg", "-nostdin", "-loglevel", "error", "-y",
-        "-f", "lavfi", "-i", f"testsrc=size={size}:rate={fps}:duration={seconds}",
-        "-f", "lavfi", "-i", f"sine=frequency={frequency}:sample_rate=22050:duration={seconds}",
-        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-b:a", "32k", "-shortest", str(path),
-    ]  # fmt: skip
+        "ffmpeg",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc=size={size}:rate={fps}:duration={seconds}",
+        "-f",
+        "lavfi",
+        "-i",
+        f"sine=frequency={frequency}:sample_rate=22050:duration={seconds}",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "32k",
+        "-shortest",
+        str(path),
+    ]
     subprocess.run(cmd, check=True)
 
 

@@ -95,8 +95,14 @@ def _fake_results(run_dir: Path, afe_value: float, accuracy: float) -> None:
 
 
 def test_ablation_gathers_seeds_into_mean_and_sd(tmp_path: Path, capsys) -> None:
-    runs = {("all", 0): (1.5, 80.0), ("all", 1): (2.5, 84.0), ("base", 0): (6.0, 30.0), ("base", 2): (4.0, 40.0),
-            ("base", 1): (5.0, 35.0), ("paper", 0): (3.0, 55.0)}  # fmt: skip
+    runs = {
+        ("all", 0): (1.5, 80.0),
+        ("all", 1): (2.5, 84.0),
+        ("base", 0): (6.0, 30.0),
+        ("base", 2): (4.0, 40.0),
+        ("base", 1): (5.0, 35.0),
+        ("paper", 0): (3.0, 55.0),
+    }
     for (name, seed), (error, accuracy) in runs.items():
         _fake_results(tmp_path / "runs" / name / f"seed{seed}", error, accuracy)
     dirs = [str(tmp_path / "runs" / name / f"seed{seed}") for name, seed in runs]
@@ -181,11 +187,24 @@ def test_ablation_rules_run_on_tiny_sizes(tmp_path: Path) -> None:
     n = test.keypoints.shape[1]
     save_fixed_warps(data / "test_warps.npz", test.clip_ids, make_fixed_warps(test.clip_ids, n, n, seed=3), seed=3)
     config = tmp_path / "tiny.yaml"
-    tiny = {"ablation": {"variants": ["paper"], "seeds": [0, 1], "epochs": 1, "steps_per_epoch": 2,
-                         "max_minutes": 1}, "train": {"batch_size": 2, "val_warps_per_clip": 1}}  # fmt: skip
+    tiny = {
+        "ablation": {"variants": ["paper"], "seeds": [0, 1], "epochs": 1, "steps_per_epoch": 2, "max_minutes": 1},
+        "train": {"batch_size": 2, "val_warps_per_clip": 1},
+    }
     config.write_text(yaml.safe_dump(tiny))
-    result = snakemake("ablation", "--cores", "2", "--configfile", str(REPO / "config/demo.yaml"), str(config),
-                       "--allowed-rules", "train_variant", "evaluate_variant", "ablation", cwd=tmp_path)  # fmt: skip
+    result = snakemake(
+        "ablation",
+        "--cores",
+        "2",
+        "--configfile",
+        str(REPO / "config/demo.yaml"),
+        str(config),
+        "--allowed-rules",
+        "train_variant",
+        "evaluate_variant",
+        "ablation",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     table = pd.read_csv(tmp_path / "results/ablation/ablation.csv")
     assert table["variant"].tolist() == ["paper"] and table["seeds"].tolist() == [2]

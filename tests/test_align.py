@@ -177,7 +177,8 @@ def test_video_at_fps_gives_anamorphic_video_square_pixels(tmp_path):
     src = tmp_path / "anamorphic.mp4"
     anamorphic = ffmpeg.input("testsrc2=size=160x120:rate=30:duration=1", f="lavfi").filter("setsar", 2)
     ffmpeg.output(anamorphic, str(src), vcodec="libx264", pix_fmt="yuv420p").global_args(
-        "-loglevel", "error").overwrite_output().run()  # fmt: skip
+        "-loglevel", "error"
+    ).overwrite_output().run()
     assert probe_streams(src, "video", "VIDEO")["sample_aspect_ratio"] == "2:1"
     assert not is_normalised(probe_streams(src, "video", "VIDEO"), 30)
     stream = probe_streams(video_at_fps(src, tmp_path / "v30.mp4", 30), "video", "VIDEO")
@@ -193,7 +194,8 @@ def test_render_shows_the_picked_input_frames(tmp_path):
     video = tmp_path / "ramp.mp4"
     pipe = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="gray", s=f"{width}x{height}", framerate=30)
     ffmpeg.output(pipe, str(video), vcodec="libx264", crf=10, pix_fmt="yuv420p").global_args(
-        "-loglevel", "error").overwrite_output().run(input=np.repeat(levels, width * height).tobytes())  # fmt: skip
+        "-loglevel", "error"
+    ).overwrite_output().run(input=np.repeat(levels, width * height).tobytes())
     planes = list(iter_frames(video, pix_fmt="yuv420p"))
     assert len(planes) == n and planes[0].shape == (height * 3 // 2, width)
     wav = tmp_path / "a.wav"
@@ -211,8 +213,12 @@ def test_render_muxes_an_encoded_track_as_it_is(tmp_path):
     """The AAC track `encode_audio` writes (align makes it beside the pose) is copied into the re-timed video:
     the same packets, the video's frames as with the WAV."""
     video = tmp_path / "v.mp4"
-    ffmpeg.output(ffmpeg.input("testsrc2=size=64x48:rate=30:duration=2", f="lavfi"), str(video), vcodec="libx264",
-                  pix_fmt="yuv420p").global_args("-loglevel", "error").overwrite_output().run()  # fmt: skip
+    ffmpeg.output(
+        ffmpeg.input("testsrc2=size=64x48:rate=30:duration=2", f="lavfi"),
+        str(video),
+        vcodec="libx264",
+        pix_fmt="yuv420p",
+    ).global_args("-loglevel", "error").overwrite_output().run()
     wav, track = tmp_path / "a.wav", tmp_path / "a.m4a"
     t = np.arange(88200) / 44100
     wavfile.write(wav, 44100, (8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16))
@@ -276,8 +282,21 @@ def media(tmp_path_factory) -> dict[str, Path]:
 
 def _align(tmp_path: Path, video: Path, audio: Path, checkpoint: Path, *extra: str) -> int:
     out = tmp_path / "out.mp4"
-    return main(["align", str(video), str(audio), "-o", str(out), "--checkpoint", str(checkpoint),
-                 "--no-progress", "--threads", "1", *extra])  # fmt: skip
+    return main(
+        [
+            "align",
+            str(video),
+            str(audio),
+            "-o",
+            str(out),
+            "--checkpoint",
+            str(checkpoint),
+            "--no-progress",
+            "--threads",
+            "1",
+            *extra,
+        ]
+    )
 
 
 def test_missing_checkpoint_is_named(tmp_path, media, capsys):
@@ -290,8 +309,18 @@ def test_missing_checkpoint_is_named(tmp_path, media, capsys):
 @pytest.mark.parametrize("name, message", [(".", "is a directory"), ("out.webm", "must end in .mp4, .m4v")])
 def test_an_output_it_cannot_write_is_refused_first(tmp_path, media, random_checkpoint, capsys, name, message):
     out = tmp_path / name
-    code = main(["align", str(media["empty_stage"]), str(media["empty_stage"]), "-o", str(out), "--checkpoint",
-                 str(random_checkpoint), "--no-progress"])  # fmt: skip
+    code = main(
+        [
+            "align",
+            str(media["empty_stage"]),
+            str(media["empty_stage"]),
+            "-o",
+            str(out),
+            "--checkpoint",
+            str(random_checkpoint),
+            "--no-progress",
+        ]
+    )
     assert code == 2
     assert f"-o {out}" in (err := capsys.readouterr().err) and message in err
     assert "no person" not in err  # before the work, not after it
@@ -330,8 +359,22 @@ def _cut(src: Path, dst: Path, share: float) -> Path:
 def test_truncated_video_or_audio_is_refused_before_the_pose(tmp_path, media, random_checkpoint, capsys):
     whole = tmp_path / "whole.mp4"  # 4 s, its index in front (as most web videos), so a cut file still opens
     make_video(tmp_path / "tail_index.mp4", 4, size="160x120", fps=30)
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(tmp_path / "tail_index.mp4"), "-c", "copy",
-                    "-movflags", "+faststart", str(whole)], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-i",
+            str(tmp_path / "tail_index.mp4"),
+            "-c",
+            "copy",
+            "-movflags",
+            "+faststart",
+            str(whole),
+        ],
+        check=True,
+    )
     cut = _cut(whole, tmp_path / "cut video.mp4", 0.4)
     assert _align(tmp_path, cut, whole, random_checkpoint) == EXIT_UNREADABLE
     err = capsys.readouterr().err
@@ -380,13 +423,41 @@ def aligned(tmp_path_factory, trained) -> list[dict]:
     """`alignnet align` of three 10-second warped demo videos onto their own music (benchmarks/align_accuracy.py's
     default videos); the first also writes the side-by-side."""
     folder = tmp_path_factory.mktemp("e2e")
-    subprocess.run(["alignnet", "synth", str(folder), "--videos", "3", "--seconds", "10", "--warp", "--seed", "5",
-                    "--negatives", "0", "--no-progress"], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            "alignnet",
+            "synth",
+            str(folder),
+            "--videos",
+            "3",
+            "--seconds",
+            "10",
+            "--warp",
+            "--seed",
+            "5",
+            "--negatives",
+            "0",
+            "--no-progress",
+        ],
+        check=True,
+    )
     runs = []
     for index, video in enumerate(sorted(folder.glob("demo-*.mp4"))):
         out, csv, cmp = (folder / f"{video.stem}.{kind}" for kind in ("out.mp4", "csv", "cmp.mp4"))
-        argv = ["align", str(video), str(video), "-o", str(out), "--checkpoint", str(trained), "--correspondence",
-                str(csv), "--no-progress", "--threads", "1"]  # fmt: skip
+        argv = [
+            "align",
+            str(video),
+            str(video),
+            "-o",
+            str(out),
+            "--checkpoint",
+            str(trained),
+            "--correspondence",
+            str(csv),
+            "--no-progress",
+            "--threads",
+            "1",
+        ]
         assert main(argv + (["--side-by-side", str(cmp)] if index == 0 else [])) == 0
         runs.append({"out": out, "csv": csv, "cmp": cmp, "sidecar": json.loads(video.with_suffix(".json").read_text())})
     return runs
@@ -404,11 +475,15 @@ def test_align_recovers_the_warps_of_demo_videos(aligned):
     pred = np.concatenate([pd.read_csv(run["csv"])["source_frame"].to_numpy(np.float64) for run in aligned])
     truth = np.concatenate([retimed_truth(run["sidecar"]["source_frame"]) for run in aligned])
     assert afe(pred, truth) < 1.5
-    errors = np.concatenate([
-        retiming_errors(pd.read_csv(run["csv"])["source_frame"].to_numpy(np.float64),
-                        retimed_truth(run["sidecar"]["source_frame"]))
-        for run in aligned
-    ])  # fmt: skip
+    errors = np.concatenate(
+        [
+            retiming_errors(
+                pd.read_csv(run["csv"])["source_frame"].to_numpy(np.float64),
+                retimed_truth(run["sidecar"]["source_frame"]),
+            )
+            for run in aligned
+        ]
+    )
     assert retiming_itu_accuracy(errors, FPS) >= 0.9
 
 

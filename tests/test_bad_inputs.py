@@ -54,7 +54,8 @@ def _run(stream) -> None:
 
 def _sidecar(corpus: Path, stem: str, video_id: str, title: str) -> None:
     (corpus / f"{stem}.json").write_text(
-        json.dumps({"video_id": video_id, "title": title, "uploader": "Tester", "duration": 7.0}, ensure_ascii=False), encoding="utf-8"
+        json.dumps({"video_id": video_id, "title": title, "uploader": "Tester", "duration": 7.0}, ensure_ascii=False),
+        encoding="utf-8",
     )
 
 
@@ -69,18 +70,35 @@ def build_corpus(corpus: Path, scratch: Path) -> None:
         shutil.copy(src, corpus / f"{video_id}.mp4")
         _sidecar(corpus, video_id, video_id, f"{video_id} dance cover")
     # 60 fps, variable frame rate: timestamps jitter around 1/60 s.
-    _run(ffmpeg.output(ffmpeg.input(str(src)).filter("fps", 60).filter("setpts", "PTS+0.004*sin(N)/TB"),
-                       ffmpeg.input(str(src)).audio, str(corpus / "vfr60.mp4"), vcodec="libx264", fps_mode="vfr",
-                       acodec="copy"))  # fmt: skip
+    _run(
+        ffmpeg.output(
+            ffmpeg.input(str(src)).filter("fps", 60).filter("setpts", "PTS+0.004*sin(N)/TB"),
+            ffmpeg.input(str(src)).audio,
+            str(corpus / "vfr60.mp4"),
+            vcodec="libx264",
+            fps_mode="vfr",
+            acodec="copy",
+        )
+    )
     _sidecar(corpus, "vfr60", "vfr60", "phone 60fps dance")
     # A portrait phone video stored sideways with a 90 degree display rotation.
     portrait = Options(seed=12, seconds=7.0, warp=False, negatives=0.0, width=270, height=480)
     upright = scratch / (generate_video(scratch, 0, portrait)["video_id"] + ".mp4")
     sideways = scratch / "sideways.mp4"
-    _run(ffmpeg.output(ffmpeg.input(str(upright)).video.filter("transpose", 2), ffmpeg.input(str(upright)).audio,
-                       str(sideways), vcodec="libx264", acodec="copy"))  # fmt: skip
-    _run(ffmpeg.output(ffmpeg.input(str(sideways)), str(corpus / "portrait.mp4"), c="copy",
-                       **{"metadata:s:v:0": "rotate=90"}))  # fmt: skip
+    _run(
+        ffmpeg.output(
+            ffmpeg.input(str(upright)).video.filter("transpose", 2),
+            ffmpeg.input(str(upright)).audio,
+            str(sideways),
+            vcodec="libx264",
+            acodec="copy",
+        )
+    )
+    _run(
+        ffmpeg.output(
+            ffmpeg.input(str(sideways)), str(corpus / "portrait.mp4"), c="copy", **{"metadata:s:v:0": "rotate=90"}
+        )
+    )
     _sidecar(corpus, "portrait", "portrait", "vertical phone cover")
     shutil.copy(src, corpus / "ダンス cover 'final' \"v2\".mp4")
     _sidecar(corpus, "ダンス cover 'final' \"v2\"", "odd-name", "ダンス \"cover\" 'final' — été, 練習")
@@ -108,15 +126,32 @@ def pipeline(tmp_path_factory) -> Path:
             rows.append(f"{video_id}\t{url}\t{video_id}\tTester\t\thand-written")
         (work / "manifest.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
         # good, odd-name, vfr60 (and the failing copies) are one video on purpose: not duplicates here
-        overrides = {"manifest": str(work / "manifest.tsv"), "duplicates": {"reject": False},
-                     "splits": {"train": 2, "val": 1, "test": 1, "seed": 0, "disjoint": "video"}}  # fmt: skip
+        overrides = {
+            "manifest": str(work / "manifest.tsv"),
+            "duplicates": {"reject": False},
+            "splits": {"train": 2, "val": 1, "test": 1, "seed": 0, "disjoint": "video"},
+        }
         (work / "overrides.yaml").write_text(json.dumps(overrides))
         result = subprocess.run(
-            ["snakemake", "--snakefile", str(REPO / "workflow/Snakefile"), "--directory", str(work),
-             "--cores", "2", "--keep-going", "summary",
-             "--configfile", str(REPO / "config/demo.yaml"), str(work / "overrides.yaml")],
-            cwd=work, capture_output=True, text=True, timeout=1200,
-        )  # fmt: skip
+            [
+                "snakemake",
+                "--snakefile",
+                str(REPO / "workflow/Snakefile"),
+                "--directory",
+                str(work),
+                "--cores",
+                "2",
+                "--keep-going",
+                "summary",
+                "--configfile",
+                str(REPO / "config/demo.yaml"),
+                str(work / "overrides.yaml"),
+            ],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     return work
 

@@ -82,8 +82,9 @@ def render(
 ) -> Path:
     """Encode frames (at `rate`, then `video_filters`) and audio into an mp4 (H.264 + AAC)."""
     height, width = frames[0].shape[:2]
-    video = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}", framerate=rate,
-                         itsoffset=video_delay)
+    video = ffmpeg.input(
+        "pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}", framerate=rate, itsoffset=video_delay
+    )
     for name, args, kwargs in video_filters:
         video = video.filter(name, *args, **kwargs)
     streams = [video]
@@ -91,8 +92,14 @@ def render(
         wav = path.with_suffix(".src.wav")
         soundfile.write(wav, audio, SR)
         streams.append(ffmpeg.input(str(wav), itsoffset=audio_delay).audio)
-    args = {"vcodec": "libx264", "pix_fmt": "yuv420p", "acodec": "aac", "audio_bitrate": "192k",
-            "fps_mode": "passthrough", **(output_args or {})}
+    args = {
+        "vcodec": "libx264",
+        "pix_fmt": "yuv420p",
+        "acodec": "aac",
+        "audio_bitrate": "192k",
+        "fps_mode": "passthrough",
+        **(output_args or {}),
+    }
     (
         ffmpeg.output(*streams, str(path), **args)
         .global_args("-loglevel", "error")
@@ -219,14 +226,16 @@ def test_variable_frame_rate(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("audio_delay", "video_delay"), [(0.5, 0.0), (0.0, 0.4)])
-def test_audio_starting_after_or_before_video_is_aligned(tmp_path: Path, audio_delay: float,
-                                                         video_delay: float) -> None:
+def test_audio_starting_after_or_before_video_is_aligned(
+    tmp_path: Path, audio_delay: float, video_delay: float
+) -> None:
     # Source timeline: video frame i at video_delay + i/30, audio sample s at audio_delay + s/SR.
     flash_frames = {36, 66}
     frames = [code_frame(i, i in flash_frames) for i in range(90)]
     clicks = [video_delay + f / 30 - audio_delay for f in flash_frames]
-    src = render(tmp_path / "offset.mp4", frames, 30, click_track(3.5, clicks),
-                 audio_delay=audio_delay, video_delay=video_delay)
+    src = render(
+        tmp_path / "offset.mp4", frames, 30, click_track(3.5, clicks), audio_delay=audio_delay, video_delay=video_delay
+    )
     starts = {s["codec_type"]: float(s["start_time"]) for s in probe_streams(src)}
     assert starts["video"] - starts["audio"] == pytest.approx(video_delay - audio_delay, abs=0.03)
     out = tmp_path / "out"
@@ -248,7 +257,8 @@ def test_rotated_phone_video_is_turned_upright(tmp_path: Path) -> None:
     plain = render(tmp_path / "plain.mp4", frames, 30, click_track(1.5, []))
     src = tmp_path / "rotated.mp4"
     ffmpeg.input(str(plain)).output(str(src), c="copy", **{"metadata:s:v:0": "rotate=90"}).global_args(
-        "-loglevel", "error").run()
+        "-loglevel", "error"
+    ).run()
     source = next(s for s in probe_streams(src) if s["codec_type"] == "video")
     rotation = int(source["side_data_list"][0]["rotation"])  # counter-clockwise degrees
     assert (source["width"], source["height"]) == (W, H) and rotation in (90, -90, 270)
@@ -272,7 +282,8 @@ def test_odd_size_becomes_even_and_tall_video_is_downscaled(tmp_path: Path) -> N
     soundfile.write(wav, click_track(1.2, []), SR)
     video = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s="853x481", framerate=30)
     ffmpeg.output(video, ffmpeg.input(str(wav)), str(odd), vcodec="ffv1", acodec="pcm_s16le").global_args(
-        "-loglevel", "error").run(input=np.stack(frames).tobytes())
+        "-loglevel", "error"
+    ).run(input=np.stack(frames).tobytes())
     (source, _) = probe_streams(odd)
     assert (source["width"], source["height"]) == (853, 481)
 
@@ -288,8 +299,13 @@ def test_odd_size_becomes_even_and_tall_video_is_downscaled(tmp_path: Path) -> N
 def _failing_inputs(tmp_path: Path) -> dict[str, Path]:
     frames = [code_frame(i) for i in range(45)]
     good = render(tmp_path / "good.mp4", frames, 30, click_track(1.5, []))
-    faststart = render(tmp_path / "faststart.mp4", [code_frame(i) for i in range(150)], 30,
-                       click_track(5.0, []), output_args={"movflags": "+faststart"})
+    faststart = render(
+        tmp_path / "faststart.mp4",
+        [code_frame(i) for i in range(150)],
+        30,
+        click_track(5.0, []),
+        output_args={"movflags": "+faststart"},
+    )
     data = good.read_bytes()
     inputs = {
         "empty": tmp_path / "empty.mp4",
@@ -305,7 +321,8 @@ def _failing_inputs(tmp_path: Path) -> dict[str, Path]:
     inputs["truncated_faststart"].write_bytes(faststart.read_bytes()[: faststart.stat().st_size // 3])
     inputs["garbage"].write_bytes(np.random.default_rng(1).bytes(20000))
     ffmpeg.input(str(good)).output(str(inputs["audio_only"]), vn=None, acodec="copy").global_args(
-        "-loglevel", "error").run()
+        "-loglevel", "error"
+    ).run()
     return inputs
 
 

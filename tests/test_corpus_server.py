@@ -103,8 +103,12 @@ def test_range_requests_and_head(corpus: Path) -> None:
         assert int(headers["Content-Length"]) == size and body == data
         status, headers, body = _get(url, "HEAD")
         assert (status, int(headers["Content-Length"]), body) == (200, size, b"")
-        for header, (start, end) in [("bytes=10-99", (10, 99)), ("bytes=100-", (100, size - 1)),
-                                     ("bytes=-50", (size - 50, size - 1)), ("bytes=0-99999999", (0, size - 1))]:  # fmt: skip
+        for header, (start, end) in [
+            ("bytes=10-99", (10, 99)),
+            ("bytes=100-", (100, size - 1)),
+            ("bytes=-50", (size - 50, size - 1)),
+            ("bytes=0-99999999", (0, size - 1)),
+        ]:
             status, headers, body = _get(url, range_=header)
             assert status == 206, header
             assert headers["Content-Range"] == f"bytes {start}-{end}/{size}", header
@@ -165,8 +169,19 @@ def test_binds_loopback_only(corpus: Path) -> None:
 
 def test_serve_corpus_cli_writes_url_and_stops_on_sigterm(corpus: Path, tmp_path: Path) -> None:
     url_file = tmp_path / "url.txt"
-    cmd = [sys.executable, "-m", "alignnet", "serve-corpus", str(corpus), "--port", "0",
-           "--url-file", str(url_file), "--fault", "v001=404"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "alignnet",
+        "serve-corpus",
+        str(corpus),
+        "--port",
+        "0",
+        "--url-file",
+        str(url_file),
+        "--fault",
+        "v001=404",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
@@ -200,10 +215,29 @@ def test_serve_corpus_refuses_a_bad_fault_as_a_usage_error(corpus: Path, spec: s
 
 # What a hostile client sends: traversal, encoded CR/LF and NUL, non-ASCII, the corpus's own routes.
 _PATH_PIECES = st.one_of(
-    st.sampled_from(["../", "%2e%2e/", "..%2f", "//etc/passwd", "%0d%0a", "%0D%0ASet-Cookie:%20x=1", "%00", "%ff",
-                     "%e2%82%ac", "videos/", "watch/", ".mp4", "feed.xml", "index.html", "?q=1", "#f", "%"]),
+    st.sampled_from(
+        [
+            "../",
+            "%2e%2e/",
+            "..%2f",
+            "//etc/passwd",
+            "%0d%0a",
+            "%0D%0ASet-Cookie:%20x=1",
+            "%00",
+            "%ff",
+            "%e2%82%ac",
+            "videos/",
+            "watch/",
+            ".mp4",
+            "feed.xml",
+            "index.html",
+            "?q=1",
+            "#f",
+            "%",
+        ]
+    ),
     st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=12),
-)  # fmt: skip
+)
 _HEADER_VALUE = st.text(alphabet=st.characters(blacklist_characters="\r\n", max_codepoint=0xFF), max_size=40)
 _STATUS_LINE = re.compile(rb"HTTP/1\.[01] [1-5]\d\d [\x20-\x7e]*")
 _HEADER_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+: [\x20-\x7e]*")
@@ -231,8 +265,12 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(pieces=st.lists(_PATH_PIECES, max_size=6), header=st.one_of(st.none(), st.tuples(st.sampled_from(
-    ["Range", "X-Test", "Cookie", "If-None-Match", "Accept"]), _HEADER_VALUE)))  # fmt: skip
+@given(
+    pieces=st.lists(_PATH_PIECES, max_size=6),
+    header=st.one_of(
+        st.none(), st.tuples(st.sampled_from(["Range", "X-Test", "Cookie", "If-None-Match", "Accept"]), _HEADER_VALUE)
+    ),
+)
 def test_hostile_paths_and_headers_get_well_formed_answers_from_the_corpus_only(hostile_site, pieces, header) -> None:
     """Whatever the path and headers: one well-formed status line and headers (no CR/LF from the client in them),
     nothing from outside the corpus, and the site goes on serving."""

@@ -29,8 +29,25 @@ from tests.synthetic_split import make_synthetic_split
 
 
 def _train_args(data, out) -> list[str]:
-    return ["train", "--data", str(data), "--out", str(out), "--batch-size", "4", "--steps-per-epoch", "3",
-            "--lr", "1e-3", "--device", "cpu", "--threads", "1", "--workers", "0"]  # fmt: skip
+    return [
+        "train",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--batch-size",
+        "4",
+        "--steps-per-epoch",
+        "3",
+        "--lr",
+        "1e-3",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+        "--workers",
+        "0",
+    ]
 
 
 def _parameters(path) -> dict[str, torch.Tensor]:
@@ -89,8 +106,12 @@ def test_two_gloo_processes_match_one_process(tmp_path) -> None:
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "alignnet"]
     result = subprocess.run(
         [*command, *_train_args(data, ddp), "--epochs", "2", "--resume"],
-        check=False, env=env, capture_output=True, text=True, timeout=240,
-    )  # fmt: skip
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     assert result.stderr.count("epoch 1: train loss") == 1  # rank 0 logs, rank 1 does not
 

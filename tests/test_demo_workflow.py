@@ -42,21 +42,42 @@ def demo_run(tmp_path_factory) -> Path:
     config["retarget"]["pairs"] = [{"video": "demo-0000", "audio": "demo-0002"}]  # even ids are good videos
     config["retarget"]["checkpoint"] = None  # the model this run trains (the quick demo's is the kept one)
     (work / "config.yaml").write_text(yaml.safe_dump(config))
-    cmd = [sys.executable, "-m", "alignnet", "demo", "--configfile", str(work / "config.yaml"), "--",
-           "--snakefile", str(REPO / "workflow/Snakefile"), "--directory", str(work)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "alignnet",
+        "demo",
+        "--configfile",
+        str(work / "config.yaml"),
+        "--",
+        "--snakefile",
+        str(REPO / "workflow/Snakefile"),
+        "--directory",
+        str(work),
+    ]
     result = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=1500, check=False)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
     return work
 
 
 def test_every_stage_ran(demo_run):
-    for path in ("results/manifest.tsv", "results/download/failures.tsv", "results/filter/verdicts.tsv",
-                 "results/dataset/summary.json", "results/train/alignnet/best.safetensors",
-                 "results/train/alignnet/metrics.csv", "results/train/syncnet/best.safetensors",
-                 "results/evaluate/results.csv", "results/evaluate/results.md", "results/ablation/ablation.csv",
-                 "results/report/fig3_skeletons.png", "results/report/results_table.png",
-                 "results/retarget/demo-0000/demo-0002.mp4", "results/retarget/demo-0000/demo-0002.csv",
-                 "results/report.html"):  # fmt: skip
+    for path in (
+        "results/manifest.tsv",
+        "results/download/failures.tsv",
+        "results/filter/verdicts.tsv",
+        "results/dataset/summary.json",
+        "results/train/alignnet/best.safetensors",
+        "results/train/alignnet/metrics.csv",
+        "results/train/syncnet/best.safetensors",
+        "results/evaluate/results.csv",
+        "results/evaluate/results.md",
+        "results/ablation/ablation.csv",
+        "results/report/fig3_skeletons.png",
+        "results/report/results_table.png",
+        "results/retarget/demo-0000/demo-0002.mp4",
+        "results/retarget/demo-0000/demo-0002.csv",
+        "results/report.html",
+    ):
         assert (demo_run / path).exists(), path
     for stage in ("download", "clip", "pose", "filter", "clean", "logmel", "evaluate", "retarget"):
         assert list((demo_run / "logs" / stage).rglob("*.log")), stage
@@ -92,8 +113,16 @@ def test_splits_are_video_disjoint(demo_run):
 
 
 def test_rerun_has_nothing_to_do(demo_run):
-    cmd = ["snakemake", "-n", "--configfile", str(demo_run / "config.yaml"),
-           "--snakefile", str(REPO / "workflow/Snakefile"), "--directory", str(demo_run)]  # fmt: skip
+    cmd = [
+        "snakemake",
+        "-n",
+        "--configfile",
+        str(demo_run / "config.yaml"),
+        "--snakefile",
+        str(REPO / "workflow/Snakefile"),
+        "--directory",
+        str(demo_run),
+    ]
     result = subprocess.run(cmd, cwd=demo_run, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
     assert "Nothing to be done" in result.stdout + result.stderr

@@ -76,8 +76,21 @@ def test_sources_naming_the_same_videos_are_deduplicated(server: CorpusServer, t
 
 def test_duration_bounds_and_title_exclusions(server: CorpusServer, tmp_path: Path) -> None:
     out, rejects = tmp_path / "manifest.tsv", tmp_path / "rejects.tsv"
-    args = ["discover", "--source", server.feed_url, "--min-duration", "1.5", "--max-duration", "3.5",
-            "--exclude-title", "TWO$", "-o", str(out), "--rejects", str(rejects)]  # fmt: skip
+    args = [
+        "discover",
+        "--source",
+        server.feed_url,
+        "--min-duration",
+        "1.5",
+        "--max-duration",
+        "3.5",
+        "--exclude-title",
+        "TWO$",
+        "-o",
+        str(out),
+        "--rejects",
+        str(rejects),
+    ]
     assert main(args) == 0
     assert [e.video_id for e in read_manifest(out)] == ["v001"]
     reasons = {row["url"].rsplit("/", 1)[1]: row["reason"] for row in read_tsv(rejects)}
@@ -155,8 +168,24 @@ def test_search_entries_without_title_or_duration_are_filtered(server: CorpusSer
     duration bounds and a title filter: the entries are resolved so that both filters apply."""
     out, rejects = tmp_path / "manifest.tsv", tmp_path / "rejects.tsv"
     source = f"loopbacksearch10:{server.url} kpop dance cover"
-    cmd = [sys.executable, "-m", "alignnet", "discover", "--source", source, "--min-duration", "1.5",
-           "--max-duration", "3.5", "--exclude-title", "(?i)two", "-o", str(out), "--rejects", str(rejects)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "alignnet",
+        "discover",
+        "--source",
+        source,
+        "--min-duration",
+        "1.5",
+        "--max-duration",
+        "3.5",
+        "--exclude-title",
+        "(?i)two",
+        "-o",
+        str(out),
+        "--rejects",
+        str(rejects),
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=with_test_extractor(os.environ))
     assert result.returncode == 0, result.stderr[-2000:]
     entries = read_manifest(out)

@@ -23,8 +23,13 @@ from tests.corpus_fixtures import FixtureVideo, make_corpus
 
 VIDEOS = tuple(FixtureVideo(f"v{i}", f"Cover {i}", f"dancer_{i % 2}", 1.0 + 0.5 * i) for i in range(1, 7))
 FAULTS = {"v2": "404", "v3": "500", "v4": "drop", "v5": "truncate", "v6": "corrupt"}
-EXPECTED = {"v2": "http_error", "v4": "network_error", "v5": "network_error",
-            "v6": "corrupt_file", "index": "invalid_url"}  # fmt: skip
+EXPECTED = {
+    "v2": "http_error",
+    "v4": "network_error",
+    "v5": "network_error",
+    "v6": "corrupt_file",
+    "index": "invalid_url",
+}
 RETRYABLE = {"v4", "v5"}  # one transfer cut mid-file after every retry: not a verdict on the video
 FAST = ["--retries", "1", "--backoff", "0.01", "--socket-timeout", "10"]
 # yt-dlp plugins of the tests: LoopbackTubeIE, an extractor whose _VALID_URL carries the id, as YouTube's does
@@ -158,8 +163,21 @@ def test_archive_rerun_with_an_extractor_that_reads_the_id_from_the_url(site, tm
     archive = tmp_path / "archive.txt"
 
     def download_with_test_extractor(out: Path) -> StageStatus:
-        cmd = [sys.executable, "-m", "alignnet", "download", "--manifest", str(manifest), "--video-id", "v1",
-               "-o", str(out), "--archive", str(archive), *FAST]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "alignnet",
+            "download",
+            "--manifest",
+            str(manifest),
+            "--video-id",
+            "v1",
+            "-o",
+            str(out),
+            "--archive",
+            str(archive),
+            *FAST,
+        ]
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=with_test_extractor(os.environ))
         assert result.returncode == 0, result.stderr[-2000:]
         status = StageStatus.read(out)

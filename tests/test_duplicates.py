@@ -38,24 +38,84 @@ def _ffmpeg(*args: str) -> None:
 def videos(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("duplicates")
     corpus = root / "corpus"
-    synth = [sys.executable, "-m", "alignnet", "synth", str(corpus), "--videos", "2", "--seconds", str(SECONDS),
-             "--width", "320", "--height", "180"]  # fmt: skip
+    synth = [
+        sys.executable,
+        "-m",
+        "alignnet",
+        "synth",
+        str(corpus),
+        "--videos",
+        "2",
+        "--seconds",
+        str(SECONDS),
+        "--width",
+        "320",
+        "--height",
+        "180",
+    ]
     subprocess.run([*synth, "--seed", "3", "--negatives", "0", "--no-progress"], check=True)
     a, b = corpus / "demo-0000.mp4", corpus / "demo-0001.mp4"
     paths = {"original": a, "other": b}
     paths["reencoded"] = root / "reencoded.mp4"
-    _ffmpeg("-ss", "1.5", "-i", str(a), "-vf", "scale=214:120", "-c:v", "libx264", "-crf", "32",
-            "-c:a", "aac", "-b:a", "96k", "-ar", "22050", str(paths["reencoded"]))  # fmt: skip
+    _ffmpeg(
+        "-ss",
+        "1.5",
+        "-i",
+        str(a),
+        "-vf",
+        "scale=214:120",
+        "-c:v",
+        "libx264",
+        "-crf",
+        "32",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "96k",
+        "-ar",
+        "22050",
+        str(paths["reencoded"]),
+    )
     paths["mirrored"] = root / "mirrored.mp4"
-    _ffmpeg("-i", str(a), "-vf", "hflip", "-c:v", "libx264", "-crf", "26", "-c:a", "aac", "-b:a", "128k",
-            str(paths["mirrored"]))  # fmt: skip
+    _ffmpeg(
+        "-i",
+        str(a),
+        "-vf",
+        "hflip",
+        "-c:v",
+        "libx264",
+        "-crf",
+        "26",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "128k",
+        str(paths["mirrored"]),
+    )
     paths["two_dancers"] = root / "two_dancers.mp4"
     _ffmpeg("-i", str(b), "-i", str(a), "-map", "0:v", "-map", "1:a", "-c", "copy", str(paths["two_dancers"]))
     paths["cut"] = root / "cut.mp4"
-    graph = (f"[0:v]trim=0:{CUT_SECOND},setpts=PTS-STARTPTS[a];[1:v]trim={CUT_SECOND}:{SECONDS},setpts=PTS-STARTPTS[b];"
-             "[a][b]concat=n=2:v=1:a=0[v]")  # fmt: skip
-    _ffmpeg("-i", str(a), "-i", str(b), "-filter_complex", graph, "-map", "[v]", "-map", "0:a", "-c:v", "libx264",
-            "-c:a", "copy", str(paths["cut"]))  # fmt: skip
+    graph = (
+        f"[0:v]trim=0:{CUT_SECOND},setpts=PTS-STARTPTS[a];[1:v]trim={CUT_SECOND}:{SECONDS},setpts=PTS-STARTPTS[b];"
+        "[a][b]concat=n=2:v=1:a=0[v]"
+    )
+    _ffmpeg(
+        "-i",
+        str(a),
+        "-i",
+        str(b),
+        "-filter_complex",
+        graph,
+        "-map",
+        "[v]",
+        "-map",
+        "0:a",
+        "-c:v",
+        "libx264",
+        "-c:a",
+        "copy",
+        str(paths["cut"]),
+    )
     return paths
 
 

@@ -31,16 +31,51 @@ def _ffmpeg(*args: str) -> None:
 
 def build_corpus(corpus: Path) -> None:
     """demo-0000..0002 as generated; copies and edits of 0000, 0001, 0003 and 0004 (which are not served)."""
-    synth = [sys.executable, "-m", "alignnet", "synth", str(corpus), "--videos", "5", "--seconds", str(SECONDS),
-             "--seed", "21", "--negatives", "0", "--width", "480", "--height", "270", "--no-progress"]  # fmt: skip
+    synth = [
+        sys.executable,
+        "-m",
+        "alignnet",
+        "synth",
+        str(corpus),
+        "--videos",
+        "5",
+        "--seconds",
+        str(SECONDS),
+        "--seed",
+        "21",
+        "--negatives",
+        "0",
+        "--width",
+        "480",
+        "--height",
+        "270",
+        "--no-progress",
+    ]
     subprocess.run(synth, check=True)
     video = {i: str(corpus / f"demo-{i:04d}.mp4") for i in range(5)}
     _ffmpeg("-i", video[0], "-vf", "hflip", "-c:v", "libx264", "-crf", "24", "-c:a", "aac", str(corpus / "mirror.mp4"))
     _ffmpeg("-i", video[1], "-i", video[0], "-map", "0:v", "-map", "1:a", "-c", "copy", str(corpus / "cover.mp4"))
-    graph = (f"[0:v]trim=0:{CUT_SECOND},setpts=PTS-STARTPTS[a];[1:v]trim={CUT_SECOND}:{SECONDS},setpts=PTS-STARTPTS[b];"
-             "[a][b]concat=n=2:v=1:a=0[v]")  # fmt: skip
-    _ffmpeg("-i", video[3], "-i", video[4], "-filter_complex", graph, "-map", "[v]", "-map", "0:a", "-c:v", "libx264",
-            "-c:a", "copy", str(corpus / "edited.mp4"))  # fmt: skip
+    graph = (
+        f"[0:v]trim=0:{CUT_SECOND},setpts=PTS-STARTPTS[a];[1:v]trim={CUT_SECOND}:{SECONDS},setpts=PTS-STARTPTS[b];"
+        "[a][b]concat=n=2:v=1:a=0[v]"
+    )
+    _ffmpeg(
+        "-i",
+        video[3],
+        "-i",
+        video[4],
+        "-filter_complex",
+        graph,
+        "-map",
+        "[v]",
+        "-map",
+        "0:a",
+        "-c:v",
+        "libx264",
+        "-c:a",
+        "copy",
+        str(corpus / "edited.mp4"),
+    )
     for name in ("mirror", "cover", "edited"):
         sidecar = {"video_id": name, "title": f"{name} dance cover", "uploader": "Tester", "duration": SECONDS}
         (corpus / f"{name}.json").write_text(json.dumps(sidecar))
@@ -64,10 +99,24 @@ def run(tmp_path_factory) -> Path:
         }
         (work / "overrides.yaml").write_text(json.dumps(overrides))
         result = subprocess.run(
-            ["snakemake", "--snakefile", str(REPO / "workflow/Snakefile"), "--directory", str(work),
-             "--cores", "2", "summary", "--configfile", str(REPO / "config/demo.yaml"), str(work / "overrides.yaml")],
-            cwd=work, capture_output=True, text=True, timeout=1500,
-        )  # fmt: skip
+            [
+                "snakemake",
+                "--snakefile",
+                str(REPO / "workflow/Snakefile"),
+                "--directory",
+                str(work),
+                "--cores",
+                "2",
+                "summary",
+                "--configfile",
+                str(REPO / "config/demo.yaml"),
+                str(work / "overrides.yaml"),
+            ],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=1500,
+        )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     return work
 

@@ -141,8 +141,20 @@ def test_bandwidth_rows_score_the_same_clips_with_the_music_low_passed(data_dir,
     shutil.copytree(data_dir, data)
     LogMelStats(np.full(128, -40.0, np.float32), np.full(128, 20.0, np.float32)).save(data / "logmel_stats.npz")
     out = tmp_path / "out"
-    args = ["evaluate", "--data", str(data), "--alignnet", str(checkpoint), "--out", str(out), "--max-clips", "3",
-            "--no-progress", "--threads", "1"]  # fmt: skip
+    args = [
+        "evaluate",
+        "--data",
+        str(data),
+        "--alignnet",
+        str(checkpoint),
+        "--out",
+        str(out),
+        "--max-clips",
+        "3",
+        "--no-progress",
+        "--threads",
+        "1",
+    ]
     assert main([*args, "--cutoffs", "4000", "30000"]) == 0  # 30 kHz: above the top bin (~21 kHz), skipped
     table = pd.read_csv(out / "bandwidth.csv")
     assert table["band"].tolist() == ["full band", "4 kHz"] and table["cutoff_hz"].iloc[1] == 4000

@@ -30,8 +30,14 @@ ENV_COMMANDS: dict[str, tuple[str, ...]] = {
     "torch": ("train", "train-syncnet", "evaluate", "ablation", "figures", "align"),
 }
 # Import names that are not their distribution's name.
-DISTRIBUTION = {"cv2": "opencv-contrib-python", "yaml": "pyyaml", "acoustid": "pyacoustid",
-                "chromaprint": "pyacoustid", "ffmpeg": "ffmpeg-python", "yt_dlp": "yt-dlp"}  # fmt: skip
+DISTRIBUTION = {
+    "cv2": "opencv-contrib-python",
+    "yaml": "pyyaml",
+    "acoustid": "pyacoustid",
+    "chromaprint": "pyacoustid",
+    "ffmpeg": "ffmpeg-python",
+    "yt_dlp": "yt-dlp",
+}
 # Installed outside pip's resolution: by a post-deploy script, or built from source (optional backends).
 OUTSIDE = {"pose": {"scenedetect", "openpose"}, "torch": {"openpose"}}
 

@@ -58,18 +58,47 @@ TASK_OPTIONS = {"dance": {}, "lips": {"pose": ["--face"], "clean": ["--task", "l
 
 # The per-video stages after the origin, as the workflow's rules run them: (stage, output, argv).
 STAGES = [
-    ("clip", "results/clips/{v}", ["clip", "resources/videos/{v}/video.mp4", "-o", "results/clips/{v}",
-                                   "--clip-seconds", "1"]),
-    ("pose", "results/pose/{v}.npz", ["pose", "results/clips/{v}/video.mp4", "-o", "results/pose/{v}.npz",
-                                      "--backend", "mediapipe", "--no-progress"]),
-    ("filter", "results/filter/{v}.tsv", ["filter", "results/clips/{v}", "results/pose/{v}.npz",
-                                          "-o", "results/filter/{v}.tsv"]),
-    ("clean", "results/keypoints/{v}.parquet", ["clean", "results/clips/{v}", "results/pose/{v}.npz",
-                                                "results/filter/{v}.tsv", "--video-id", "{v}",
-                                                "--rejections", "results/clean/{v}.rejections.tsv",
-                                                "-o", "results/keypoints/{v}.parquet"]),
+    (
+        "clip",
+        "results/clips/{v}",
+        ["clip", "resources/videos/{v}/video.mp4", "-o", "results/clips/{v}", "--clip-seconds", "1"],
+    ),
+    (
+        "pose",
+        "results/pose/{v}.npz",
+        [
+            "pose",
+            "results/clips/{v}/video.mp4",
+            "-o",
+            "results/pose/{v}.npz",
+            "--backend",
+            "mediapipe",
+            "--no-progress",
+        ],
+    ),
+    (
+        "filter",
+        "results/filter/{v}.tsv",
+        ["filter", "results/clips/{v}", "results/pose/{v}.npz", "-o", "results/filter/{v}.tsv"],
+    ),
+    (
+        "clean",
+        "results/keypoints/{v}.parquet",
+        [
+            "clean",
+            "results/clips/{v}",
+            "results/pose/{v}.npz",
+            "results/filter/{v}.tsv",
+            "--video-id",
+            "{v}",
+            "--rejections",
+            "results/clean/{v}.rejections.tsv",
+            "-o",
+            "results/keypoints/{v}.parquet",
+        ],
+    ),
     ("logmel", "results/logmel/{v}.npz", ["logmel", "results/clips/{v}", "-o", "results/logmel/{v}.npz"]),
-]  # fmt: skip
+]
 
 
 def _empty_output(stage: str, output: Path) -> bool:
@@ -102,17 +131,24 @@ def test_every_stage_writes_the_one_record_and_reads_it_upstream(
         assert record.is_file(), f"{stage} wrote no record at {record}"
         status = StageStatus.read(output)
         assert (status.stage, status.ok, status.reason, status.origin, status.retryable) == (
-            stage, False, reason, origin, False
-        ), status  # fmt: skip
+            stage,
+            False,
+            reason,
+            origin,
+            False,
+        ), status
         assert status.detail, stage
         assert _empty_output(stage, output), f"{stage}: {output} is not the empty output of a failed item"
         upstream = read_upstream(output)  # what the next stage sees
         assert upstream.failed and upstream.failure("next") == StageStatus(
             "next", False, reason, status.detail, origin=origin
-        )  # fmt: skip
+        )
     assert not np.any([p.name.startswith(".") for p in tmp_path.rglob("*")]), "no temporary left"
-    records = {r: s for root in ("results/clips", "results/pose", "results/filter", "results/keypoints",
-                                 "results/logmel") for r, s in failed_records(root).items()}  # fmt: skip
+    records = {
+        r: s
+        for root in ("results/clips", "results/pose", "results/filter", "results/keypoints", "results/logmel")
+        for r, s in failed_records(root).items()
+    }
     assert {item_id(r) for r in records} == {VIDEO} and len(records) == 5
 
 

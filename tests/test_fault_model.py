@@ -62,15 +62,19 @@ def _ytdlp_error(inner: BaseException) -> DownloadError:
         (_raised(Reason.HTTP_ERROR, "HTTP Error 429: Too Many Requests"), FailureKind.ENVIRONMENT),
         (_raised(Reason.NETWORK_ERROR, "[Errno 111] Connection refused"), FailureKind.ENVIRONMENT),
         (_raised(Reason.NETWORK_ERROR, "The read operation timed out"), FailureKind.ENVIRONMENT),
-        (_raised(Reason.CORRUPT_FILE, "x.mp4: ffmpeg failed: Error writing trailer: No space left on device"),
-         FailureKind.ENVIRONMENT),
+        (
+            _raised(Reason.CORRUPT_FILE, "x.mp4: ffmpeg failed: Error writing trailer: No space left on device"),
+            FailureKind.ENVIRONMENT,
+        ),
         # what the old download stage recorded as `unavailable` on a full disk: the OSError inside yt-dlp's error
-        (_raised(Reason.UNAVAILABLE, "unable to write", _ytdlp_error(OSError(errno.ENOSPC, "full"))),
-         FailureKind.ENVIRONMENT),
+        (
+            _raised(Reason.UNAVAILABLE, "unable to write", _ytdlp_error(OSError(errno.ENOSPC, "full"))),
+            FailureKind.ENVIRONMENT,
+        ),
         (_raised(Reason.CORRUPT_FILE, "cannot read", PermissionError(errno.EACCES, "denied")), FailureKind.ENVIRONMENT),
         (_raised(Reason.CORRUPT_FILE, "cannot read", OSError(errno.EIO, "I/O")), FailureKind.ENVIRONMENT),
     ],
-)  # fmt: skip
+)
 def test_one_classification_tells_verdicts_from_faults(failure: StageFailure, kind: FailureKind) -> None:
     assert classify_failure(failure) is kind
 
@@ -105,8 +109,9 @@ else:
 def test_a_write_killed_half_way_leaves_no_output_and_its_rerun_no_temporary(tmp_path: Path, kind: str) -> None:
     """kill -9 during an atomic write: the output is absent (not half there); the next write of it cleans up."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path), kind], stdout=subprocess.PIPE, env=env,
-                              text=True)  # fmt: skip
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(tmp_path), kind], stdout=subprocess.PIPE, env=env, text=True
+    )
     assert writer.stdout.readline().strip() == "writing"
     writer.send_signal(signal.SIGKILL)
     writer.wait(timeout=30)
@@ -126,11 +131,26 @@ def test_a_write_killed_half_way_leaves_no_output_and_its_rerun_no_temporary(tmp
 
 def _faststart_video(path: Path, seconds: float) -> Path:
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-         f"testsrc=size=160x120:rate=30:duration={seconds}", "-c:v", "libx264", "-pix_fmt", "yuv420p",
-         "-movflags", "+faststart", str(path)],
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc=size=160x120:rate=30:duration={seconds}",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+            str(path),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     return path
 
 
@@ -174,8 +194,20 @@ def test_ctrl_c_ends_a_command_with_one_line(tmp_path: Path) -> None:
     manifest = tmp_path / "m.tsv"
     manifest.write_text(f"video_id\turl\nv1\thttp://127.0.0.1:{port}/v1.mp4\n")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "alignnet", "download", "--manifest", str(manifest), "--video-id", "v1",
-               "-o", str(tmp_path / "v1"), "--socket-timeout", "60"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "alignnet",
+        "download",
+        "--manifest",
+        str(manifest),
+        "--video-id",
+        "v1",
+        "-o",
+        str(tmp_path / "v1"),
+        "--socket-timeout",
+        "60",
+    ]
     with listener:
         run = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
         deadline = time.monotonic() + 60

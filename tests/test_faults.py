@@ -45,9 +45,19 @@ def _free_port() -> int:
 
 def snakemake(work: Path, *args: str) -> list[str]:
     """The command in `work`; the manifest's path is relative, so that a copy of `work` is the same run."""
-    return ["snakemake", "--snakefile", str(REPO / "workflow/Snakefile"), "--directory", str(work), *args,
-            "--configfile", str(REPO / "config/demo.yaml"), str(FAULTS_CONFIG),
-            "--config", "manifest=manifest.tsv"]  # fmt: skip
+    return [
+        "snakemake",
+        "--snakefile",
+        str(REPO / "workflow/Snakefile"),
+        "--directory",
+        str(work),
+        *args,
+        "--configfile",
+        str(REPO / "config/demo.yaml"),
+        str(FAULTS_CONFIG),
+        "--config",
+        "manifest=manifest.tsv",
+    ]
 
 
 def run(work: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -56,8 +66,14 @@ def run(work: Path, *args: str, timeout: float = 600) -> subprocess.CompletedPro
 
 def start(work: Path, *args: str) -> subprocess.Popen:
     """Snakemake in its own process group (as a terminal runs it), SIGINT at its default action."""
-    return subprocess.Popen(snakemake(work, *args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
+    return subprocess.Popen(
+        snakemake(work, *args),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 def wait_for(condition: Callable[[], bool], proc: subprocess.Popen, what: str, timeout: float = 300) -> None:
@@ -68,9 +84,18 @@ def wait_for(condition: Callable[[], bool], proc: subprocess.Popen, what: str, t
         time.sleep(0.02)
 
 
-DATA_OUTPUTS = ("resources/videos/*/video.mp4", "results/clips/*/*", "results/pose/*.npz", "results/filter/*.tsv",
-                "results/keypoints/*.parquet", "results/clean/*.tsv", "results/logmel/*.npz", "results/dataset/splits/*",
-                "results/train/alignnet/*.safetensors", "results/train/alignnet/*.json")  # fmt: skip
+DATA_OUTPUTS = (
+    "resources/videos/*/video.mp4",
+    "results/clips/*/*",
+    "results/pose/*.npz",
+    "results/filter/*.tsv",
+    "results/keypoints/*.parquet",
+    "results/clean/*.tsv",
+    "results/logmel/*.npz",
+    "results/dataset/splits/*",
+    "results/train/alignnet/*.safetensors",
+    "results/train/alignnet/*.json",
+)
 TRAIN = Path("results/train/alignnet")
 
 
@@ -84,9 +109,17 @@ def outputs(work: Path) -> dict[str, str]:
         metrics = pd.read_csv(work / TRAIN / "metrics.csv").drop(columns="seconds")
         found[str(TRAIN / "metrics.csv")] = metrics.to_csv(index=False)
     if (work / TRAIN / "tb").is_dir():
-        scalars = [(str(p.relative_to(work)), e.step, v.tag, v.simple_value if v.HasField("simple_value")
-                    else v.tensor.float_val[0]) for p in sorted((work / TRAIN / "tb").iterdir())
-                   for e in EventFileLoader(str(p)).Load() for v in e.summary.value]  # fmt: skip
+        scalars = [
+            (
+                str(p.relative_to(work)),
+                e.step,
+                v.tag,
+                v.simple_value if v.HasField("simple_value") else v.tensor.float_val[0],
+            )
+            for p in sorted((work / TRAIN / "tb").iterdir())
+            for e in EventFileLoader(str(p)).Load()
+            for v in e.summary.value
+        ]
         found[str(TRAIN / "tb")] = repr(sorted(s[1:] for s in scalars))
         found["TensorBoard events files"] = str(len({s[0] for s in scalars}))
     return found
@@ -126,8 +159,9 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     corpus = tmp_path_factory.mktemp("corpus")
-    generate_corpus(corpus, 3, Options(seed=7, seconds=7.0, warp=False, negatives=0.0, width=320, height=180),
-                    progress=False)  # fmt: skip
+    generate_corpus(
+        corpus, 3, Options(seed=7, seconds=7.0, warp=False, negatives=0.0, width=320, height=180), progress=False
+    )
     return Site(corpus, sorted(p.stem for p in corpus.glob("demo-*.mp4")), _free_port())
 
 
@@ -171,8 +205,10 @@ def test_full_disk_fails_jobs_records_no_verdict_and_a_plain_rerun_completes(sit
             assert leftovers(work) == []
             for clipdir in (work / "results/clips").iterdir():  # what was finished is whole and intact
                 assert StageStatus.read(clipdir).ok
-                assert all(reference[str(p.relative_to(work))] == h for p, h in
-                           ((p, hashlib.sha256(p.read_bytes()).hexdigest()) for p in clipdir.iterdir()))  # fmt: skip
+                assert all(
+                    reference[str(p.relative_to(work))] == h
+                    for p, h in ((p, hashlib.sha256(p.read_bytes()).hexdigest()) for p in clipdir.iterdir())
+                )
             _mount_tmpfs(disk, 256 * 1024, remount=True)  # space freed
             again = run(work, "--cores", "2", *TARGETS)
         assert again.returncode == 0, again.stderr[-3000:]
@@ -285,8 +321,9 @@ def test_ctrl_c_during_slow_downloads_stops_at_once_and_the_rerun_fetches_only_t
     with site.server(faults={i: "slow" for i in site.ids}, slow_seconds=3.0) as server:
         proc = start(work, "--cores", "1", "download")
         first = work / "resources/videos" / site.ids[0] / "status.json"
-        wait_for(lambda: first.exists() and any((work / "resources/videos").glob(".*.partial")), proc,
-                 "a second download")  # fmt: skip
+        wait_for(
+            lambda: first.exists() and any((work / "resources/videos").glob(".*.partial")), proc, "a second download"
+        )
         interrupted = time.monotonic()
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
         output, _ = proc.communicate(timeout=60)
@@ -343,15 +380,20 @@ def test_logmel_on_a_full_disk_ends_in_one_line_and_no_output(site, tmp_path) ->
     if os.geteuid() != 0 or shutil.which("mount") is None:
         pytest.skip("mounting a tmpfs needs root")
     clipdir = tmp_path / "clips" / site.ids[0]
-    clip = subprocess.run(["alignnet", "clip", str(site.corpus / f"{site.ids[0]}.mp4"), "-o", str(clipdir)],
-                          capture_output=True, text=True, check=False)  # fmt: skip
+    clip = subprocess.run(
+        ["alignnet", "clip", str(site.corpus / f"{site.ids[0]}.mp4"), "-o", str(clipdir)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert clip.returncode == 0, clip.stderr
     disk = tmp_path / "disk"
     disk.mkdir()
     _mount_tmpfs(disk, 8)  # two pages: the log-mels of 7 s do not fit
     try:
-        logmel = subprocess.run(["alignnet", "logmel", str(clipdir), "-o", str(disk / "v.npz")],
-                                capture_output=True, text=True, check=False)  # fmt: skip
+        logmel = subprocess.run(
+            ["alignnet", "logmel", str(clipdir), "-o", str(disk / "v.npz")], capture_output=True, text=True, check=False
+        )
         assert logmel.returncode == 75, logmel.stderr
         assert "No space left on device" in logmel.stderr and "Traceback" not in logmel.stderr
         assert list(disk.iterdir()) == [], "a half-written output or temporary stayed"

@@ -73,10 +73,33 @@ def recorded_corpus(tmp_path_factory) -> Path:
     """3 videos of 8 s through the CLI: drascula-music, the 'hits' style (key poses struck on the beat)."""
     out = tmp_path_factory.mktemp("recorded")
     cmd = [
-        sys.executable, "-m", "alignnet", "synth", str(out), "--videos", "3", "--seconds", "8", "--seed", "7",
-        "--negatives", "0", "--width", "320", "--height", "180", "--music", "recorded",
-        "--music-packages", "drascula-music", "--dance-styles", "hits", "--figures", "studio,home", "--no-progress",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "alignnet",
+        "synth",
+        str(out),
+        "--videos",
+        "3",
+        "--seconds",
+        "8",
+        "--seed",
+        "7",
+        "--negatives",
+        "0",
+        "--width",
+        "320",
+        "--height",
+        "180",
+        "--music",
+        "recorded",
+        "--music-packages",
+        "drascula-music",
+        "--dance-styles",
+        "hits",
+        "--figures",
+        "studio,home",
+        "--no-progress",
+    ]
     subprocess.run(cmd, check=True, capture_output=True)
     return out
 

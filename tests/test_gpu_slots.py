@@ -13,8 +13,9 @@ from tests.test_pose import STAND_IN, make_video, stand_in_models
 
 
 @pytest.mark.parametrize(
-    ("value", "ids"), [("0,1", ["0", "1"]), ("3", ["3"]), ("", []), ("-1", []), ("2,-1,3", ["2"]), ("GPU-ab, 1", ["GPU-ab", "1"])]
-)  # fmt: skip
+    ("value", "ids"),
+    [("0,1", ["0", "1"]), ("3", ["3"]), ("", []), ("-1", []), ("2,-1,3", ["2"]), ("GPU-ab, 1", ["GPU-ab", "1"])],
+)
 def test_visible_gpus_read_as_cuda_does(value: str, ids: list[str]) -> None:
     assert visible_gpus({"CUDA_VISIBLE_DEVICES": value}) == ids
 
@@ -37,8 +38,19 @@ def test_openpose_pose_job_is_pinned_to_a_free_gpu(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
     monkeypatch.setenv(LOCK_DIR_ENV, str(tmp_path / "locks"))
     video = make_video(tmp_path / "v.mp4", 160, 120, 2)
-    args = ["pose", str(video), "-o", str(tmp_path / "p.npz"), "--backend", "openpose", "--no-progress",
-            "--model-folder", str(stand_in_models(tmp_path / "models")), "--python-path", str(STAND_IN)]  # fmt: skip
+    args = [
+        "pose",
+        str(video),
+        "-o",
+        str(tmp_path / "p.npz"),
+        "--backend",
+        "openpose",
+        "--no-progress",
+        "--model-folder",
+        str(stand_in_models(tmp_path / "models")),
+        "--python-path",
+        str(STAND_IN),
+    ]
     with claim_gpu() as held:  # another pose job holds GPU 3
         assert held == "3"
         assert main(args) == 0

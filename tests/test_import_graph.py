@@ -118,4 +118,4 @@ def test_the_model_imports_no_data_generation_or_file_io(graph):
     """The model sees keypoint layouts and its input features; sample drawing, I/O and training stay outside."""
     g, culprits = graph
     extra = set(g.successors("models")) - {"keypoints", "motion_features"}
-    assert not extra, f"models imports {({b: sorted(culprits['models', b]) for b in extra})}"
+    assert not extra, f"models imports { ({b: sorted(culprits['models', b]) for b in extra}) }"

@@ -89,12 +89,25 @@ def test_split_refuses_two_cleanings_as_a_user_error(tmp_path, capsys) -> None:
     """A DataError: a ValueError for the package's callers, exit 2 and the odd file named for the CLI's."""
     _write(tmp_path / "a.parquet")
     files = KeypointFiles.open(tmp_path)
-    assert files.paths == (str(tmp_path / "a.parquet"),) and read_clip_keypoints(files).keys() == {"vid/0000", "vid/0002"}
+    assert files.paths == (str(tmp_path / "a.parquet"),) and read_clip_keypoints(files).keys() == {
+        "vid/0000",
+        "vid/0002",
+    }
     _write(tmp_path / "c.parquet", "c", params=CleanParams(median_kernel=5))
     with pytest.raises(ValueError, match=r"c\.parquet: cleaning parameters"):
         _ = KeypointFiles.open(tmp_path).clean_params
-    code = main(["split", "--keypoints", str(tmp_path / "a.parquet"), str(tmp_path / "c.parquet"),
-                 "--logmel", str(tmp_path / "a.npz"), "-o", str(tmp_path / "splits")])  # fmt: skip
+    code = main(
+        [
+            "split",
+            "--keypoints",
+            str(tmp_path / "a.parquet"),
+            str(tmp_path / "c.parquet"),
+            "--logmel",
+            str(tmp_path / "a.npz"),
+            "-o",
+            str(tmp_path / "splits"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "c.parquet: cleaning parameters" in err and "Traceback" not in err
     assert not (tmp_path / "splits" / "meta.json").exists()
@@ -109,10 +122,29 @@ def test_split_song_disjoint_records_its_choice(tmp_path, capsys) -> None:
         data = LogMelFile(rng.normal(size=(2, 128, 10)).astype(np.float16), np.array([2, 0]), LogMelConfig())
         save_logmel_file(data, tmp_path / f"{video}.npz")
     songs = tmp_path / "videos.tsv"
-    pd.DataFrame({"video_id": videos, "song_id": ["a", "a", "c", "d", "a"], "keep": True, "reason": "", "detail": "",
-                  "duplicate_of": ""}).to_csv(songs, sep="\t", index=False)  # fmt: skip
-    args = ["split", "--keypoints", *(str(tmp_path / f"{v}.parquet") for v in videos),
-            "--logmel", *(str(tmp_path / f"{v}.npz") for v in videos), "--train", "6", "--val", "2", "--test", "2"]  # fmt: skip
+    pd.DataFrame(
+        {
+            "video_id": videos,
+            "song_id": ["a", "a", "c", "d", "a"],
+            "keep": True,
+            "reason": "",
+            "detail": "",
+            "duplicate_of": "",
+        }
+    ).to_csv(songs, sep="\t", index=False)
+    args = [
+        "split",
+        "--keypoints",
+        *(str(tmp_path / f"{v}.parquet") for v in videos),
+        "--logmel",
+        *(str(tmp_path / f"{v}.npz") for v in videos),
+        "--train",
+        "6",
+        "--val",
+        "2",
+        "--test",
+        "2",
+    ]
     assert main([*args, "--disjoint", "song", "--songs", str(songs), "-o", str(tmp_path / "song")]) == 0
     table = pd.read_csv(tmp_path / "song" / "splits.tsv", sep="\t")
     assert table.groupby("group_id")["split"].nunique().max() == 1

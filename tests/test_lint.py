@@ -1,4 +1,5 @@
-"""`ruff check` (pyproject.toml's [tool.ruff]) passes on the package, the tests, the benchmarks and the workflow."""
+"""`ruff check` and `ruff format --check` (pyproject.toml's [tool.ruff]) pass on the package, the tests, the benchmarks
+and the workflow's Python: run `ruff format alignnet tests benchmarks workflow` before committing."""
 
 from __future__ import annotations
 
@@ -22,6 +23,16 @@ def _ruff() -> str:
 def test_ruff_check_passes() -> None:
     result = subprocess.run(
         [_ruff(), "check", "--no-cache", "--output-format", "concise", *PATHS],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_leaves_every_file_as_it_is() -> None:
+    result = subprocess.run(
+        [_ruff(), "format", "--check", "--no-cache", *PATHS], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, "run `ruff format " + " ".join(PATHS) + "`:\n" + result.stdout + result.stderr

@@ -56,9 +56,14 @@ def mouth_frame(cx: float = 100.0, cy: float = 120.0, opening: float = 6.0, midl
 def face_pose(frames: np.ndarray, people: np.ndarray | None = None) -> PoseSequence:
     n = len(frames)
     return PoseSequence(
-        keypoints=frames.astype(np.float32), people=np.ones(n, np.int16) if people is None else people,
-        fps=25.0, width=320, height=320, backend="mediapipe", layout="FACE_70",
-    )  # fmt: skip
+        keypoints=frames.astype(np.float32),
+        people=np.ones(n, np.int16) if people is None else people,
+        fps=25.0,
+        width=320,
+        height=320,
+        backend="mediapipe",
+        layout="FACE_70",
+    )
 
 
 def test_face_measures_follow_the_mouth() -> None:
@@ -140,9 +145,21 @@ def lips_run(tmp_path_factory) -> Path:
     config["train"].update(epochs=2, steps_per_epoch=10, batch_size=4, max_minutes=1)
     (work / "config.yaml").write_text(yaml.safe_dump(config))
     # Through split and training; evaluation and the report have their own tests.
-    cmd = [sys.executable, "-m", "alignnet", "demo", "--configfile", str(work / "config.yaml"), "--",
-           "--snakefile", str(REPO / "workflow/Snakefile"), "--directory", str(work),
-           "results/dataset/summary.json", "results/train/alignnet/best.safetensors"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "alignnet",
+        "demo",
+        "--configfile",
+        str(work / "config.yaml"),
+        "--",
+        "--snakefile",
+        str(REPO / "workflow/Snakefile"),
+        "--directory",
+        str(work),
+        "results/dataset/summary.json",
+        "results/train/alignnet/best.safetensors",
+    ]
     result = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
     return work
@@ -178,7 +195,10 @@ def test_lips_demo_end_to_end(lips_run: Path) -> None:
     assert meta["clips"]["train"] >= 4 and meta["clips"]["val"] >= 1 and meta["clips"]["test"] >= 1
     # config/lips-demo.yaml's cleaning, recorded by every keypoint file, then by the dataset and the checkpoint
     assert {k: meta["clean"][k] for k in ("median_kernel", "savgol_window", "savgol_order")} == {
-        "median_kernel": 3, "savgol_window": 7, "savgol_order": 3}  # fmt: skip
+        "median_kernel": 3,
+        "savgol_window": 7,
+        "savgol_order": 3,
+    }
     assert np.load(data / "train_logmel.npy", mmap_mode="r").shape[1:] == (128, 300)  # one log-mel frame a video frame
 
     summary = json.loads((lips_run / "results/dataset/summary.json").read_text())

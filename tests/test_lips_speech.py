@@ -17,6 +17,7 @@ def test_phoneme_events_are_timed_inside_the_audio() -> None:
     assert np.all(np.diff(starts) >= 0)
     assert 0 <= starts[0] and starts[-1] <= u.duration + 1e-3
     assert {"b", "p"} <= {p.symbol for p in u.phonemes}
+
     # Speech sounds carry energy; the audio before the first and after the last phoneme is quiet.
     def rms(a: float, b: float) -> float:
         return float(np.sqrt(np.mean(u.samples[int(a * u.sample_rate) : int(b * u.sample_rate)] ** 2)))

@@ -39,8 +39,12 @@ def write_segment(root: Path, identity: str, ref: str, seg: int, first: int, n: 
 def test_parse_segment_reads_header_and_frames(tmp_path: Path) -> None:
     seg = parse_segment(write_segment(tmp_path, "id00012", "_raOc3-IRsw", 1, 349, 400, offset=-1))
     assert (seg.identity, seg.reference, seg.offset, seg.fv_conf, seg.asd_conf) == (
-        "id00012", "_raOc3-IRsw", -1, 20.23, 2.765,
-    )  # fmt: skip
+        "id00012",
+        "_raOc3-IRsw",
+        -1,
+        20.23,
+        2.765,
+    )
     assert seg.frames[0] == 349 and len(seg.frames) == 400
     assert seg.start_time == pytest.approx(349 / 25) and seg.duration == pytest.approx(16.0)
     assert seg.boxes.shape == (400, 4) and seg.boxes[0, 3] == pytest.approx(0.753)
@@ -93,10 +97,25 @@ def test_lips_workflow_discovers_from_voxceleb_metadata(tmp_path: Path) -> None:
     config["voxceleb"]["txt_dir"] = str(tmp_path / "txt")
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     result = subprocess.run(
-        ["snakemake", "--snakefile", str(repo / "workflow/Snakefile"), "--directory", str(tmp_path),
-         "--configfile", str(tmp_path / "config.yaml"), "--cores", "1", "--until", "discover",
-         "--allowed-rules", "discover"],  # fmt: skip
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        [
+            "snakemake",
+            "--snakefile",
+            str(repo / "workflow/Snakefile"),
+            "--directory",
+            str(tmp_path),
+            "--configfile",
+            str(tmp_path / "config.yaml"),
+            "--cores",
+            "1",
+            "--until",
+            "discover",
+            "--allowed-rules",
+            "discover",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert [e.video_id for e in read_manifest(tmp_path / "results/manifest.tsv")] == ["_raOc3-IRsw"]
@@ -104,10 +123,25 @@ def test_lips_workflow_discovers_from_voxceleb_metadata(tmp_path: Path) -> None:
     assert list(segments["video_id"]) == ["_raOc3-IRsw"]
     assert (tmp_path / "results/discover/rejects.tsv").read_text().startswith("source\turl\treason")
     planned = subprocess.run(
-        ["snakemake", "--snakefile", str(repo / "workflow/Snakefile"), "--directory", str(tmp_path),
-         "--configfile", str(tmp_path / "config.yaml"), "--cores", "1", "--until", "clip", "--dry-run",
-         "--printshellcmds"],  # fmt: skip
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        [
+            "snakemake",
+            "--snakefile",
+            str(repo / "workflow/Snakefile"),
+            "--directory",
+            str(tmp_path),
+            "--configfile",
+            str(tmp_path / "config.yaml"),
+            "--cores",
+            "1",
+            "--until",
+            "clip",
+            "--dry-run",
+            "--printshellcmds",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert planned.returncode == 0, planned.stderr[-3000:]
     assert "--segments results/discover/voxceleb_segments.tsv" in planned.stdout  # clips inside the segments
@@ -128,11 +162,14 @@ def test_clips_are_cut_inside_the_speaking_segments(tmp_path: Path) -> None:
         ffmpeg.output(
             ffmpeg.input("testsrc=size=96x64:rate=25:duration=40", f="lavfi"),
             ffmpeg.input("sine=frequency=440:sample_rate=16000:duration=40", f="lavfi"),
-            str(video), vcodec="libx264", pix_fmt="yuv420p", acodec="aac",
+            str(video),
+            vcodec="libx264",
+            pix_fmt="yuv420p",
+            acodec="aac",
         )
         .global_args("-loglevel", "error")
         .run()
-    )  # fmt: skip
+    )
     options = ["--fps", "25", "--sample-rate", "16000", "--clip-seconds", "12", "--segments", str(segments)]
     assert main(["clip", str(video), "-o", str(tmp_path / "clips"), *options]) == 0
     table = load_clip_table(tmp_path / "clips")

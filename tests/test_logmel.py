@@ -53,7 +53,9 @@ def test_six_second_clip_has_516_frames_and_matches_librosa() -> None:
     assert x.shape == (128, 516) and x.dtype == np.float32
     reference = librosa.power_to_db(
         librosa.feature.melspectrogram(y=audio, sr=SR, n_fft=2048, hop_length=512, n_mels=128, center=True),
-        ref=1.0, amin=1e-10, top_db=None,
+        ref=1.0,
+        amin=1e-10,
+        top_db=None,
     )[:, :516]
     np.testing.assert_allclose(x, reference, atol=1e-3)
     batch = logmel(np.stack([audio, audio[::-1].copy(), np.zeros_like(audio)]))
@@ -81,8 +83,10 @@ def test_1khz_sine_peaks_in_its_mel_bin() -> None:
 
 
 def test_statistics_normalise_train_data_to_zero_mean_unit_std() -> None:
-    videos = [logmel(np.stack([noise(2.0, level, seed), noise(2.0, level / 3, seed + 1)]))
-              for seed, level in enumerate([0.01, 0.1, 0.5])]
+    videos = [
+        logmel(np.stack([noise(2.0, level, seed), noise(2.0, level / 3, seed + 1)]))
+        for seed, level in enumerate([0.01, 0.1, 0.5])
+    ]
 
     stats = logmel_statistics(iter(videos))
 
@@ -96,8 +100,10 @@ def test_statistics_normalise_train_data_to_zero_mean_unit_std() -> None:
 
 
 def test_cli_writes_npz_and_pack_split_memory_maps(tmp_path: Path) -> None:
-    dirs = {"a": make_clipdir(tmp_path / "clips" / "a", noise(13.0, 0.1, 1)),
-            "b": make_clipdir(tmp_path / "clips" / "b", noise(19.0, 0.3, 2))}
+    dirs = {
+        "a": make_clipdir(tmp_path / "clips" / "a", noise(13.0, 0.1, 1)),
+        "b": make_clipdir(tmp_path / "clips" / "b", noise(19.0, 0.3, 2)),
+    }
     npz = {}
     for video, clipdir in dirs.items():
         npz[video] = tmp_path / "logmel" / f"{video}.npz"
@@ -152,5 +158,6 @@ def test_clear_cache_removes_numba_cache_files_only(tmp_path):
         (tmp_path / name).write_text("x")
     assert clear_cache(tmp_path) == 2
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) == [
-        "a.py", "sub/__pycache__/c.pyc"
+        "a.py",
+        "sub/__pycache__/c.pyc",
     ]

@@ -76,10 +76,17 @@ def test_every_parameter_gets_a_gradient(correlation: str) -> None:
 @pytest.mark.parametrize(
     "switch",
     [
-        "pyramid", "motion_inputs", "temporal_attention", "keypoint_attention", "correlation", "fine_refinement",
-        "coarse_context", "match_prior", "affinity",
+        "pyramid",
+        "motion_inputs",
+        "temporal_attention",
+        "keypoint_attention",
+        "correlation",
+        "fine_refinement",
+        "coarse_context",
+        "match_prior",
+        "affinity",
     ],
-)  # fmt: skip
+)
 def test_ablation_switches(switch: str) -> None:
     net = AlignNet(**{switch: {"correlation": "pooled", "affinity": "dot"}.get(switch, False)}).train()
     out = net(torch.randn(2, 76, 45), torch.randn(2, 128, 130))

@@ -138,8 +138,13 @@ print(int((seq.people == 1).sum()))
 def test_mediapipe_start_up_notices_stay_out_of_stderr(tmp_path: Path, shown: bool) -> None:
     assert main(["synth", str(tmp_path), "--videos", "1", "--seconds", "1", "--negatives", "0", "--no-progress"]) == 0
     env = {**os.environ, SHOW_ENV: "1"} if shown else {k: v for k, v in os.environ.items() if k != SHOW_ENV}
-    run = subprocess.run([sys.executable, "-c", _POSE_ONE_VIDEO, str(tmp_path / "demo-0000.mp4")],
-                         capture_output=True, text=True, env=env, check=True)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-c", _POSE_ONE_VIDEO, str(tmp_path / "demo-0000.mp4")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     assert int(run.stdout) == 30  # a person in every frame: the graph ran in full
     notices = ("XNNPACK delegate", "absl::InitializeLog", "inference_feedback_manager")
     assert [n for n in notices if n in run.stderr] == (list(notices) if shown else []), run.stderr
@@ -470,8 +475,25 @@ def test_iter_frames_decodes_an_exact_run_of_frames(tmp_path: Path) -> None:
     """Frame j of a grey ramp has level 20 + 10 j; a run must start and end on the right frames."""
     video = make_video(tmp_path / "black.mp4", 32, 32, 20)
     ramp = tmp_path / "ramp.mp4"
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(video), "-vf",
-                    "geq=lum='20+10*N':cb=128:cr=128", "-c:v", "libx264", "-qp", "0", str(ramp)], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            str(video),
+            "-vf",
+            "geq=lum='20+10*N':cb=128:cr=128",
+            "-c:v",
+            "libx264",
+            "-qp",
+            "0",
+            str(ramp),
+        ],
+        check=True,
+    )
     every = np.array([f.mean() for f in iter_frames(ramp, pix_fmt="gray")])
     assert len(every) == 20 and (np.diff(every) > 5).all()  # each frame its own level
     run = [f.mean() for f in iter_frames(ramp, pix_fmt="gray", frame_range=(5, 12))]

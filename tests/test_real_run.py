@@ -44,9 +44,13 @@ def user_config(configfile: str, tmp_path: Path, **overrides: object) -> Path:
 def dry_run(config: Path, cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     cmd = ["snakemake", "--snakefile", str(REPO / "workflow/Snakefile"), "--directory", str(cwd), "-n", "-p"]
     result = subprocess.run(
-        [*cmd, *args, "--configfile", str(config)], cwd=cwd, capture_output=True, text=True, timeout=300,
+        [*cmd, *args, "--configfile", str(config)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, **(env or {})},
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout + result.stderr
 
@@ -82,8 +86,19 @@ def test_pose_rule_of_the_shipped_config_runs(configfile: str, tmp_path: Path) -
 def test_bad_net_resolution_is_named_before_openpose_starts(bad: str, tmp_path: Path, capsys) -> None:
     video = make_video(tmp_path / "v.mp4", 160, 120, 2)
     models = stand_in_models(tmp_path / "models")
-    args = ["pose", str(video), "-o", str(tmp_path / "p.npz"), "--backend", "openpose", "--model-folder", str(models),
-            "--python-path", str(STAND_IN), f"--net-resolution={bad}"]  # fmt: skip
+    args = [
+        "pose",
+        str(video),
+        "-o",
+        str(tmp_path / "p.npz"),
+        "--backend",
+        "openpose",
+        "--model-folder",
+        str(models),
+        "--python-path",
+        str(STAND_IN),
+        f"--net-resolution={bad}",
+    ]
     assert main(args) == 2
     assert f"net resolution {bad!r}" in capsys.readouterr().err
 
@@ -99,7 +114,9 @@ def test_dry_run_of_config_yaml_bounds_gpu_jobs_and_downloads(tmp_path: Path) ->
     write_manifest(manifest, [f"v{i}" for i in range(4)])
     args = ["--cores", "16", "--config", f"manifest={manifest}"]
     plan = dry_run(REPO / "config.yaml", tmp_path, *args, env={"CUDA_VISIBLE_DEVICES": "0,1"})
-    assert "Local run: at most 2 GPU job(s) at once (GPUs seen: 2, each job pinned to one), 3 download(s) at once" in plan
+    assert (
+        "Local run: at most 2 GPU job(s) at once (GPUs seen: 2, each job pinned to one), 3 download(s) at once" in plan
+    )
     jobs = planned_jobs(plan)
     pose = [res for rule, res in jobs if rule == "pose_video"]
     downloads = [res for rule, res in jobs if rule == "download_video"]
@@ -158,18 +175,61 @@ CORPUS = (
 def make_site_video(path: Path, seconds: float, frequency: int) -> None:
     """A still picture (SMPTE bars: no camera motion, nobody in it) and a tone: the stand-in supplies the dancer."""
     cmd = [
-        "ffmpeg", "-nostdin", "-loglevel", "error", "-y",
-        "-f", "lavfi", "-i", f"smptebars=size={SIZE[0]}x{SIZE[1]}:rate=30:duration={seconds}",
-        "-f", "lavfi", "-i", f"sine=frequency={frequency}:sample_rate=44100:duration={seconds}",
-        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(path),
-    ]  # fmt: skip
+        "ffmpeg",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        f"smptebars=size={SIZE[0]}x{SIZE[1]}:rate=30:duration={seconds}",
+        "-f",
+        "lavfi",
+        "-i",
+        f"sine=frequency={frequency}:sample_rate=44100:duration={seconds}",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-shortest",
+        str(path),
+    ]
     subprocess.run(cmd, check=True)
 
 
 # BODY_25 of a dancer facing the camera, 90 px tall in the 120 px frame (pose-formats.md's order).
-STANDING = [(80, 15), (80, 28), (70, 30), (65, 45), (62, 58), (90, 30), (95, 45), (98, 58), (80, 60), (74, 60),
-            (73, 82), (72, 104), (86, 60), (87, 82), (88, 104), (78, 13), (82, 13), (75, 14), (85, 14), (92, 108),
-            (90, 108), (87, 106), (68, 108), (70, 108), (73, 106)]  # fmt: skip
+STANDING = [
+    (80, 15),
+    (80, 28),
+    (70, 30),
+    (65, 45),
+    (62, 58),
+    (90, 30),
+    (95, 45),
+    (98, 58),
+    (80, 60),
+    (74, 60),
+    (73, 82),
+    (72, 104),
+    (86, 60),
+    (87, 82),
+    (88, 104),
+    (78, 13),
+    (82, 13),
+    (75, 14),
+    (85, 14),
+    (92, 108),
+    (90, 108),
+    (87, 106),
+    (68, 108),
+    (70, 108),
+    (73, 106),
+]
 
 
 def dancer_frames(n_frames: int) -> list[dict]:
@@ -212,8 +272,14 @@ def test_config_yaml_runs_to_the_splits_with_openpose(tmp_path: Path, loopback_s
     snakemake = ["snakemake", "--snakefile", str(REPO / "workflow/Snakefile"), "--directory", str(work)]
 
     def run(*args: str) -> None:
-        result = subprocess.run([*snakemake, *args, "--configfile", str(config)], cwd=work, env=env,
-                                capture_output=True, text=True, timeout=2400)  # fmt: skip
+        result = subprocess.run(
+            [*snakemake, *args, "--configfile", str(config)],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=2400,
+        )
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-6000:]
 
     run("results/manifest.tsv")  # discovery (#35 item 4)
@@ -222,7 +288,10 @@ def test_config_yaml_runs_to_the_splits_with_openpose(tmp_path: Path, loopback_s
     assert entries["bili_c"].title == "翻跳 kpop C" and entries["bili_c"].duration == SECONDS
     with (work / "results/discover/rejects.tsv").open(encoding="utf-8", newline="") as f:
         rejects = {row["url"]: row["reason"] for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)}
-    assert rejects == {bili.page_url("bili_tut"): "title_excluded", bili.page_url("bili_short"): "duration_out_of_range"}
+    assert rejects == {
+        bili.page_url("bili_tut"): "title_excluded",
+        bili.page_url("bili_short"): "duration_out_of_range",
+    }
 
     # one download, then again as snakemake reruns it (--forcerun, --rerun-incomplete, a retry): the output
     # deleted first, the archive listing the video (#35 item 3)

@@ -35,8 +35,11 @@ REPO = Path(__file__).resolve().parent.parent
 def tiny_checkpoint(stem: Path, seed: int = 0) -> Path:
     """A fresh small AlignNet with random (not uniform) attention, saved as a checkpoint."""
     torch.manual_seed(seed)
-    model = AlignNet(AlignNetConfig(channels=(16, 8, 8, 8), head_hidden=(8,), context_channels=8,
-                                    audio_stem_channels=16, attention_dim=4))  # fmt: skip
+    model = AlignNet(
+        AlignNetConfig(
+            channels=(16, 8, 8, 8), head_hidden=(8,), context_channels=8, audio_stem_channels=16, attention_dim=4
+        )
+    )
     with torch.no_grad():
         model.keypoint_attention.logits.normal_(0.0, 0.7)
         model.temporal_attention.gate.weight.normal_(0.0, 1.0)
@@ -66,10 +69,12 @@ def write_evaluation(split_dir: Path, evaluate: Path, ablation: Path, model: Ali
         MethodResult("SyncNet+DTW", np.maximum.accumulate(noisy, axis=1), 0.9),
         MethodResult("Onset+DTW", np.tile(diag, (len(clips), 1)), 0.1),
     ]
-    low_passed = [MethodResult(r.name, r.pred + np.random.default_rng(2).normal(0, 3, r.pred.shape), r.seconds)
-                  for r in results]  # fmt: skip
-    write_evaluation_files(evaluate, clips, results, n_bins=2,
-                           bandwidth=bandwidth_table(clips, [(None, results), (8000.0, low_passed)]))  # fmt: skip
+    low_passed = [
+        MethodResult(r.name, r.pred + np.random.default_rng(2).normal(0, 3, r.pred.shape), r.seconds) for r in results
+    ]
+    write_evaluation_files(
+        evaluate, clips, results, n_bins=2, bandwidth=bandwidth_table(clips, [(None, results), (8000.0, low_passed)])
+    )
     runs = []
     for i, rung in enumerate(VARIANTS_IN_ORDER):
         for seed in (0, 1):
@@ -82,8 +87,13 @@ def write_evaluation(split_dir: Path, evaluate: Path, ablation: Path, model: Ali
 
 
 def write_summary(path: Path) -> Path:
-    summary = {"videos_found": 4, "download_failed": {}, "filter": {"clips_kept": 6, "clips_rejected": {"no_person": 1}},
-               "pose": {"detection_rate": 0.9876}, "dataset": {"clips": 6, "splits": {"train": 2, "val": 2, "test": 2}}}  # fmt: skip
+    summary = {
+        "videos_found": 4,
+        "download_failed": {},
+        "filter": {"clips_kept": 6, "clips_rejected": {"no_person": 1}},
+        "pose": {"detection_rate": 0.9876},
+        "dataset": {"clips": 6, "splits": {"train": 2, "val": 2, "test": 2}},
+    }
     path.write_text(json.dumps(summary))
     return path
 
@@ -95,15 +105,35 @@ def run_inputs(tmp_path_factory) -> dict[str, Path]:
     stem = tiny_checkpoint(root / "ckpt")
     model, _ = load_model(stem)
     write_evaluation(split, root / "evaluate", root / "ablation", model)
-    return {"data": split, "evaluate": root / "evaluate", "ablation": root / "ablation", "checkpoint": stem,
-            "summary": write_summary(root / "summary.json"), "root": root}  # fmt: skip
+    return {
+        "data": split,
+        "evaluate": root / "evaluate",
+        "ablation": root / "ablation",
+        "checkpoint": stem,
+        "summary": write_summary(root / "summary.json"),
+        "root": root,
+    }
 
 
 def test_every_figure_is_written_and_not_blank(run_inputs, tmp_path):
     out = tmp_path / "report"
-    code = main(["figures", "--data", str(run_inputs["data"]), "--evaluate", str(run_inputs["evaluate"]),
-                 "--ablation", str(run_inputs["ablation"]), "--checkpoint", str(run_inputs["checkpoint"]),
-                 "--summary", str(run_inputs["summary"]), "--out", str(out)])  # fmt: skip
+    code = main(
+        [
+            "figures",
+            "--data",
+            str(run_inputs["data"]),
+            "--evaluate",
+            str(run_inputs["evaluate"]),
+            "--ablation",
+            str(run_inputs["ablation"]),
+            "--checkpoint",
+            str(run_inputs["checkpoint"]),
+            "--summary",
+            str(run_inputs["summary"]),
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(FIGURES)
     for name in FIGURES:
@@ -128,9 +158,19 @@ def test_missing_column_and_unknown_clip_are_user_errors(run_inputs, tmp_path, c
     for path in run_inputs["evaluate"].iterdir():
         (evaluate / path.name).write_bytes(path.read_bytes())
     pd.read_csv(evaluate / "strength.csv").drop(columns="afe").to_csv(evaluate / "strength.csv", index=False)
-    base = ["figures", "--data", str(run_inputs["data"]), "--ablation", str(run_inputs["ablation"]),
-            "--checkpoint", str(run_inputs["checkpoint"]), "--summary", str(run_inputs["summary"]),
-            "--out", str(tmp_path / "out")]  # fmt: skip
+    base = [
+        "figures",
+        "--data",
+        str(run_inputs["data"]),
+        "--ablation",
+        str(run_inputs["ablation"]),
+        "--checkpoint",
+        str(run_inputs["checkpoint"]),
+        "--summary",
+        str(run_inputs["summary"]),
+        "--out",
+        str(tmp_path / "out"),
+    ]
     assert main([*base, "--evaluate", str(evaluate)]) == 2
     assert "strength.csv: missing columns afe;" in capsys.readouterr().err
     assert main([*base, "--evaluate", str(run_inputs["evaluate"]), "--clip", "nope"]) == 2
@@ -139,8 +179,11 @@ def test_missing_column_and_unknown_clip_are_user_errors(run_inputs, tmp_path, c
 
 def test_figures_rule_dry_runs(run_inputs, tmp_path):
     """The rule plans `alignnet figures` from the evaluation's and the dataset's files."""
-    for target, source in (("results/dataset/splits", run_inputs["data"]), ("results/evaluate", run_inputs["evaluate"]),
-                           ("results/ablation", run_inputs["ablation"])):  # fmt: skip
+    for target, source in (
+        ("results/dataset/splits", run_inputs["data"]),
+        ("results/evaluate", run_inputs["evaluate"]),
+        ("results/ablation", run_inputs["ablation"]),
+    ):
         (tmp_path / target).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / target).symlink_to(source, target_is_directory=True)
     (tmp_path / "results/train/alignnet").mkdir(parents=True)
@@ -153,9 +196,24 @@ def test_figures_rule_dry_runs(run_inputs, tmp_path):
         f'include: "{REPO}/workflow/rules/common.smk"\n'
         f'include: "{REPO}/workflow/rules/report.smk"\n'
     )
-    result = subprocess.run(["snakemake", "-n", "-p", "figures", "--snakefile", str(snakefile), "--directory",
-                             str(tmp_path), "--config", "manifest=none.tsv"],
-                            check=False, capture_output=True, text=True, timeout=120)  # fmt: skip
+    result = subprocess.run(
+        [
+            "snakemake",
+            "-n",
+            "-p",
+            "figures",
+            "--snakefile",
+            str(snakefile),
+            "--directory",
+            str(tmp_path),
+            "--config",
+            "manifest=none.tsv",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "alignnet figures --data results/dataset/splits --evaluate results/evaluate" in result.stdout
     assert "--checkpoint results/train/alignnet/best " in result.stdout
@@ -166,8 +224,10 @@ def test_attention_figures_without_attention_say_so(run_inputs):
     """Ablation checkpoints may lack either attention: the figures then carry a note instead of failing."""
     model = AlignNet(AlignNetConfig(channels=(16, 8, 8, 8), keypoint_attention=False, temporal_attention=False))
     split = SplitData.load(run_inputs["data"])
-    for fig in (attention.keypoint_attention_figure(model, split),
-                attention.temporal_attention_figure(model, split, split.clip_ids[0])):  # fmt: skip
+    for fig in (
+        attention.keypoint_attention_figure(model, split),
+        attention.temporal_attention_figure(model, split, split.clip_ids[0]),
+    ):
         assert "without" in fig.axes[0].texts[0].get_text()
 
 
@@ -175,8 +235,11 @@ def test_sample_clips_span_the_strengths():
     strength = np.array([5.0, 1.0, 9.0, 3.0, 7.0])
     predictions = Predictions([f"c{i}" for i in range(5)], np.zeros((5, 4)), strength, {"x": np.zeros((5, 4))})
     assert correspondence.sample_clips(predictions, 3) == [1, 0, 2]  # weakest, median, strongest
-    assert tables.flatten({"a_b": {"c": 1, "d": {}}, "e": 0.12345}) == [("a b / c", "1"), ("a b / d", "none"),
-                                                                         ("e", "0.123")]  # fmt: skip
+    assert tables.flatten({"a_b": {"c": 1, "d": {}}, "e": 0.12345}) == [
+        ("a b / c", "1"),
+        ("a b / d", "none"),
+        ("e", "0.123"),
+    ]
 
 
 def test_lips_figures_draw_the_mouth(run_inputs, tmp_path):
@@ -190,8 +253,16 @@ def test_lips_figures_draw_the_mouth(run_inputs, tmp_path):
             (lips_dir / path.name).write_bytes(path.read_bytes())
     (lips_dir / "meta.json").write_text(json.dumps({**meta, "layout": MOUTH_LAYOUT.name}))
     assert SplitData.load(lips_dir).layout is MOUTH_LAYOUT
-    split = SplitData(np.random.default_rng(0).normal(0, 10, (3, 30, 20, 2)).astype(np.float32),
-                      np.zeros((3, 128, 86), np.float32), ["a", "b", "c"], 25.0, 16000, 640, None, MOUTH_LAYOUT)  # fmt: skip
+    split = SplitData(
+        np.random.default_rng(0).normal(0, 10, (3, 30, 20, 2)).astype(np.float32),
+        np.zeros((3, 128, 86), np.float32),
+        ["a", "b", "c"],
+        25.0,
+        16000,
+        640,
+        None,
+        MOUTH_LAYOUT,
+    )
     model = AlignNet(AlignNetConfig(n_keypoints=20, mirror=MOUTH_LAYOUT.mirror))
     fig = attention.keypoint_attention_figure(model, split)
     left, right = fig.axes[0], fig.axes[1]  # (the colour bar is the third)
@@ -203,8 +274,11 @@ def test_lips_figures_draw_the_mouth(run_inputs, tmp_path):
 def test_keypoint_error_bars_leave_out_the_reference_point():
     from alignnet.report.keypoint_errors import keypoint_error_bars
 
-    rows = [{"method": m, "keypoint": k, "velocity_error": 0.0 if k == "MidHip" else e}
-            for m, e in (("AlignNet", 0.1), ("SyncNet", 0.3)) for k in ("Nose", "MidHip", "RWrist")]  # fmt: skip
+    rows = [
+        {"method": m, "keypoint": k, "velocity_error": 0.0 if k == "MidHip" else e}
+        for m, e in (("AlignNet", 0.1), ("SyncNet", 0.3))
+        for k in ("Nose", "MidHip", "RWrist")
+    ]
     fig = keypoint_error_bars(pd.DataFrame(rows), "velocity_error")
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["Nose", "RWrist"]

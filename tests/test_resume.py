@@ -19,8 +19,18 @@ pytestmark = pytest.mark.slow
 
 
 def snakemake_cmd(work: Path, *args: str) -> list[str]:
-    return ["snakemake", "--snakefile", str(REPO / "workflow/Snakefile"), "--directory", str(work), *args,
-            "--configfile", str(REPO / "config/demo.yaml"), "--config", f"manifest={work / 'manifest.tsv'}"]  # fmt: skip
+    return [
+        "snakemake",
+        "--snakefile",
+        str(REPO / "workflow/Snakefile"),
+        "--directory",
+        str(work),
+        *args,
+        "--configfile",
+        str(REPO / "config/demo.yaml"),
+        "--config",
+        f"manifest={work / 'manifest.tsv'}",
+    ]
 
 
 def default_sigint() -> None:
@@ -34,8 +44,9 @@ def fingerprint(path: Path) -> tuple[int, str]:
 
 def test_interrupted_pose_stage_resumes_without_redoing_finished_videos(tmp_path):
     corpus = tmp_path / "corpus"
-    generate_corpus(corpus, 4, Options(seed=5, seconds=7.0, warp=False, negatives=0.0, width=480, height=270),
-                    progress=False)  # fmt: skip
+    generate_corpus(
+        corpus, 4, Options(seed=5, seconds=7.0, warp=False, negatives=0.0, width=480, height=270), progress=False
+    )
     ids = sorted(p.stem for p in corpus.glob("demo-*.mp4"))
     with CorpusServer(corpus) as server:
         rows = ["video_id\turl"] + [f"{i}\t{server.page_url(i)}" for i in ids]
@@ -44,9 +55,14 @@ def test_interrupted_pose_stage_resumes_without_redoing_finished_videos(tmp_path
     assert clip.returncode == 0, clip.stderr[-3000:]
 
     pose_dir = tmp_path / "results/pose"
-    run = subprocess.Popen(snakemake_cmd(tmp_path, "--cores", "1", "pose"), stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, start_new_session=True,
-                           preexec_fn=default_sigint)  # fmt: skip
+    run = subprocess.Popen(
+        snakemake_cmd(tmp_path, "--cores", "1", "pose"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        preexec_fn=default_sigint,
+    )
     started = tmp_path / "logs/pose"  # a job's log appears when it starts (--cores 1: one at a time)
     deadline = time.monotonic() + 300
     while len(list(started.glob("*.log"))) < 2 and time.monotonic() < deadline and run.poll() is None:

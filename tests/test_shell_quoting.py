@@ -24,10 +24,26 @@ def _dry_run(work: Path, configfiles: list[str], config: dict, *targets: str) ->
     overrides = work / "overrides.yaml"
     overrides.write_text(yaml.safe_dump(config), encoding="utf-8")
     result = subprocess.run(
-        ["snakemake", "--snakefile", str(REPO / "workflow/Snakefile"), "--directory", str(work), "-n", "-p",
-         "--configfile", *configfiles, str(overrides), "--", *targets],
-        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        [
+            "snakemake",
+            "--snakefile",
+            str(REPO / "workflow/Snakefile"),
+            "--directory",
+            str(work),
+            "-n",
+            "-p",
+            "--configfile",
+            *configfiles,
+            str(overrides),
+            "--",
+            *targets,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     commands = [line.removeprefix("Shell command: ") for line in result.stdout.splitlines()]
     return [c for c in commands if c != "" and c.startswith(("alignnet", "(alignnet", "torchrun"))]
@@ -70,8 +86,9 @@ def test_every_path_key_reaches_the_data_stages_quoted(hostile_dir: Path, tmp_pa
 
 
 def test_discovery_paths_reach_their_commands_quoted(hostile_dir: Path, tmp_path: Path) -> None:
-    commands = _dry_run(tmp_path, [str(REPO / "config/demo.yaml")], {"urls_file": str(hostile_dir / "urls.txt")},
-                        "results/manifest.tsv")  # fmt: skip
+    commands = _dry_run(
+        tmp_path, [str(REPO / "config/demo.yaml")], {"urls_file": str(hostile_dir / "urls.txt")}, "results/manifest.tsv"
+    )
     _assert_whole_words(commands, expected_in=1)
     voxceleb = {"voxceleb": {"txt_dir": str(hostile_dir / "txt")}}
     commands = _dry_run(tmp_path, [str(REPO / "config/lips.yaml")], voxceleb, "results/manifest.tsv")

@@ -54,8 +54,20 @@ def demo_config(tmp_path_factory) -> Path:
     """config/demo.yaml for a corpus of 3 good videos x 8 s (one 6-s clip each) at 15 fps."""
     work = tmp_path_factory.mktemp("slurm-demo")
     corpus = work / "corpus"
-    cmd = [sys.executable, "-m", "alignnet", "synth", str(corpus), "--videos", "3", "--seconds", "8",
-           "--negatives", "0", "--no-progress"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "alignnet",
+        "synth",
+        str(corpus),
+        "--videos",
+        "3",
+        "--seconds",
+        "8",
+        "--negatives",
+        "0",
+        "--no-progress",
+    ]
     subprocess.run(cmd, check=True, capture_output=True, timeout=300)
     config = yaml.safe_load((REPO / "config/demo.yaml").read_text())
     config["demo"].update(videos=3, seconds=8, negatives=0, corpus_dir=str(corpus))
@@ -66,12 +78,24 @@ def demo_config(tmp_path_factory) -> Path:
     return path
 
 
-def start_workflow(config: Path, workdir: Path, extra: list[str], env: dict[str, str],
-                   target: str = TARGET) -> subprocess.Popen:  # fmt: skip
+def start_workflow(
+    config: Path, workdir: Path, extra: list[str], env: dict[str, str], target: str = TARGET
+) -> subprocess.Popen:
     """Start snakemake up to `target` in `workdir` with `config`; output goes to workdir.parent/<name>.log."""
     workdir.mkdir(exist_ok=True)
-    cmd = [sys.executable, "-m", "snakemake", "--configfile", str(config), "--snakefile",
-           str(REPO / "workflow/Snakefile"), "--directory", str(workdir), *extra, target]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--configfile",
+        str(config),
+        "--snakefile",
+        str(REPO / "workflow/Snakefile"),
+        "--directory",
+        str(workdir),
+        *extra,
+        target,
+    ]
     with open(workdir.parent / f"{workdir.name}.log", "wb") as log:
         return subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -98,9 +122,14 @@ def environments(cluster: Cluster) -> tuple[dict[str, str], dict[str, str]]:
     """The environments of a local run and of a run through the profile on `cluster`."""
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     env = {**os.environ, "PATH": path, "OMP_NUM_THREADS": "1"}
-    slurm_env = {**env, **cluster.env(), "PATH": path, "ALIGNNET_SLURM_ACCOUNT": cluster.account,
-                 "ALIGNNET_SLURM_PARTITION": cluster.partition,
-                 "ALIGNNET_SLURM_GPU_PARTITION": cluster.partition}  # fmt: skip
+    slurm_env = {
+        **env,
+        **cluster.env(),
+        "PATH": path,
+        "ALIGNNET_SLURM_ACCOUNT": cluster.account,
+        "ALIGNNET_SLURM_PARTITION": cluster.partition,
+        "ALIGNNET_SLURM_GPU_PARTITION": cluster.partition,
+    }
     return env, slurm_env
 
 
@@ -133,14 +162,16 @@ def runs(cluster, demo_config) -> dict[str, Path]:
 def slurm_jobs(cluster: Cluster) -> pd.DataFrame:
     """Every job the cluster accounted: id, the executor's comment, requested and allocated TRES."""
     fields = ["JobID", "Comment", "State", "ReqTRES", "AllocTRES"]
-    out = cluster.run("sacct", "-X", "--parsable2", "--noheader", "--starttime", "2000-01-01",
-                      f"--format={','.join(fields)}").stdout  # fmt: skip
+    out = cluster.run(
+        "sacct", "-X", "--parsable2", "--noheader", "--starttime", "2000-01-01", f"--format={','.join(fields)}"
+    ).stdout
     return pd.DataFrame([line.split("|") for line in out.splitlines()], columns=fields)
 
 
 def test_cluster_runs_a_gpu_job(cluster):
-    out = cluster.run("srun", "-A", cluster.account, "--gpus=1", "--mem=100",
-                      "sh", "-c", "echo $CUDA_VISIBLE_DEVICES").stdout  # fmt: skip
+    out = cluster.run(
+        "srun", "-A", cluster.account, "--gpus=1", "--mem=100", "sh", "-c", "echo $CUDA_VISIBLE_DEVICES"
+    ).stdout
     assert out.strip() == "0"
 
 
@@ -212,10 +243,15 @@ def _hashes(folder: Path) -> dict[str, str]:
 
 
 @pytest.mark.faults
-@pytest.mark.xfail(run=False, strict=True, reason=(
-    "snakemake-executor-plugin-slurm 2.8.0 compares sacct's State with 'CANCELLED', but a job ended by scancel "
-    "reads 'CANCELLED by <uid>': the job is never seen as ended, the run waits on it for ever (Ctrl-C too). "
-    "Run it with --runxfail (about 10 minutes on 2 shared cores) once the plugin is fixed; docs/reliability.md"))
+@pytest.mark.xfail(
+    run=False,
+    strict=True,
+    reason=(
+        "snakemake-executor-plugin-slurm 2.8.0 compares sacct's State with 'CANCELLED', but a job ended by scancel "
+        "reads 'CANCELLED by <uid>': the job is never seen as ended, the run waits on it for ever (Ctrl-C too). "
+        "Run it with --runxfail (about 10 minutes on 2 shared cores) once the plugin is fixed; docs/reliability.md"
+    ),
+)
 def test_a_pose_job_cancelled_by_slurm_is_retried_and_its_poses_equal_a_local_run(cluster, demo_config, tmp_path):
     """scancel of a running pose job (an admin, a preemption): the executor sees it CANCELLED, the profile's
     retries submit it again, the run completes; a rerun has nothing to do; the poses equal a local run's."""

@@ -64,8 +64,23 @@ def test_cli_writes_mp4_with_30fps_and_44100hz(cli_video: Path) -> None:
     side = _sidecar(cli_video, "demo-0000")
     assert side["n_frames"] == 120 == int(video["nb_frames"])
     assert np.array(side["keypoints"]).shape == (120, 25, 3)
-    for key in ("video_id", "title", "uploader", "seed", "fps", "sample_rate", "width", "height", "duration",
-                "style", "tempo", "beats", "source_frame", "negative", "expected_verdict"):  # fmt: skip
+    for key in (
+        "video_id",
+        "title",
+        "uploader",
+        "seed",
+        "fps",
+        "sample_rate",
+        "width",
+        "height",
+        "duration",
+        "style",
+        "tempo",
+        "beats",
+        "source_frame",
+        "negative",
+        "expected_verdict",
+    ):
         assert key in side, key
     assert side["uploader"] in side["title"] and side["style"] in side["title"]
     assert side["source_frame"] == list(map(float, range(120)))

@@ -19,9 +19,20 @@ from alignnet.video_frames import iter_frames
 
 # MediaPipe Pose landmark -> BODY_25 index (pose-formats.md), joints defined by both.
 MP_TO_BODY25 = {
-    0: K["Nose"], 12: K["RShoulder"], 14: K["RElbow"], 16: K["RWrist"], 11: K["LShoulder"], 13: K["LElbow"],
-    15: K["LWrist"], 24: K["RHip"], 26: K["RKnee"], 28: K["RAnkle"], 23: K["LHip"], 25: K["LKnee"], 27: K["LAnkle"],
-}  # fmt: skip
+    0: K["Nose"],
+    12: K["RShoulder"],
+    14: K["RElbow"],
+    16: K["RWrist"],
+    11: K["LShoulder"],
+    13: K["LElbow"],
+    15: K["LWrist"],
+    24: K["RHip"],
+    26: K["RKnee"],
+    28: K["RAnkle"],
+    23: K["LHip"],
+    25: K["LKnee"],
+    27: K["LAnkle"],
+}
 
 
 def body_height(kp: np.ndarray) -> float:
@@ -67,7 +78,9 @@ def test_mediapipe_detects_dancer_at_true_keypoints(tmp_path: Path) -> None:
     start = time.monotonic()
     generate_corpus(tmp_path, 3, Options(seed=21, seconds=4.0, warp=True, negatives=0.0, width=640, height=360), False)
     rate, error = measure(tmp_path, ["demo-0000", "demo-0001", "demo-0002"])
-    print(f"mediapipe detection rate {rate:.3f}, mean joint error {100 * error:.2f} % of body height "
-          f"({time.monotonic() - start:.0f} s)")  # fmt: skip
+    print(
+        f"mediapipe detection rate {rate:.3f}, mean joint error {100 * error:.2f} % of body height "
+        f"({time.monotonic() - start:.0f} s)"
+    )
     assert rate >= 0.95
     assert error <= 0.05

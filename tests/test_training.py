@@ -84,8 +84,14 @@ def test_cli_trains_saves_and_resumes(data_dir, tmp_path) -> None:
     args = ["train", "--data", str(data_dir), "--out", str(out), "--batch-size", "4", "--device", "cpu"]
     args += ["--steps-per-epoch", "2"]
     assert main([*args, "--epochs", "2", "--workers", "1", "--threads", "2"]) == 0
-    for name in ("best.safetensors", "best.json", "last.safetensors", "last.json", "last.optim.safetensors",
-                 "val_warps.npz"):  # fmt: skip
+    for name in (
+        "best.safetensors",
+        "best.json",
+        "last.safetensors",
+        "last.json",
+        "last.optim.safetensors",
+        "val_warps.npz",
+    ):
         assert (out / name).exists(), name
     assert list((out / "tb").glob("events.out.tfevents.*"))
     rows = list(csv.DictReader((out / "metrics.csv").open()))
@@ -138,8 +144,21 @@ def test_weight_average_moves_by_one_minus_decay_and_round_trips(tmp_path) -> No
 
 def test_cli_keeps_the_weight_average_as_best_and_resumes_it(data_dir, tmp_path) -> None:
     out = tmp_path / "run"
-    args = ["train", "--data", str(data_dir), "--out", str(out), "--batch-size", "4", "--device", "cpu",
-            "--steps-per-epoch", "3", "--average-decay", "0.5"]  # fmt: skip
+    args = [
+        "train",
+        "--data",
+        str(data_dir),
+        "--out",
+        str(out),
+        "--batch-size",
+        "4",
+        "--device",
+        "cpu",
+        "--steps-per-epoch",
+        "3",
+        "--average-decay",
+        "0.5",
+    ]
     assert main([*args, "--epochs", "1"]) == 0  # one epoch: it is the best
     best, last, average = (safetensors.torch.load_file(out / f"{s}.safetensors") for s in ("best", "last", "average"))
     assert all(torch.equal(best[k], average[k]) for k in best)
@@ -201,8 +220,28 @@ def test_runs_with_a_time_budget_that_holds_them_repeat_exactly(data_dir, tmp_pa
     metrics = []
     for name in ("a", "b"):
         out = tmp_path / name
-        assert main(["train", "--data", str(data_dir), "--out", str(out), "--epochs", "2", "--steps-per-epoch", "20",
-                     "--batch-size", "4", "--threads", "1", "--max-minutes", "0.25"]) == 0  # fmt: skip
+        assert (
+            main(
+                [
+                    "train",
+                    "--data",
+                    str(data_dir),
+                    "--out",
+                    str(out),
+                    "--epochs",
+                    "2",
+                    "--steps-per-epoch",
+                    "20",
+                    "--batch-size",
+                    "4",
+                    "--threads",
+                    "1",
+                    "--max-minutes",
+                    "0.25",
+                ]
+            )
+            == 0
+        )
         metrics.append([row.split(",")[1:5] for row in (out / "metrics.csv").read_text().splitlines()[1:]])
     assert metrics[0] == metrics[1]
 
@@ -210,8 +249,25 @@ def test_runs_with_a_time_budget_that_holds_them_repeat_exactly(data_dir, tmp_pa
 @pytest.mark.parametrize(("schedule", "final_lr"), [("constant", 0.01), ("cosine", 0.0)])
 def test_cli_sets_the_learning_rate_of_its_schedule(data_dir, tmp_path, schedule, final_lr) -> None:
     out = tmp_path / schedule
-    argv = ["train", "--data", str(data_dir), "--out", str(out), "--epochs", "2", "--batch-size", "4",
-            "--steps-per-epoch", "2", "--device", "cpu", "--lr", "0.01", "--lr-schedule", schedule]  # fmt: skip
+    argv = [
+        "train",
+        "--data",
+        str(data_dir),
+        "--out",
+        str(out),
+        "--epochs",
+        "2",
+        "--batch-size",
+        "4",
+        "--steps-per-epoch",
+        "2",
+        "--device",
+        "cpu",
+        "--lr",
+        "0.01",
+        "--lr-schedule",
+        schedule,
+    ]
     assert main(argv) == 0
     groups = json.loads((out / "last.json").read_text())["optimizer"]["param_groups"]
     assert groups[0]["lr"] == pytest.approx(final_lr, abs=1e-12)
@@ -225,7 +281,9 @@ def test_validation_takes_the_saved_warp_then_more_from_fixed_seeds(data_dir, tm
     assert np.array_equal(three.clips, np.tile(np.arange(n), 3))
     assert np.array_equal(three.positions[:n], one.positions)  # the saved warps come first
     assert not np.allclose(three.positions[n : 2 * n], one.positions)  # then new ones
-    again = load_training_data(RunSettings(data_dir, tmp_path / "other", seed=9, val_warps_per_clip=3), SampleGenerator()).val
+    again = load_training_data(
+        RunSettings(data_dir, tmp_path / "other", seed=9, val_warps_per_clip=3), SampleGenerator()
+    ).val
     assert np.array_equal(again.positions, three.positions)  # the same in every run
     item = three[n + 1]  # clip 1 under its second warp
     assert np.allclose(item["source"].numpy(), three.positions[n + 1])
@@ -236,8 +294,22 @@ def test_validation_takes_the_saved_warp_then_more_from_fixed_seeds(data_dir, tm
 
 def test_max_minutes_stops_cleanly(data_dir, tmp_path) -> None:
     out = tmp_path / "short"
-    argv = ["train", "--data", str(data_dir), "--out", str(out), "--epochs", "50", "--batch-size", "4",
-            "--device", "cpu", "--max-minutes", "0.0001", "--no-temporal-attention"]  # fmt: skip
+    argv = [
+        "train",
+        "--data",
+        str(data_dir),
+        "--out",
+        str(out),
+        "--epochs",
+        "50",
+        "--batch-size",
+        "4",
+        "--device",
+        "cpu",
+        "--max-minutes",
+        "0.0001",
+        "--no-temporal-attention",
+    ]
     assert main(argv) == 0
     rows = list(csv.DictReader((out / "metrics.csv").open()))
     assert len(rows) == 1 and rows[0]["steps"] == "1"
@@ -255,8 +327,22 @@ def test_input_scaling_is_trained_saved_and_used_by_the_aligner(data_dir, tmp_pa
     from alignnet.motion_features import motion_features
 
     out = tmp_path / "per_keypoint"
-    argv = ["train", "--data", str(data_dir), "--out", str(out), "--epochs", "1", "--batch-size", "4",
-            "--steps-per-epoch", "1", "--device", "cpu", "--per-keypoint-scaling"]  # fmt: skip
+    argv = [
+        "train",
+        "--data",
+        str(data_dir),
+        "--out",
+        str(out),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--steps-per-epoch",
+        "1",
+        "--device",
+        "cpu",
+        "--per-keypoint-scaling",
+    ]
     assert main(argv) == 0
     model, _ = load_model(out / "best")
     assert model.config.input_scaling == "per_keypoint"
@@ -275,8 +361,19 @@ def test_finest_depth_is_trained_saved_and_loaded(data_dir, tmp_path, capsys) ->
     one-block model loads as what it is."""
     from alignnet.checkpoint import load_model
 
-    base = ["train", "--data", str(data_dir), "--epochs", "1", "--batch-size", "4", "--steps-per-epoch", "1",
-            "--device", "cpu"]  # fmt: skip
+    base = [
+        "train",
+        "--data",
+        str(data_dir),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--steps-per-epoch",
+        "1",
+        "--device",
+        "cpu",
+    ]
     for depth in (1, 2):
         assert main([*base, "--out", str(tmp_path / str(depth)), "--finest-depth", str(depth)]) == 0
         model, _ = load_model(tmp_path / str(depth) / "best")
@@ -299,8 +396,9 @@ def test_a_clip_followed_in_its_video_gives_windows_across_both(tmp_path):
     assert split.follows.tolist() == [1, -1, 3, -1]
     timebase = Timebase.from_meta(30, 44100, 512, split.logmel.shape[-1])
     always = AugmentConfig(cross_clip_probability=1.0)
-    crossing = DistortedDataset(split, timebase, SampleGenerator(augment=always, flip=False, spec_augment=False,
-                                                                 cross_clip=True), 0)  # fmt: skip
+    crossing = DistortedDataset(
+        split, timebase, SampleGenerator(augment=always, flip=False, spec_augment=False, cross_clip=True), 0
+    )
     plain = DistortedDataset(split, timebase, SampleGenerator(augment=always, flip=False, spec_augment=False), 0)
     audio, m = crossing[0]["audio"].numpy(), split.logmel.shape[-1]
     both = np.concatenate([split.logmel[0], split.logmel[1]], axis=1).astype(np.float32)
@@ -313,8 +411,21 @@ def test_a_clip_followed_in_its_video_gives_windows_across_both(tmp_path):
 
 @pytest.mark.parametrize("command", ["train", "train-syncnet"])
 def test_no_progress_leaves_only_the_log_lines(data_dir, tmp_path, capsys, command) -> None:
-    argv = [command, "--data", str(data_dir), "--out", str(tmp_path / "out"), "--epochs", "1", "--batch-size", "4",
-            "--steps-per-epoch", "3", "--threads", "1"]  # fmt: skip
+    argv = [
+        command,
+        "--data",
+        str(data_dir),
+        "--out",
+        str(tmp_path / "out"),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--steps-per-epoch",
+        "3",
+        "--threads",
+        "1",
+    ]
     assert main(argv) == 0
     assert "epoch 0:" in capsys.readouterr().err  # tqdm's bar
     assert main([*argv, "--out", str(tmp_path / "quiet"), "--no-progress"]) == 0
@@ -322,8 +433,22 @@ def test_no_progress_leaves_only_the_log_lines(data_dir, tmp_path, capsys, comma
 
 
 def _tiny_run(data_dir, out) -> list[str]:
-    return ["train", "--data", str(data_dir), "--out", str(out), "--batch-size", "4", "--device", "cpu",
-            "--steps-per-epoch", "2", "--threads", "1", "--no-progress"]  # fmt: skip
+    return [
+        "train",
+        "--data",
+        str(data_dir),
+        "--out",
+        str(out),
+        "--batch-size",
+        "4",
+        "--device",
+        "cpu",
+        "--steps-per-epoch",
+        "2",
+        "--threads",
+        "1",
+        "--no-progress",
+    ]
 
 
 def test_resume_without_a_checkpoint_starts_fresh_and_says_so(data_dir, tmp_path, caplog) -> None:

@@ -17,22 +17,41 @@ import safetensors.torch
 from alignnet.cli import main
 from tests.synthetic_split import make_synthetic_split
 
-COMMON = ["--batch-size", "4", "--device", "cpu", "--steps-per-epoch", "2", "--epochs", "2", "--threads", "1",
-          "--seed", "3", "--no-progress"]  # fmt: skip
+COMMON = [
+    "--batch-size",
+    "4",
+    "--device",
+    "cpu",
+    "--steps-per-epoch",
+    "2",
+    "--epochs",
+    "2",
+    "--threads",
+    "1",
+    "--seed",
+    "3",
+    "--no-progress",
+]
 COMMANDS = {"alignnet": ["train"], "syncnet": ["train-syncnet", "--channels", "16", "--embed-dim", "8"]}
 # per epoch: train_loss, val_loss, the best-metric's AFE; then the sum of |weights| of OUT/last and OUT/best
 REFERENCE = {
     "alignnet": (
-        [(1.4719013571739197, 0.7390882968902588, 9.814129454632285),
-         (1.5308651328086853, 0.8700558741887411, 12.076085066632709)],
-        22923.673452718547, 23079.826954221462,
+        [
+            (1.4719013571739197, 0.7390882968902588, 9.814129454632285),
+            (1.5308651328086853, 0.8700558741887411, 12.076085066632709),
+        ],
+        22923.673452718547,
+        23079.826954221462,
     ),
     "syncnet": (
-        [(2.0099392533302307, 2.1251844565073648, 27.318893566065363),
-         (1.8966689705848694, 2.143200635910034, 25.6522268993987)],
-        879.62662185927, 878.4408073181112,
+        [
+            (2.0099392533302307, 2.1251844565073648, 27.318893566065363),
+            (1.8966689705848694, 2.143200635910034, 25.6522268993987),
+        ],
+        879.62662185927,
+        878.4408073181112,
     ),
-}  # fmt: skip
+}
 
 
 @pytest.fixture(scope="module")

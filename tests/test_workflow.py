@@ -52,7 +52,9 @@ def test_snakefmt_is_clean():
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("configfile", ["config.yaml", "config/demo.yaml", "config/demo-full.yaml", "config/general.yaml"])
+@pytest.mark.parametrize(
+    "configfile", ["config.yaml", "config/demo.yaml", "config/demo-full.yaml", "config/general.yaml"]
+)
 def test_dry_run_plans_discovery(configfile, tmp_path):
     result = snakemake("-n", "--configfile", str(REPO / configfile), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -81,7 +83,9 @@ def test_demo_ablation_config_extends_the_demo(tmp_path):
     manifest = tmp_path / "manifest.tsv"
     write_manifest(manifest, ["a1", "b2"])
     configs = [str(REPO / "config/demo.yaml"), str(REPO / "config/demo-ablation.yaml")]
-    result = snakemake("-n", "-p", "ablation", "--configfile", *configs, "--config", f"manifest={manifest}", cwd=tmp_path)
+    result = snakemake(
+        "-n", "-p", "ablation", "--configfile", *configs, "--config", f"manifest={manifest}", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("--epochs 30 --steps-per-epoch 100 --max-minutes 8") == 8  # the 8 variants
 
@@ -101,7 +105,9 @@ def test_quick_demo_retargets_with_the_kept_model(tmp_path):
 def test_single_stage_target(tmp_path):
     manifest = tmp_path / "manifest.tsv"
     write_manifest(manifest, ["a1", "b2"])
-    result = snakemake("-n", "pose", "--configfile", str(REPO / "config/demo.yaml"), "--config", f"manifest={manifest}", cwd=tmp_path)
+    result = snakemake(
+        "-n", "pose", "--configfile", str(REPO / "config/demo.yaml"), "--config", f"manifest={manifest}", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert "pose_video" in result.stdout and "train" not in result.stdout
 
@@ -298,7 +304,9 @@ def test_a_second_run_in_a_locked_directory_is_refused_and_the_demo_says_what_to
     """Two real snakemake runs in one directory: the second refuses with snakemake's lock message and writes
     nothing; `alignnet demo` then says to wait, or to --unlock when no run is left."""
     snakefile = tmp_path / "Snakefile"
-    snakefile.write_text('rule slow:\n    output:\n        "slow.txt",\n    shell:\n        "sleep 30; touch {output}"\n')
+    snakefile.write_text(
+        'rule slow:\n    output:\n        "slow.txt",\n    shell:\n        "sleep 30; touch {output}"\n'
+    )
     run = ["snakemake", "--snakefile", str(snakefile), "--directory", str(tmp_path), "--cores", "1"]
     assert lock_hint(tmp_path) is None
     first = subprocess.Popen(run, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

@@ -58,57 +58,77 @@ from alignnet.errors import UserInputError
 
 POSE_OPTIONS: Values = {
     "pose_backend": opt(
-        ("mediapipe", "openpose", "openpose-json"), None,
+        ("mediapipe", "openpose", "openpose-json"),
+        None,
         "pose estimator run on VIDEO, or openpose-json to read OpenPose's JSON for VIDEO (default: the backend of"
         " the training data, as the checkpoint records it; mediapipe when it records none); another one is warned"
         " about",
     ),
     "pose_json": opt(
-        Path, None, "openpose-json: the folder OpenPose's --write_json wrote for VIDEO (files"
-        " VIDEO-stem_*_keypoints.json)", metavar="DIR",
+        Path,
+        None,
+        "openpose-json: the folder OpenPose's --write_json wrote for VIDEO (files VIDEO-stem_*_keypoints.json)",
+        metavar="DIR",
     ),
     "max_side": opt(
-        int, PoseOptions.max_side,
+        int,
+        PoseOptions.max_side,
         "mediapipe sees frames at most this long (openpose gets full frames, as in the pose stage)",
     ),
     "pose_workers": opt(
-        int, None,
+        int,
+        None,
         "mediapipe: pose processes, each over one run of VIDEO's frames (default: one per available core,"
-        " at most 8; a video shorter than 20 s per process uses fewer; openpose: 1)", metavar="N",
+        " at most 8; a video shorter than 20 s per process uses fewer; openpose: 1)",
+        metavar="N",
     ),
     "model_folder": opt(Path, None, "openpose: its models/ folder"),
     "python_path": opt(Path, None, "openpose: folder holding openpose/pyopenpose"),
     "net_resolution": opt(
-        str, PoseOptions.net_resolution,
+        str,
+        PoseOptions.net_resolution,
         "openpose: its --net_resolution, as in the pose stage (write --net-resolution=-1x368)",
     ),
     "min_person_share": opt(
-        float, PoseOptions.min_person_share,
+        float,
+        PoseOptions.min_person_share,
         "fail (exit 4) when a person is found in fewer of VIDEO's frames than this share",
     ),
-}  # fmt: skip
+}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("video", type=Path, metavar="VIDEO", help="the dance video to re-time")
     parser.add_argument("audio", type=Path, metavar="AUDIO", help="the audio to follow (any file with sound)")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.mp4", help="re-timed video to write")
     parser.add_argument(
-        "--checkpoint", type=Path, required=True, metavar="CKPT",
+        "--checkpoint",
+        type=Path,
+        required=True,
+        metavar="CKPT",
         help="AlignNet checkpoint: STEM, STEM.safetensors or STEM.json (e.g. results/train/alignnet/best)",
-    )  # fmt: skip
+    )
     parser.add_argument("--correspondence", type=Path, metavar="OUT.csv", help="also write the CSV frame,source_frame")
     parser.add_argument(
-        "--side-by-side", type=Path, metavar="CMP.mp4",
+        "--side-by-side",
+        type=Path,
+        metavar="CMP.mp4",
         help="also write VIDEO as filmed (left) beside the re-timed video (right), both with AUDIO",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--dataset", type=Path, metavar="DIR",
+        "--dataset",
+        type=Path,
+        metavar="DIR",
         help="packed dataset the model was trained on (its logmel_stats.npz and meta.json): the log-mel "
         "normalisation, when the checkpoint does not record it",
-    )  # fmt: skip
+    )
     add_options(parser.add_argument_group("pose"), {}, POSE_OPTIONS)
     model = parser.add_argument_group("model")
     model.add_argument(
-        "--window-seconds", type=float, default=None, help="audio seconds per window (default: the training clip length)"
+        "--window-seconds",
+        type=float,
+        default=None,
+        help="audio seconds per window (default: the training clip length)",
     )
     add_options(model, {}, field_options(WindowConfig, ("hop_seconds", "coverage", "passes", "prior")))
     model.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, ...")
@@ -121,8 +141,16 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     if args.pose_workers is not None and args.pose_workers < 1:
         raise UserInputError(f"--pose-workers {args.pose_workers}: must be at least 1")
-    pose = PoseOptions(args.pose_backend, args.pose_json, args.max_side, args.model_folder, args.python_path,
-                       args.net_resolution, args.min_person_share, args.pose_workers)  # fmt: skip
+    pose = PoseOptions(
+        args.pose_backend,
+        args.pose_json,
+        args.max_side,
+        args.model_folder,
+        args.python_path,
+        args.net_resolution,
+        args.min_person_share,
+        args.pose_workers,
+    )
     result = align_video(
         args.video,
         args.audio,
@@ -141,7 +169,9 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     low = " (low: the dance may not follow AUDIO)" if result.low_confidence else ""
-    print(f"{args.output}: {len(result.source)} frames at {result.fps:g} fps from {len(result.forward)} input "
-          f"frames (a person in {result.person_share:.0%}); confidence {result.confidence:.2f}{low}; "
-          + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))  # fmt: skip
+    print(
+        f"{args.output}: {len(result.source)} frames at {result.fps:g} fps from {len(result.forward)} input "
+        f"frames (a person in {result.person_share:.0%}); confidence {result.confidence:.2f}{low}; "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
+    )
     return 0

@@ -88,8 +88,9 @@ class GlobalGrid:
         # precomputed subsequence cost with more rows than columns, as if it had transposed it
         cost = np.full((n_video, max(n_audio, n_video)), np.inf)
         cost[:, :n_audio] = 1.0 - self.affinity
-        total, path = librosa.sequence.dtw(C=cost, step_sizes_sigma=STEPS, weights_mul=STEP_WEIGHTS,
-                                           weights_add=np.zeros(len(STEPS)), subseq=True)  # fmt: skip
+        total, path = librosa.sequence.dtw(
+            C=cost, step_sizes_sigma=STEPS, weights_mul=STEP_WEIGHTS, weights_add=np.zeros(len(STEPS)), subseq=True
+        )
         if not np.isfinite(total[-1]).any():
             return None
         return mean_column_per_row(path, n_video)
@@ -168,13 +169,19 @@ def feature_tracks(
     video_stride, audio_stride = model.finest_strides
     n, m = len(keypoints), mel.shape[1]
     video = chunked_features(
-        _batched(model.finest_video_features, torch.device(device)), n, round(chunk_seconds * fps), video_stride,
+        _batched(model.finest_video_features, torch.device(device)),
+        n,
+        round(chunk_seconds * fps),
+        video_stride,
         lambda a, b: motion_features(keypoints[a:b], config.motion_inputs, config.input_scaling),
-    )  # fmt: skip
+    )
     audio = chunked_features(
-        _batched(model.finest_audio_features, torch.device(device)), m, round(chunk_seconds * audio_rate),
-        audio_stride, lambda a, b: np.ascontiguousarray(mel[:, a:b], np.float32),
-    )  # fmt: skip
+        _batched(model.finest_audio_features, torch.device(device)),
+        m,
+        round(chunk_seconds * audio_rate),
+        audio_stride,
+        lambda a, b: np.ascontiguousarray(mel[:, a:b], np.float32),
+    )
     video_times = np.arange(video.shape[1]) * video_stride / fps
     audio_times = np.arange(audio.shape[1]) * audio_stride / audio_rate
     return FeatureTrack(video, video_times), FeatureTrack(audio, audio_times)

@@ -123,8 +123,17 @@ def video_at_fps(src: Path, dst: Path, fps: float = 30, max_height: int = 720) -
         .filter("scale", "trunc(oh*dar/2)*2", f"trunc(min(ih,{max_height})/2)*2")  # the display aspect (dar)
         .filter("setsar", 1)
     )
-    out = ffmpeg.output(video, ffmpeg_path(dst), vcodec="libx264", crf=17, preset="veryfast", pix_fmt="yuv420p",
-                        an=None, map_metadata=-1, **{"metadata:s:v:0": "rotate=0"})  # fmt: skip
+    out = ffmpeg.output(
+        video,
+        ffmpeg_path(dst),
+        vcodec="libx264",
+        crf=17,
+        preset="veryfast",
+        pix_fmt="yuv420p",
+        an=None,
+        map_metadata=-1,
+        **{"metadata:s:v:0": "rotate=0"},
+    )
     _run(out, "VIDEO", src)
     return dst
 

@@ -115,9 +115,15 @@ def training_backend(chosen: str | None, recorded: str | None, checkpoint_name: 
     if chosen is None:
         return recorded or DEFAULT_BACKEND
     if recorded is not None and chosen != recorded:
-        log.warning("--pose-backend %s, but %s was trained on %s keypoints: its accuracy on %s keypoints is "
-                    "untested (leave --pose-backend out to use %s)", chosen, checkpoint_name, recorded, chosen,
-                    recorded)  # fmt: skip
+        log.warning(
+            "--pose-backend %s, but %s was trained on %s keypoints: its accuracy on %s keypoints is "
+            "untested (leave --pose-backend out to use %s)",
+            chosen,
+            checkpoint_name,
+            recorded,
+            chosen,
+            recorded,
+        )
     return chosen
 
 
@@ -155,8 +161,15 @@ def video_pose(
     if options.backend == "openpose":
         if options.model_folder is None:
             raise UserInputError("--pose-backend openpose needs --model-folder (OpenPose's models/ folder)")
-        spec = BackendSpec("openpose", {"model_folder": options.model_folder, "python_path": options.python_path,
-                                        "net_resolution": net_resolution(options.net_resolution), "face": face})  # fmt: skip
+        spec = BackendSpec(
+            "openpose",
+            {
+                "model_folder": options.model_folder,
+                "python_path": options.python_path,
+                "net_resolution": net_resolution(options.net_resolution),
+                "face": face,
+            },
+        )
         max_side = None  # full frames, as the pose stage gives OpenPose: it scales to net_resolution itself
     else:
         spec = BackendSpec(options.backend or DEFAULT_BACKEND, {"face": face})
@@ -330,8 +343,10 @@ def align_video(
     model, meta = load_model(stem, map_location=device)
     task = next((t for t in TASK_POINTS if len(kept_points(t)) == model.config.n_keypoints), None)
     if task is None:
-        raise UserInputError(f"{stem}.json: a model of {model.config.n_keypoints} keypoints; align knows "
-                             + ", ".join(f"{t} ({len(kept_points(t))})" for t in TASK_POINTS))  # fmt: skip
+        raise UserInputError(
+            f"{stem}.json: a model of {model.config.n_keypoints} keypoints; align knows "
+            + ", ".join(f"{t} ({len(kept_points(t))})" for t in TASK_POINTS)
+        )
     prep = load_preprocessing(meta, f"{stem}.json", dataset)
     pose = dataclasses.replace(pose, backend=training_backend(pose.backend, prep.pose_backend, f"{stem}.json"))
     try:
@@ -382,6 +397,11 @@ def align_video(
         if comparison is not None:
             side_by_side(video30, out, comparison, prep.fps)
         lap("render")
-    log.info("%s: %d input frames -> %d output frames; %s", out, len(forward), len(source),
-             ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))  # fmt: skip
+    log.info(
+        "%s: %d input frames -> %d output frames; %s",
+        out,
+        len(forward),
+        len(source),
+        ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()),
+    )
     return AlignResult(forward, source, prep.fps, share, aligned.confidence, seconds)

@@ -51,8 +51,12 @@ def write_confidence(path: str | os.PathLike[str], confidence: float, threshold:
     """JSON {confidence, low_confidence, threshold, prior}: how far the alignment stands out of the model's
     affinity (`alignnet.align.global_path.path_confidence`); low_confidence: below `threshold`, the dance
     probably does not match the audio."""
-    record = {"confidence": round(float(confidence), 3), "low_confidence": bool(confidence < threshold),
-              "threshold": threshold, "prior": prior}  # fmt: skip
+    record = {
+        "confidence": round(float(confidence), 3),
+        "low_confidence": bool(confidence < threshold),
+        "threshold": threshold,
+        "prior": prior,
+    }
     with atomic_output(path) as tmp:
         Path(tmp).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
@@ -91,9 +95,17 @@ def _encoder(path: Path, width: int, height: int, fps: float, audio: Path, encod
     writing `path`."""
     video = ffmpeg.input("pipe:", format="rawvideo", pix_fmt=_RENDER_PIX_FMT, s=f"{width}x{height}", framerate=fps)
     audio_options = {"acodec": "copy"} if encoded_audio else _AAC_OPTIONS
-    out = ffmpeg.output(video, ffmpeg.input(ffmpeg_path(audio))["a:0"], ffmpeg_path(path), vcodec="libx264",
-                        crf=_RENDER_CRF, pix_fmt="yuv420p", movflags="+faststart", **_RENDER_X264,
-                        **audio_options)  # fmt: skip
+    out = ffmpeg.output(
+        video,
+        ffmpeg.input(ffmpeg_path(audio))["a:0"],
+        ffmpeg_path(path),
+        vcodec="libx264",
+        crf=_RENDER_CRF,
+        pix_fmt="yuv420p",
+        movflags="+faststart",
+        **_RENDER_X264,
+        **audio_options,
+    )
     return (
         out.global_args("-nostdin", "-loglevel", "error")  # errors only: a stderr pipe nobody reads until the end
         .overwrite_output()
@@ -164,6 +176,15 @@ def side_by_side(
     right = ffmpeg.input(ffmpeg_path(retimed))
     stacked = ffmpeg.filter([left, right["v:0"].filter("setsar", 1)], "hstack", inputs=2, shortest=1)
     with atomic_output(out) as tmp:
-        command = ffmpeg.output(stacked, right["a:0"], ffmpeg_path(tmp), vcodec="libx264", crf=20, preset="veryfast",
-                                pix_fmt="yuv420p", acodec="copy", **{"frames:v": n_frames})  # fmt: skip
+        command = ffmpeg.output(
+            stacked,
+            right["a:0"],
+            ffmpeg_path(tmp),
+            vcodec="libx264",
+            crf=20,
+            preset="veryfast",
+            pix_fmt="yuv420p",
+            acodec="copy",
+            **{"frames:v": n_frames},
+        )
         command.global_args("-nostdin", "-loglevel", "error").overwrite_output().run(capture_stderr=True)

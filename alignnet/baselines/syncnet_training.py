@@ -38,9 +38,14 @@ from alignnet.training.loop import Batch, train_model
 from alignnet.training.run_settings import RunSettings
 
 VAL_FIELDS = (
-    "val_loss", "val_match_distance", "val_shifted_distance", "val_afe", "val_itu_accuracy", "val_dtw_afe",
+    "val_loss",
+    "val_match_distance",
+    "val_shifted_distance",
+    "val_afe",
+    "val_itu_accuracy",
+    "val_dtw_afe",
     "val_dtw_itu_accuracy",
-)  # fmt: skip
+)
 VAL_SHIFT_SEED = 1359  # the validation pairs' shifts, fixed across runs
 
 

@@ -63,11 +63,13 @@ def config_from_args(args: argparse.Namespace) -> SyncNetTrainConfig:
     return SyncNetTrainConfig(
         **run_settings_from_args(args),
         margin=args.margin,
-        min_shift_seconds=args.min_shift_seconds, max_shift_seconds=args.max_shift_seconds,
-        max_offset_seconds=args.max_offset_seconds, dtw_band=args.dtw_band,
+        min_shift_seconds=args.min_shift_seconds,
+        max_shift_seconds=args.max_shift_seconds,
+        max_offset_seconds=args.max_offset_seconds,
+        dtw_band=args.dtw_band,
         model=SyncNetConfig(n_keypoints=n_keypoints, channels=args.channels, embed_dim=args.embed_dim),
         samples=SampleGenerator(mirror=mirror, bands=band_limit_bands(args, args.data)),
-    )  # fmt: skip
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -66,8 +66,9 @@ def update_rejections(path: Path, video_id: str, rows: list[dict[str, object]]) 
 
 
 def _kept_clips(verdicts: Path) -> set[int]:
-    table = read_table(verdicts, ["video_id", "clip_index", "keep"], what="a verdict TSV of `alignnet filter`",
-                       keep_default_na=False)  # fmt: skip
+    table = read_table(
+        verdicts, ["video_id", "clip_index", "keep"], what="a verdict TSV of `alignnet filter`", keep_default_na=False
+    )
     keep = table["keep"].astype(str).str.lower().isin(["true", "1"])
     return set(table.loc[keep, "clip_index"].astype(int))
 

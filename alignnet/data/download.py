@@ -48,9 +48,22 @@ VIDEO_FILE = "video.mp4"
 INFO_FILE = "info.json"
 FORMAT_TEMPLATE = "bv*[height<={h}]+ba/b[height<={h}]/bv*+ba/b"
 INFO_KEYS = (
-    "id", "title", "uploader", "channel", "duration", "webpage_url", "extractor_key",
-    "format", "format_id", "ext", "width", "height", "fps", "vcodec", "acodec",
-)  # fmt: skip
+    "id",
+    "title",
+    "uploader",
+    "channel",
+    "duration",
+    "webpage_url",
+    "extractor_key",
+    "format",
+    "format_id",
+    "ext",
+    "width",
+    "height",
+    "fps",
+    "vcodec",
+    "acodec",
+)
 FAILURE_COLUMNS = ("video_id", "url", "reason", "detail", "retryable")
 
 
@@ -174,10 +187,13 @@ def ytdlp_options(outtmpl: str, settings: DownloadSettings) -> dict[str, Any]:
 _MESSAGE_REASONS: tuple[tuple[str, Reason], ...] = (
     (r"HTTP Error \d{3}", Reason.HTTP_ERROR),
     (r"Unsupported URL|is not a valid URL|Invalid URL|No connection adapters", Reason.INVALID_URL),
-    (r"bytes read, \d+ more expected|Downloaded \d+ bytes, expected|Connection (?:reset|broken|refused|aborted)"
-     r"|timed out|IncompleteRead|Name or service not known|Failed to resolve", Reason.NETWORK_ERROR),
+    (
+        r"bytes read, \d+ more expected|Downloaded \d+ bytes, expected|Connection (?:reset|broken|refused|aborted)"
+        r"|timed out|IncompleteRead|Name or service not known|Failed to resolve",
+        Reason.NETWORK_ERROR,
+    ),
     (r"Did not get any data blocks|downloaded file is empty", Reason.CORRUPT_FILE),  # a 0-byte file
-)  # fmt: skip
+)
 
 
 def classify_error(exc: BaseException) -> tuple[Reason, str]:
@@ -269,8 +285,9 @@ def download_video(entry: ManifestEntry, outdir: str | os.PathLike[str], setting
         if path is None and not target.exists():
             # A stale archive line (the video was downloaded once, its file is gone, e.g. a forced rerun):
             # download it again, without the archive, which already lists it.
-            log.info("%s is in the archive %s but %s is missing: downloading it again", entry.url, settings.archive,
-                     target)  # fmt: skip
+            log.info(
+                "%s is in the archive %s but %s is missing: downloading it again", entry.url, settings.archive, target
+            )
             path, info = _fetch(entry, tmpdir, dataclasses.replace(settings, archive=None))
             if path is None:
                 raise StageFailure(Reason.UNAVAILABLE, f"yt-dlp downloaded nothing for {entry.url}")

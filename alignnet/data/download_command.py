@@ -36,9 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--video-id", required=True, help="the manifest row to download")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output directory of the video")
     parser.add_argument(
-        "--archive", type=Path,
+        "--archive",
+        type=Path,
         help="yt-dlp download archive: a listed video whose file is in OUTDIR is not downloaded again",
-    )  # fmt: skip
+    )
     parser.add_argument("--max-height", type=int, default=defaults.max_height, help="highest resolution (pixels)")
     parser.add_argument("--retries", type=int, default=defaults.retries, help="retries: HTTP, fragments, extraction")
     parser.add_argument(
@@ -54,16 +55,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-sleep-interval", type=float, help="with --sleep-interval: wait a random time between the two"
     )
-    parser.add_argument(
-        "--sleep-requests", type=float, default=0.0, help="seconds between requests while extracting"
-    )
+    parser.add_argument("--sleep-requests", type=float, default=0.0, help="seconds between requests while extracting")
     parser.add_argument("--js-runtime", help="path of the deno binary (default: the `deno` package's)")
 
 
 def run(args: argparse.Namespace) -> int:
     entries = read_manifest(args.manifest)
-    checked = [("--max-height", args.max_height), ("--retries", args.retries), ("--sleep-interval", args.sleep_interval),
-               ("--sleep-requests", args.sleep_requests), ("--max-sleep-interval", args.max_sleep_interval or 0)]  # fmt: skip
+    checked = [
+        ("--max-height", args.max_height),
+        ("--retries", args.retries),
+        ("--sleep-interval", args.sleep_interval),
+        ("--sleep-requests", args.sleep_requests),
+        ("--max-sleep-interval", args.max_sleep_interval or 0),
+    ]
     for name, value in checked:
         if value < 0:
             raise UserInputError(f"{name} {value}: must be >= 0")

@@ -337,11 +337,15 @@ def _lips_checks(f: ClipFigures, t: Thresholds) -> list[Check]:
     hidden = f"mouth visible in {f.mouth_visible_rate:.0%} of frames < {t.min_mouth_visible_rate:.0%}"
     still = f"lips move {f.lip_motion:.3f} mouth widths (std) < {t.min_lip_motion}"
     turned = f"mouth asymmetry {f.mouth_asymmetry:.2f} > {t.max_mouth_asymmetry}"
-    return first + [
-        (f.mouth_visible_rate < t.min_mouth_visible_rate, Reason.MOUTH_HIDDEN, hidden),
-        (not f.lip_motion >= t.min_lip_motion, Reason.MOUTH_HIDDEN, still),
-        (not f.mouth_asymmetry <= t.max_mouth_asymmetry, Reason.NOT_FRONTAL, turned),
-    ] + last
+    return (
+        first
+        + [
+            (f.mouth_visible_rate < t.min_mouth_visible_rate, Reason.MOUTH_HIDDEN, hidden),
+            (not f.lip_motion >= t.min_lip_motion, Reason.MOUTH_HIDDEN, still),
+            (not f.mouth_asymmetry <= t.max_mouth_asymmetry, Reason.NOT_FRONTAL, turned),
+        ]
+        + last
+    )
 
 
 def _dance_checks(f: ClipFigures, t: Thresholds) -> list[Check]:
@@ -551,8 +555,10 @@ def empty_verdicts() -> pd.DataFrame:
 def rejected_rows(video_id: str, clip_indices: Sequence[int], reason: str, detail: str) -> pd.DataFrame:
     """Rows of clips rejected for one reason without measuring them (e.g. a duplicate video): figures empty."""
     empty = {f.name: math.nan for f in fields(ClipFigures)}
-    rows = [{"video_id": video_id, "clip_index": int(i), "keep": False, "reason": reason, "detail": detail, **empty}
-            for i in clip_indices]  # fmt: skip
+    rows = [
+        {"video_id": video_id, "clip_index": int(i), "keep": False, "reason": reason, "detail": detail, **empty}
+        for i in clip_indices
+    ]
     return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
 
 

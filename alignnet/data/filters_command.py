@@ -74,8 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--figure-diff",
         type=int,
         default=r.diff_threshold,
-        help="second-person detector: colour difference from the clip's median background that is foreground "
-        "(0-255)",
+        help="second-person detector: colour difference from the clip's median background that is foreground (0-255)",
     )
     add(
         "--figure-min-height",

@@ -84,7 +84,10 @@ def layout_named(name: str | None) -> KeypointLayout:
     for layout in TASK_LAYOUTS.values():
         if layout.name == (name or DANCE_LAYOUT.name):
             return layout
-    raise ValueError(f"unknown keypoint layout {name!r}; known: {', '.join(layout.name for layout in TASK_LAYOUTS.values())}")
+    raise ValueError(
+        f"unknown keypoint layout {name!r}; known: {', '.join(layout.name for layout in TASK_LAYOUTS.values())}"
+    )
+
 
 KEYPOINT_NAMES: tuple[str, ...] = DANCE_LAYOUT.names
 X_COLUMNS, Y_COLUMNS, C_COLUMNS = DANCE_LAYOUT.columns

@@ -86,9 +86,9 @@ def _mel_basis(cfg: LogMelConfig) -> scipy.sparse.csr_array:
 
 
 def _logmel_1d(audio: np.ndarray, cfg: LogMelConfig) -> np.ndarray:
-    spectrum = librosa.stft(
-        audio, n_fft=cfg.n_fft, hop_length=cfg.hop_length, win_length=cfg.win_length, center=True
-    )[:, : cfg.n_frames(len(audio))]
+    spectrum = librosa.stft(audio, n_fft=cfg.n_fft, hop_length=cfg.hop_length, win_length=cfg.win_length, center=True)[
+        :, : cfg.n_frames(len(audio))
+    ]
     power = np.square(np.abs(spectrum))
     return librosa.power_to_db(_mel_basis(cfg) @ power, ref=1.0, amin=AMIN, top_db=None)
 
@@ -122,8 +122,9 @@ def clip_logmels(clipdir: str | os.PathLike[str], cfg: LogMelConfig = LogMelConf
     rows = zip(table["start_sample"], table["n_samples"], strict=True)
     for i, (start, length) in enumerate(tqdm(rows, total=len(table), desc=f"log-mel {clipdir.name}", disable=None)):
         if start + length > len(audio):
-            raise ValueError(f"{wav}: clip {table['clip_index'].iloc[i]} ends at sample {start + length}, "
-                             f"the file has {len(audio)}")
+            raise ValueError(
+                f"{wav}: clip {table['clip_index'].iloc[i]} ends at sample {start + length}, the file has {len(audio)}"
+            )
         out[i] = _logmel_1d(audio[start : start + length], cfg)
     return out, table["clip_index"].to_numpy(np.int64)
 
@@ -140,8 +141,7 @@ class LogMelFile:
 def save_logmel_file(data: LogMelFile, path: str | os.PathLike[str]) -> None:
     config = {k: np.nan if v is None else v for k, v in asdict(data.config).items()}
     with atomic_output(path) as tmp:
-        np.savez(tmp, logmel=data.logmel.astype(STORE_DTYPE), clip_index=data.clip_index.astype(np.int64),
-                 **config)
+        np.savez(tmp, logmel=data.logmel.astype(STORE_DTYPE), clip_index=data.clip_index.astype(np.int64), **config)
 
 
 def load_logmel_file(path: str | os.PathLike[str]) -> LogMelFile:
@@ -242,8 +242,11 @@ def pack_split(
     """
     out_npy = Path(out_npy)
     index = pd.DataFrame(
-        {"row": np.arange(len(clip_ids)), "video_id": [v for v, _ in clip_ids],
-         "clip_index": np.array([c for _, c in clip_ids], dtype=np.int64)}
+        {
+            "row": np.arange(len(clip_ids)),
+            "video_id": [v for v, _ in clip_ids],
+            "clip_index": np.array([c for _, c in clip_ids], dtype=np.int64),
+        }
     )
     if index.duplicated(["video_id", "clip_index"]).any():
         raise ValueError(f"{out_npy}: clip_ids repeat a clip")

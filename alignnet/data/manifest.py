@@ -92,9 +92,15 @@ def write_manifest(entries: list[ManifestEntry], path: str | os.PathLike[str]) -
         writer.writerow(MANIFEST_COLUMNS)
         for e in entries:
             writer.writerow(
-                [e.video_id, _clean_field(e.url), _clean_field(e.title), _clean_field(e.uploader),
-                 _format_duration(e.duration), _clean_field(e.source)]
-            )  # fmt: skip
+                [
+                    e.video_id,
+                    _clean_field(e.url),
+                    _clean_field(e.title),
+                    _clean_field(e.uploader),
+                    _format_duration(e.duration),
+                    _clean_field(e.source),
+                ]
+            )
 
 
 def _parse_duration(text: str, where: str) -> float | None:

@@ -45,7 +45,9 @@ PathLike = str | os.PathLike[str]
 def _clip_frame(clip_ids: Sequence[str]) -> pd.DataFrame:
     """clip ids "<video_id>/<clip_index>" as a table."""
     video_ids, indices = zip(*(c.rsplit("/", 1) for c in clip_ids), strict=True) if clip_ids else ((), ())
-    return pd.DataFrame({"clip_id": list(clip_ids), "video_id": list(video_ids), "clip_index": [int(i) for i in indices]})
+    return pd.DataFrame(
+        {"clip_id": list(clip_ids), "video_id": list(video_ids), "clip_index": [int(i) for i in indices]}
+    )
 
 
 def _train_logmels(npz_paths: Mapping[str, Path], train: pd.DataFrame):
@@ -102,11 +104,16 @@ def pack_dataset(
     for name in SPLITS:
         part = splits[splits["split"] == name].sort_values("clip_id")
         counts[name] = len(part)
-        pack_split(npz_paths, list(zip(part["video_id"], part["clip_index"], strict=True)), stats,
-                   out / f"{name}_logmel.npy")  # fmt: skip
+        pack_split(
+            npz_paths, list(zip(part["video_id"], part["clip_index"], strict=True)), stats, out / f"{name}_logmel.npy"
+        )
         with atomic_output(out / f"{name}_keypoints.npy") as tmp:
-            np.save(tmp, np.stack([keypoints[c] for c in part["clip_id"]]).astype(np.float32)
-                    if len(part) else np.zeros((0, 0, len(layout.names), 2), np.float32))  # fmt: skip
+            np.save(
+                tmp,
+                np.stack([keypoints[c] for c in part["clip_id"]]).astype(np.float32)
+                if len(part)
+                else np.zeros((0, 0, len(layout.names), 2), np.float32),
+            )
         with atomic_output(out / f"{name}_index.tsv") as tmp:
             part[["clip_id", "video_id", "clip_index", "start_frame"]].to_csv(tmp, sep="\t", index=False)
         if name != "train" and len(part):

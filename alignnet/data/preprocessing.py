@@ -64,8 +64,14 @@ class Preprocessing:
             stats = LogMelStats(np.asarray(data["logmel_mean"], np.float32), np.asarray(data["logmel_std"], np.float32))
             clean = recorded_clean_params(data)
             pose_backend = data.get("pose_backend")
-            result = cls(float(data["fps"]), logmel, stats, float(data.get("clip_seconds", 6.0)), clean,
-                         None if pose_backend is None else str(pose_backend))  # fmt: skip
+            result = cls(
+                float(data["fps"]),
+                logmel,
+                stats,
+                float(data.get("clip_seconds", 6.0)),
+                clean,
+                None if pose_backend is None else str(pose_backend),
+            )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UserInputError(f"{source}: malformed extra.preprocessing ({exc!r})") from exc
         result.check()
@@ -87,12 +93,14 @@ class Preprocessing:
         except (OSError, ValueError, KeyError) as exc:
             raise UserInputError(f"{data_dir}: not a packed dataset with {STATS_FILE} and {META_FILE} ({exc})") from exc
         fps = float(meta.get("fps", 30.0))
-        logmel = LogMelConfig(**{
-            "sample_rate": int(meta.get("sample_rate", LogMelConfig.sample_rate)),
-            "hop_length": int(meta.get("hop_length", LogMelConfig.hop_length)),
-            **known_fields(LogMelConfig, meta.get("logmel") or {}),
-            "n_mels": len(stats.mean),
-        })  # fmt: skip
+        logmel = LogMelConfig(
+            **{
+                "sample_rate": int(meta.get("sample_rate", LogMelConfig.sample_rate)),
+                "hop_length": int(meta.get("hop_length", LogMelConfig.hop_length)),
+                **known_fields(LogMelConfig, meta.get("logmel") or {}),
+                "n_mels": len(stats.mean),
+            }
+        )
         clip_seconds = meta.get("clip_seconds")
         if clip_seconds is None:
             try:
@@ -104,7 +112,9 @@ class Preprocessing:
         except (TypeError, ValueError, AttributeError) as exc:
             raise UserInputError(f"{data_dir / META_FILE}: malformed clean ({exc!r})") from exc
         pose_backend = meta.get("pose_backend")
-        result = cls(fps, logmel, stats, float(clip_seconds), clean, None if pose_backend is None else str(pose_backend))
+        result = cls(
+            fps, logmel, stats, float(clip_seconds), clean, None if pose_backend is None else str(pose_backend)
+        )
         result.check()
         return result
 

@@ -30,9 +30,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     summary = build_summary(
-        args.manifest, args.failures, args.clips, args.pose, args.verdicts, args.rejections,
-        args.dataset, args.clip_seconds,
-    )  # fmt: skip
+        args.manifest,
+        args.failures,
+        args.clips,
+        args.pose,
+        args.verdicts,
+        args.rejections,
+        args.dataset,
+        args.clip_seconds,
+    )
     write_summary(summary, args.output)
     print(json.dumps(summary, indent=2))
     return 0

@@ -42,9 +42,22 @@ from alignnet.tables import read_table
 VOXCELEB_FPS = 25.0
 YOUTUBE_URL = "https://www.youtube.com/watch?v={}"
 SEGMENT_COLUMNS = (
-    "video_id", "identity", "segment", "start_frame", "end_frame", "start_time", "end_time", "duration",
-    "offset", "fv_conf", "asd_conf", "box_x", "box_y", "box_w", "box_h",
-)  # fmt: skip
+    "video_id",
+    "identity",
+    "segment",
+    "start_frame",
+    "end_frame",
+    "start_time",
+    "end_time",
+    "duration",
+    "offset",
+    "fv_conf",
+    "asd_conf",
+    "box_x",
+    "box_y",
+    "box_w",
+    "box_h",
+)
 
 
 @dataclass(frozen=True)

@@ -48,9 +48,13 @@ log = logging.getLogger(__name__)
 SYNTH_DEFAULTS = {"videos": 24, "seconds": 24, "seed": 0, "warp": False, "negatives": 0.2}
 # Every `demo:` key a config may leave out (the schema's defaults; tests/test_workflow.py holds them equal).
 DEMO_DEFAULTS = {
-    **SYNTH_DEFAULTS, "generator": "dance", "corpus_dir": "resources/demo/corpus", "port": 18731,
-    "workdir": ".", "minutes": None,
-}  # fmt: skip
+    **SYNTH_DEFAULTS,
+    "generator": "dance",
+    "corpus_dir": "resources/demo/corpus",
+    "port": 18731,
+    "workdir": ".",
+    "minutes": None,
+}
 QUICK_CONFIG = "config/demo.yaml"
 FULL_CONFIG = "config/demo-full.yaml"
 # The generator's own options, passed when set (null / absent: the generator's default).
@@ -63,23 +67,25 @@ GENERATOR_COMMANDS = {"dance": "synth", "lips": "lips-synth"}
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--configfile", default=None,
+        "--configfile",
+        default=None,
         help=f"the demo's workflow config (default: {QUICK_CONFIG}, with --full {FULL_CONFIG})",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--full", action="store_true",
+        "--full",
+        action="store_true",
         help=f"the full demo ({FULL_CONFIG}): 80 videos, 14 minutes of training, about an hour on 2 cores",
-    )  # fmt: skip
+    )
     parser.add_argument("--cores", type=int, default=2, help="snakemake --cores")
     parser.add_argument("--server-timeout", type=float, default=30, help="seconds to wait for the server")
     parser.add_argument(
-        "--report", default="results/report.html", metavar="PATH",
+        "--report",
+        default="results/report.html",
+        metavar="PATH",
         help="where the HTML report (figures, tables, captions) is written after a successful run, "
         "relative to the demo's working directory (default: %(default)s; an empty PATH: no report)",
-    )  # fmt: skip
-    parser.add_argument(
-        "snakemake_args", nargs=argparse.REMAINDER, help="further snakemake arguments (after --)"
     )
+    parser.add_argument("snakemake_args", nargs=argparse.REMAINDER, help="further snakemake arguments (after --)")
 
 
 def demo_settings(configfile: Path) -> dict:
@@ -253,8 +259,11 @@ def run(args: argparse.Namespace) -> int:
         if status == 0 and report is not None:
             status = subprocess.run(report, env=env, check=False).returncode
             if status == 0:
-                print(f"alignnet demo: done. The report: {report_path} (open it in a browser); "
-                      f"the results: {workdir.resolve() / 'results'}", flush=True)  # fmt: skip
+                print(
+                    f"alignnet demo: done. The report: {report_path} (open it in a browser); "
+                    f"the results: {workdir.resolve() / 'results'}",
+                    flush=True,
+                )
         return status
     finally:
         stop_server(server)

@@ -82,8 +82,19 @@ def _variants() -> tuple[Variant, ...]:
 VARIANTS_IN_ORDER: tuple[Variant, ...] = _variants()
 LADDER: tuple[Variant, ...] = tuple(v for v in VARIANTS_IN_ORDER if v.group == "ladder")
 VARIANTS: dict[str, Variant] = {v.name: v for v in VARIANTS_IN_ORDER}
-COLUMNS = ("group", "variant", "label", "seeds", "afe", "afe_sd", "accuracy", "accuracy_sd", "clips", "paper_afe",
-           "paper_accuracy")  # fmt: skip
+COLUMNS = (
+    "group",
+    "variant",
+    "label",
+    "seeds",
+    "afe",
+    "afe_sd",
+    "accuracy",
+    "accuracy_sd",
+    "clips",
+    "paper_afe",
+    "paper_accuracy",
+)
 _SEED_DIR = re.compile(r"seed(\d+)")
 
 
@@ -150,15 +161,24 @@ def ablation_table(seeds: pd.DataFrame) -> pd.DataFrame:
         clips = sorted(set(mine["clips"]))
         if len(clips) > 1:
             raise UserInputError(f"ablation variant {item.name!r}: its seeds were evaluated on {clips} clips")
-        rows.append({
-            "group": item.group, "variant": item.name, "label": item.label, "seeds": len(mine),
-            "afe": mine["afe"].mean(), "afe_sd": mine["afe"].std(ddof=1), "accuracy": mine["accuracy"].mean(),
-            "accuracy_sd": mine["accuracy"].std(ddof=1), "clips": clips[0], "paper_afe": item.paper_afe,
-            "paper_accuracy": item.paper_accuracy,
-        })  # fmt: skip
+        rows.append(
+            {
+                "group": item.group,
+                "variant": item.name,
+                "label": item.label,
+                "seeds": len(mine),
+                "afe": mine["afe"].mean(),
+                "afe_sd": mine["afe"].std(ddof=1),
+                "accuracy": mine["accuracy"].mean(),
+                "accuracy_sd": mine["accuracy"].std(ddof=1),
+                "clips": clips[0],
+                "paper_afe": item.paper_afe,
+                "paper_accuracy": item.paper_accuracy,
+            }
+        )
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
 def mean_sd(mean: float, sd: float) -> str:
-    """"1.23 ± 0.45", or "1.23" where there is no spread (one seed)."""
+    """ "1.23 ± 0.45", or "1.23" where there is no spread (one seed)."""
     return f"{mean:.2f}" if pd.isna(sd) else f"{mean:.2f} ± {sd:.2f}"

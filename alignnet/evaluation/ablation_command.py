@@ -31,9 +31,14 @@ from alignnet.evaluation.tables import markdown_table
 log = logging.getLogger(__name__)
 
 HEADERS = {
-    "label": "variant", "seeds": "seeds", "afe_shown": "AFE (frames)", "accuracy_shown": "accuracy (%)",
-    "clips": "test clips", "paper_afe": "paper AFE, Dance50", "paper_accuracy": "paper accuracy, Dance50 (%)",
-}  # fmt: skip
+    "label": "variant",
+    "seeds": "seeds",
+    "afe_shown": "AFE (frames)",
+    "accuracy_shown": "accuracy (%)",
+    "clips": "test clips",
+    "paper_afe": "paper AFE, Dance50",
+    "paper_accuracy": "paper accuracy, Dance50 (%)",
+}
 INTROS = {
     "ladder": "The paper's table 3 on the test split: Base, then feature pyramid (FP), motion inputs (MI),"
     " SpecAugment (SA), and temporal (TA) or keypoint attention (KA) alone or both; flips in every row.",
@@ -57,8 +62,10 @@ def markdown(table: pd.DataFrame) -> str:
     for group, intro in INTROS.items():
         rows = shown[shown["group"] == group]
         if not rows.empty:
-            parts.append(f"{intro} The paper's columns are its Dance50 numbers, whatever data these runs used.\n\n"
-                         + markdown_table(rows, HEADERS))  # fmt: skip
+            parts.append(
+                f"{intro} The paper's columns are its Dance50 numbers, whatever data these runs used.\n\n"
+                + markdown_table(rows, HEADERS)
+            )
     return "\n".join(parts)
 
 

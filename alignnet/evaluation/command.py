@@ -59,15 +59,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--syncnet", type=Path, help="SyncNet checkpoint stem: evaluates SyncNet and SyncNet+DTW")
     parser.add_argument("--onset-floor", action="store_true", help="also evaluate the training-free onset floor")
     parser.add_argument(
-        "--band", type=float, default=None,
+        "--band",
+        type=float,
+        default=None,
         help="DTW band radius for SyncNet+DTW and the onset floor (share of the length; unset: the baselines' own)",
-    )  # fmt: skip
+    )
     parser.add_argument("--strength-bins", type=int, default=4, help="distortion-strength bins (quantiles)")
     parser.add_argument(
-        "--cutoffs", type=float, nargs="*", action="extend", metavar="HZ",
+        "--cutoffs",
+        type=float,
+        nargs="*",
+        action="extend",
+        metavar="HZ",
         help="also evaluate every method with the music low-passed at each of these frequencies, for bandwidth.csv"
         f" (default: {' '.join(f'{c:g}' for c in DEFAULT_CUTOFFS)}; the option with no value: the full band only)",
-    )  # fmt: skip
+    )
     parser.add_argument("--max-clips", type=int, default=None, help="evaluate only the first N clips")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu", help="device for AlignNet")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (same for every method)")
@@ -100,8 +106,11 @@ def band_cutoffs(data_dir: Path, cutoffs: list[float]) -> list[float]:
     top = Preprocessing.from_dataset(data_dir).mel_bands().frequencies[-1]
     above = [c for c in cutoffs if c >= top]
     if above:
-        log.info("--cutoffs %s: at or above the top log-mel bin (%.0f Hz), nothing to cut; skipped",
-                 " ".join(f"{c:g}" for c in above), top)  # fmt: skip
+        log.info(
+            "--cutoffs %s: at or above the top log-mel bin (%.0f Hz), nothing to cut; skipped",
+            " ".join(f"{c:g}" for c in above),
+            top,
+        )
     return [c for c in cutoffs if c < top]
 
 

@@ -54,7 +54,9 @@ def run_methods(aligners: Sequence[Aligner], clips: EvalClips, progress: bool = 
             wall[k] += time.perf_counter() - started
             cpu[k] += time.process_time() - started_cpu
             if np.shape(pred) != (n_out,):
-                raise ValueError(f"{aligner.name}: predicted shape {np.shape(pred)} for clip {clips.clip_ids[i]}, "
-                                 f"expected ({n_out},)")  # fmt: skip
+                raise ValueError(
+                    f"{aligner.name}: predicted shape {np.shape(pred)} for clip {clips.clip_ids[i]}, "
+                    f"expected ({n_out},)"
+                )
             preds[k, i] = pred
     return [MethodResult(a.name, preds[k], float(wall[k]), float(cpu[k])) for k, a in enumerate(aligners)]

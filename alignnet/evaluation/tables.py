@@ -49,12 +49,20 @@ def results_table(clips: EvalClips, results: Sequence[MethodResult]) -> pd.DataF
     for result in results:
         error, accuracy = _scores(result.pred, clips.true, clips.timebase.fps)
         paper_afe, paper_accuracy = PAPER_RESULTS[clips.task].get(result.name, (math.nan, math.nan))
-        rows.append({
-            "method": result.name, "clips": len(clips), "frames": int(result.pred.size), "afe": error,
-            "accuracy": accuracy, "seconds": result.seconds, "cpu_seconds": result.cpu_seconds,
-            "ms_per_clip": 1000.0 * result.seconds / len(clips),
-            "paper_afe": paper_afe, "paper_accuracy": paper_accuracy,
-        })  # fmt: skip
+        rows.append(
+            {
+                "method": result.name,
+                "clips": len(clips),
+                "frames": int(result.pred.size),
+                "afe": error,
+                "accuracy": accuracy,
+                "seconds": result.seconds,
+                "cpu_seconds": result.cpu_seconds,
+                "ms_per_clip": 1000.0 * result.seconds / len(clips),
+                "paper_afe": paper_afe,
+                "paper_accuracy": paper_accuracy,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -76,11 +84,17 @@ def strength_table(clips: EvalClips, results: Sequence[MethodResult], n_bins: in
             if not members.any():
                 continue
             error, accuracy = _scores(result.pred[members], clips.true[members], clips.timebase.fps)
-            rows.append({
-                "method": result.name, "strength_bin": f"{edges[b]:.1f}-{edges[b + 1]:.1f}",
-                "strength_lo": edges[b], "strength_hi": edges[b + 1], "clips": int(members.sum()),
-                "afe": error, "accuracy": accuracy,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "method": result.name,
+                    "strength_bin": f"{edges[b]:.1f}-{edges[b + 1]:.1f}",
+                    "strength_lo": edges[b],
+                    "strength_hi": edges[b + 1],
+                    "clips": int(members.sum()),
+                    "afe": error,
+                    "accuracy": accuracy,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -113,28 +127,39 @@ def markdown_table(table: pd.DataFrame, headers: dict[str, str], digits: int = 2
 
 
 RESULTS_HEADERS = {
-    "method": "method", "clips": "clips", "frames": "frames", "afe": "AFE (frames)", "accuracy": "accuracy (%)",
-    "seconds": "seconds total", "cpu_seconds": "CPU seconds", "ms_per_clip": "ms per clip", "paper_afe": "paper AFE",
+    "method": "method",
+    "clips": "clips",
+    "frames": "frames",
+    "afe": "AFE (frames)",
+    "accuracy": "accuracy (%)",
+    "seconds": "seconds total",
+    "cpu_seconds": "CPU seconds",
+    "ms_per_clip": "ms per clip",
+    "paper_afe": "paper AFE",
     "paper_accuracy": "paper accuracy (%)",
-}  # fmt: skip
+}
 
 
 def band_label(cutoff_hz: float | None) -> str:
-    """"full band", or the cutoff in kHz: 16000 -> "16 kHz", 11025 -> "11.025 kHz"."""
+    """ "full band", or the cutoff in kHz: 16000 -> "16 kHz", 11025 -> "11.025 kHz"."""
     return "full band" if cutoff_hz is None else f"{cutoff_hz / 1000:g} kHz"
 
 
-def bandwidth_table(
-    clips: EvalClips, runs: Sequence[tuple[float | None, Sequence[MethodResult]]]
-) -> pd.DataFrame:
+def bandwidth_table(clips: EvalClips, runs: Sequence[tuple[float | None, Sequence[MethodResult]]]) -> pd.DataFrame:
     """Accuracy against the music's bandwidth: one row per (cutoff, method); runs: (cutoff Hz or None, results)."""
     rows = []
     for cutoff, results in runs:
         for result in results:
             error, accuracy = _scores(result.pred, clips.true, clips.timebase.fps)
-            rows.append({"method": result.name, "band": band_label(cutoff),
-                         "cutoff_hz": math.nan if cutoff is None else float(cutoff), "afe": error,
-                         "accuracy": accuracy})  # fmt: skip
+            rows.append(
+                {
+                    "method": result.name,
+                    "band": band_label(cutoff),
+                    "cutoff_hz": math.nan if cutoff is None else float(cutoff),
+                    "afe": error,
+                    "accuracy": accuracy,
+                }
+            )
     return pd.DataFrame(rows, columns=["method", "band", "cutoff_hz", "afe", "accuracy"])
 
 
@@ -169,7 +194,10 @@ def write_evaluation(
         _write_csv(bandwidth, out / "bandwidth.csv")
     with atomic_output(out / "predictions.npz") as tmp:
         np.savez(
-            tmp, clip_ids=np.asarray(clips.clip_ids, dtype=str), true=clips.true, strength=clips.strength(),
+            tmp,
+            clip_ids=np.asarray(clips.clip_ids, dtype=str),
+            true=clips.true,
+            strength=clips.strength(),
             **{f"pred_{r.slug}": r.pred for r in results},
-        )  # fmt: skip
+        )
     return table

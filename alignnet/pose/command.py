@@ -74,10 +74,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the mouth points 48-67 (Face Mesh)",
     )
     parser.add_argument(
-        "--workers", type=int, default=1,
+        "--workers",
+        type=int,
+        default=1,
         help="frame backends: processes, each over one run of VIDEO's frames (at least 20 s of them each): for one"
         " long video on a machine with idle cores; the workflow runs videos side by side instead",
-    )  # fmt: skip
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     mp_group = parser.add_argument_group("mediapipe")
     mp_group.add_argument(

@@ -59,8 +59,14 @@ def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
         rate = stream.get("r_frame_rate", "0/1")
     fps = float(Fraction(rate)) if not rate.endswith("/0") else 0.0
     n_frames = int(stream["nb_frames"]) if str(stream.get("nb_frames", "")).isdigit() else None
-    duration = next((float(d) for d in (stream.get("duration"), info.get("format", {}).get("duration"))
-                     if re.fullmatch(r"\d+(?:\.\d*)?", str(d))), 0.0)  # fmt: skip
+    duration = next(
+        (
+            float(d)
+            for d in (stream.get("duration"), info.get("format", {}).get("duration"))
+            if re.fullmatch(r"\d+(?:\.\d*)?", str(d))
+        ),
+        0.0,
+    )
     return VideoInfo(int(stream["width"]), int(stream["height"]), fps, n_frames, duration)
 
 

@@ -74,12 +74,12 @@ class PoseSequence:
     @classmethod
     def _from_npz(cls, z: np.lib.npyio.NpzFile) -> PoseSequence:
         return cls(
-                keypoints=z["keypoints"],
-                people=z["people"],
-                fps=float(z["fps"]),
-                width=int(z["width"]),
-                height=int(z["height"]),
-                backend=str(z["backend"]),
-                layout=str(z["layout"]),
-                meta=dict(zip(z["meta_keys"].tolist(), z["meta_values"].tolist(), strict=True)),
-            )
+            keypoints=z["keypoints"],
+            people=z["people"],
+            fps=float(z["fps"]),
+            width=int(z["width"]),
+            height=int(z["height"]),
+            backend=str(z["backend"]),
+            layout=str(z["layout"]),
+            meta=dict(zip(z["meta_keys"].tolist(), z["meta_values"].tolist(), strict=True)),
+        )

@@ -41,8 +41,18 @@ def keypoint_attention_figure(model: AlignNet, split: SplitData) -> Figure:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 6), gridspec_kw={"width_ratios": [1, 1.2]})
     draw_pose(left, pose, split.layout.segments, colour="#999999", linewidth=2.5)
     live = share[~reference] if not reference.all() else share  # the colour scale spans the points that move
-    dots = left.scatter(pose[:, 0], -pose[:, 1], s=2500 * share, c=share, cmap="viridis", edgecolor="black",
-                        alpha=0.85, zorder=5, vmin=live.min(), vmax=live.max())  # fmt: skip
+    dots = left.scatter(
+        pose[:, 0],
+        -pose[:, 1],
+        s=2500 * share,
+        c=share,
+        cmap="viridis",
+        edgecolor="black",
+        alpha=0.85,
+        zorder=5,
+        vmin=live.min(),
+        vmax=live.max(),
+    )
     left.set_aspect("equal")
     left.margins(0.15)
     left.set_xlabel("x (pixels, centred)")
@@ -51,20 +61,38 @@ def keypoint_attention_figure(model: AlignNet, split: SplitData) -> Figure:
     fig.colorbar(dots, ax=left, shrink=0.7, label="attention weight (after softmax)")
 
     y = np.arange(k)[::-1]
-    colours = [(0.75, 0.75, 0.75, 1.0) if ref else dots.cmap(dots.norm(w)) for w, ref in zip(share, reference, strict=False)]
+    colours = [
+        (0.75, 0.75, 0.75, 1.0) if ref else dots.cmap(dots.norm(w)) for w, ref in zip(share, reference, strict=False)
+    ]
     bars = right.barh(y, share, color=colours, edgecolor="black", linewidth=0.5)
     right.axvline(1.0 / k, color="black", linestyle=":")
-    right.set_yticks(y, [f"{name} (reference, input 0)" if ref else name for name, ref in zip(names, reference, strict=False)])
+    right.set_yticks(
+        y, [f"{name} (reference, input 0)" if ref else name for name, ref in zip(names, reference, strict=False)]
+    )
     right.set_xlabel("attention weight (after softmax, sums to 1)")
     right.set_title(f"Attention per keypoint (mirror pairs tied; dotted: uniform 1/{k})")
     if reference.any():
         for bar in np.asarray(bars)[reference]:
             bar.set_hatch("//")
-        left.scatter(pose[reference, 0], -pose[reference, 1], s=2500 * share[reference], facecolor="#cccccc",
-                     edgecolor="black", hatch="//", zorder=6)  # fmt: skip
-        right.text(0.98, 0.02, "hatched: the centring point, which\ncarries no motion; its weight only\n"
-                   "scales the other points down", transform=right.transAxes, ha="right", va="bottom",
-                   fontsize=8, bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"})  # fmt: skip
+        left.scatter(
+            pose[reference, 0],
+            -pose[reference, 1],
+            s=2500 * share[reference],
+            facecolor="#cccccc",
+            edgecolor="black",
+            hatch="//",
+            zorder=6,
+        )
+        right.text(
+            0.98,
+            0.02,
+            "hatched: the centring point, which\ncarries no motion; its weight only\nscales the other points down",
+            transform=right.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=8,
+            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"},
+        )
     right.grid(axis="x", alpha=0.3)
     fig.suptitle("Learned keypoint attention", fontsize=13)
     fig.tight_layout()
@@ -116,10 +144,12 @@ def temporal_attention_figure(model: AlignNet, split: SplitData, clip_id: str) -
     times = librosa.times_like(envelope, sr=sr, hop_length=hop)
     onsets = librosa.onset.onset_detect(onset_envelope=envelope, sr=sr, hop_length=hop, units="time")
 
-    fig, axes = plt.subplots(3, 1, figsize=(11, 7.5), sharex=True, layout="constrained",
-                             gridspec_kw={"height_ratios": [2.2, 1, 1]})  # fmt: skip
-    image = librosa.display.specshow(split.logmel_db(row), sr=sr, hop_length=hop, x_axis="time", y_axis="mel",
-                                     ax=axes[0], cmap="magma")  # fmt: skip
+    fig, axes = plt.subplots(
+        3, 1, figsize=(11, 7.5), sharex=True, layout="constrained", gridspec_kw={"height_ratios": [2.2, 1, 1]}
+    )
+    image = librosa.display.specshow(
+        split.logmel_db(row), sr=sr, hop_length=hop, x_axis="time", y_axis="mel", ax=axes[0], cmap="magma"
+    )
     axes[0].set_ylabel("frequency (Hz, mel scale)")
     axes[0].set_xlabel("")
     axes[0].set_title("log-mel spectrogram (dB)" if split.stats is not None else "log-mel spectrogram (normalised)")
@@ -130,8 +160,7 @@ def temporal_attention_figure(model: AlignNet, split: SplitData, clip_id: str) -
     axes[2].plot(times, attention, color="#d62728")
     axes[2].axhline(1.0, color="black", linestyle=":", linewidth=1, label="identity (weight 1)")
     axes[2].set_ylabel("attention weight")
-    axes[2].set_title(f"temporal attention (r with onsets: {r:.2f} here, mean {mean_r:.2f} over "
-                      f"{n_clips} test clips)")  # fmt: skip
+    axes[2].set_title(f"temporal attention (r with onsets: {r:.2f} here, mean {mean_r:.2f} over {n_clips} test clips)")
     axes[2].legend(loc="lower right", fontsize=9)
     axes[2].set_xlabel("time (s)")
     for ax in axes[1:]:

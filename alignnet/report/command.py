@@ -132,8 +132,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, metavar="DIR", help="packed dataset directory (alignnet split)")
     parser.add_argument("--evaluate", required=True, metavar="DIR", help="directory of alignnet evaluate's outputs")
     parser.add_argument("--ablation", required=True, metavar="DIR", help="directory holding ablation.csv")
-    parser.add_argument("--checkpoint", required=True, metavar="STEM",
-                        help="AlignNet checkpoint stem (STEM.safetensors + STEM.json; a .safetensors path works too)")
+    parser.add_argument(
+        "--checkpoint",
+        required=True,
+        metavar="STEM",
+        help="AlignNet checkpoint stem (STEM.safetensors + STEM.json; a .safetensors path works too)",
+    )
     parser.add_argument("--summary", required=True, metavar="JSON", help="dataset summary (alignnet summary)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory for the PNGs")
     parser.add_argument("--clip", metavar="CLIP_ID", help="test clip of figures 3 and 8; by default the most distorted")
@@ -143,7 +147,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(1)
-    written = make_figures(args.data, args.evaluate, args.ablation, args.checkpoint, args.summary, args.out,
-                           args.clip, args.columns, args.curves)  # fmt: skip
+    written = make_figures(
+        args.data,
+        args.evaluate,
+        args.ablation,
+        args.checkpoint,
+        args.summary,
+        args.out,
+        args.clip,
+        args.columns,
+        args.curves,
+    )
     log.info("wrote %d figures to %s", len(written), args.out)
     return 0

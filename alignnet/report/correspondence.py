@@ -38,7 +38,7 @@ def correspondence_curves(predictions: Predictions, count: int = 4) -> Figure:
         ax.set_xlabel("distorted video frame")
         ax.set_ylabel("source frame (original clip)")
         ax.grid(alpha=0.3)
-    for ax in axes.flat[len(rows):]:
+    for ax in axes.flat[len(rows) :]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=9, loc="upper left")
     fig.suptitle("Predicted against true correspondence on test clips", fontsize=13)

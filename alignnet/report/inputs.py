@@ -95,8 +95,16 @@ class SplitData:
             layout = layout_named(meta.get("layout"))
         except ValueError as exc:
             raise UserInputError(f"{root}/meta.json: {exc}") from exc
-        return cls(packed.keypoints, packed.logmel, packed.clip_ids, float(meta["fps"]), int(meta["sample_rate"]),
-                   int(meta["hop_length"]), stats, layout)  # fmt: skip
+        return cls(
+            packed.keypoints,
+            packed.logmel,
+            packed.clip_ids,
+            float(meta["fps"]),
+            int(meta["sample_rate"]),
+            int(meta["hop_length"]),
+            stats,
+            layout,
+        )
 
     def row(self, clip_id: str) -> int:
         """Row of a clip in the split's arrays."""

@@ -25,9 +25,11 @@ def keypoint_error_bars(table: pd.DataFrame, column: str) -> Figure:
     """
     keypoints = list(dict.fromkeys(table["keypoint"].astype(str)))
     methods = list(dict.fromkeys(table["method"].astype(str)))
-    values = table.assign(keypoint=table["keypoint"].astype(str), method=table["method"].astype(str)).pivot_table(
-        index="keypoint", columns="method", values=column, aggfunc="mean"
-    ).reindex(index=keypoints, columns=methods)
+    values = (
+        table.assign(keypoint=table["keypoint"].astype(str), method=table["method"].astype(str))
+        .pivot_table(index="keypoint", columns="method", values=column, aggfunc="mean")
+        .reindex(index=keypoints, columns=methods)
+    )
     fixed = [k for k in keypoints if np.all(values.loc[k].fillna(0).to_numpy() == 0)]
     if len(fixed) == len(keypoints):  # nothing but zeros (a perfect method alone): draw them all
         fixed = []
@@ -37,9 +39,13 @@ def keypoint_error_bars(table: pd.DataFrame, column: str) -> Figure:
     width = 0.8 / max(len(methods), 1)
     fig, ax = plt.subplots(figsize=(max(8.0, 0.6 * len(keypoints) + 2), 4.8))
     for position, method in enumerate(methods):
-        ax.bar(x + (position - (len(methods) - 1) / 2) * width, values[method].to_numpy(), width,
-               label=f"{method_label(method)} (mean {values[method].mean():.3f})",
-               color=method_colour(method, position))  # fmt: skip
+        ax.bar(
+            x + (position - (len(methods) - 1) / 2) * width,
+            values[method].to_numpy(),
+            width,
+            label=f"{method_label(method)} (mean {values[method].mean():.3f})",
+            color=method_colour(method, position),
+        )
     ax.set_xticks(x, keypoints, rotation=45, ha="right")
     ax.set_xlim(-0.6, len(keypoints) - 0.4)
     ax.set_xlabel("keypoint" + (f" ({', '.join(fixed)}: the reference point, error 0, not shown)" if fixed else ""))

@@ -19,13 +19,28 @@ from alignnet.report.inputs import Predictions, SplitData
 from alignnet.report.style import TRUTH_COLOUR, method_colour, method_label
 
 
-def draw_pose(ax: Axes, pose: np.ndarray, segments: Sequence[tuple[int, int]], dx: float = 0.0,
-              colour: str = "black", alpha: float = 1.0, linewidth: float = 1.6, zorder: int = 2) -> None:  # fmt: skip
+def draw_pose(
+    ax: Axes,
+    pose: np.ndarray,
+    segments: Sequence[tuple[int, int]],
+    dx: float = 0.0,
+    colour: str = "black",
+    alpha: float = 1.0,
+    linewidth: float = 1.6,
+    zorder: int = 2,
+) -> None:
     """One pose (K, 2) in image pixels (y down) with its layout's segments, shifted right by dx, drawn with y up."""
     x, y = pose[:, 0] + dx, -pose[:, 1]
     for a, b in segments:
-        ax.plot([x[a], x[b]], [y[a], y[b]], color=colour, alpha=alpha, linewidth=linewidth,
-                solid_capstyle="round", zorder=zorder)  # fmt: skip
+        ax.plot(
+            [x[a], x[b]],
+            [y[a], y[b]],
+            color=colour,
+            alpha=alpha,
+            linewidth=linewidth,
+            solid_capstyle="round",
+            zorder=zorder,
+        )
     ax.scatter(x, y, s=6, color=colour, alpha=alpha, zorder=zorder + 1)
 
 
@@ -60,8 +75,9 @@ def skeleton_strips(split: SplitData, predictions: Predictions, clip_id: str, n_
     for ax, (label, poses, colour) in zip(axes, rows, strict=True):
         for column, t in enumerate(frames):
             if poses is not source:
-                draw_pose(ax, source[t], split.layout.segments, column * spacing, colour="#bbbbbb", linewidth=3.0,
-                          zorder=1)  # fmt: skip
+                draw_pose(
+                    ax, source[t], split.layout.segments, column * spacing, colour="#bbbbbb", linewidth=3.0, zorder=1
+                )
             draw_pose(ax, poses[min(t, len(poses) - 1)], split.layout.segments, column * spacing, colour=colour)
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
         ax.set_aspect("equal")
@@ -70,7 +86,9 @@ def skeleton_strips(split: SplitData, predictions: Predictions, clip_id: str, n_
             ax.spines[side].set_visible(False)
     axes[-1].set_xticks(np.arange(n_columns) * spacing, [f"{t / split.fps:.1f}" for t in frames])
     axes[-1].set_xlabel("time on the audio's timeline (s)")
-    fig.suptitle(f"Skeletons of test clip {clip_id}: original, distorted, and re-timed by each method "
-                 "(grey: original)", fontsize=12)  # fmt: skip
+    fig.suptitle(
+        f"Skeletons of test clip {clip_id}: original, distorted, and re-timed by each method (grey: original)",
+        fontsize=12,
+    )
     fig.tight_layout()
     return fig

@@ -54,8 +54,13 @@ def table_figure(table: pd.DataFrame, title: str, note: str = "") -> Figure:
     chars = [max(len(text) for text in column) + 3 for column in zip(header, *cells, strict=True)]
     fig, ax = plt.subplots(figsize=(0.095 * sum(chars), 0.3 * (len(cells) + 1)))
     ax.axis("off")
-    drawn = ax.table(cellText=cells, colLabels=header, colWidths=[c / sum(chars) for c in chars],
-                     cellLoc="center", bbox=[0.0, 0.0, 1.0, 1.0])  # fmt: skip
+    drawn = ax.table(
+        cellText=cells,
+        colLabels=header,
+        colWidths=[c / sum(chars) for c in chars],
+        cellLoc="center",
+        bbox=[0.0, 0.0, 1.0, 1.0],
+    )
     drawn.auto_set_font_size(False)
     drawn.set_fontsize(10)
     for (row, _), cell in drawn.get_celld().items():

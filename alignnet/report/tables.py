@@ -30,9 +30,12 @@ def results_table_figure(table: pd.DataFrame) -> Figure:
     shown["paper accuracy (%)"] = table["paper_accuracy"].map(_number)
     if "ms_per_clip" in table:
         shown["time per clip (ms)"] = table["ms_per_clip"].map(lambda v: _number(v, 1))
-    return table_figure(shown, "Alignment on the distorted test clips",
-                        note="accuracy: share of frames inside the ITU-R BT.1359 window (-125 ms <= predicted - true <= +45 ms); "
-                        "paper: Dance50 (Table 1), or VoxCeleb2 (Table 2) for the lips task")  # fmt: skip
+    return table_figure(
+        shown,
+        "Alignment on the distorted test clips",
+        note="accuracy: share of frames inside the ITU-R BT.1359 window (-125 ms <= predicted - true <= +45 ms); "
+        "paper: Dance50 (Table 1), or VoxCeleb2 (Table 2) for the lips task",
+    )
 
 
 def strength_figure(table: pd.DataFrame) -> Figure:

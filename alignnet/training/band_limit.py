@@ -22,10 +22,11 @@ log = logging.getLogger(__name__)
 def add_band_limit_argument(group: argparse._ActionsContainer) -> None:
     """--no-band-limit (`band_limit_bands` reads it)."""
     group.add_argument(
-        "--no-band-limit", action="store_true",
+        "--no-band-limit",
+        action="store_true",
         help="no low-passes (by default 30 %% of the samples get the music silent above a random cutoff from"
         " 3 kHz up, as lossy codecs, low sample rates and telephones leave it)",
-    )  # fmt: skip
+    )
 
 
 def band_limit_bands(args: argparse.Namespace, data_dir: Path) -> MelBands | None:

@@ -99,35 +99,41 @@ AUGMENT_SWITCHES: dict[str, str] = {
 # Options with a value (`alignnet.cli_options.opt`: type or choices, default, help).
 MODEL_VALUES: Values = {
     "coarse_init": opt(
-        ("diagonal", "soft_argmax"), AlignNetConfig.coarse_init,
+        ("diagonal", "soft_argmax"),
+        AlignNetConfig.coarse_init,
         "start of the coarsest level: the undistorted diagonal, or a global soft-argmax over the audio",
     ),
     "finest_depth": opt(
-        int, AlignNetConfig.pyramid_depths[0],
+        int,
+        AlignNetConfig.pyramid_depths[0],
         "convolution blocks at the finest level of the video and audio feature pyramids, whose features"
-        " make the all-pairs affinity (1: a single strided block, the earlier model)", metavar="N",
+        " make the all-pairs affinity (1: a single strided block, the earlier model)",
+        metavar="N",
     ),
     "correlation": opt(
-        CORRELATIONS, AlignNetConfig.correlation,
+        CORRELATIONS,
+        AlignNetConfig.correlation,
         "affinity the heads read: each level's own features (local, the paper's), a pyramid pooled from"
         " the finest features' all-pairs affinity (pooled), or both",
     ),
     "affinity": opt(
-        AFFINITIES, AlignNetConfig.affinity,
+        AFFINITIES,
+        AlignNetConfig.affinity,
         "how video and audio features are compared: Pearson correlation over channels (each time step's"
         " features centred and unit-normalised) or the paper's dot product",
     ),
     "matching_weight": opt(
-        float, TrainConfig.matching,
+        float,
+        TrainConfig.matching,
         "weight of the matching loss (cross-entropy of the finest all-pairs affinity against the true"
         " audio position; 0 = the paper's loss alone)",
     ),
-}  # fmt: skip
+}
 AUGMENT_VALUES: Values = {
     "min_span": opt(float, WarpConfig.min_span, "smallest share of the source a warp covers"),
     "max_deviation": opt(float, WarpConfig.max_deviation, "bound on the local warp"),
     "max_offset_seconds": opt(float, 3.0, "with --strong-warps: the largest clip-level offset (at most half a clip)"),
-}  # fmt: skip
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

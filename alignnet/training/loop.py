@@ -108,9 +108,13 @@ def _epoch_loader(
     if not task.distributed:  # torch's shuffle: its own generator, which the loader also draws its base seed from
         generator = torch.Generator().manual_seed(seed)
         return DataLoader(
-            train_set, batch_size=batch_size, shuffle=True, drop_last=drop_last, num_workers=cfg.workers,
+            train_set,
+            batch_size=batch_size,
+            shuffle=True,
+            drop_last=drop_last,
+            num_workers=cfg.workers,
             generator=generator,
-        )  # fmt: skip
+        )
     sampler = distributed.GlobalBatchSampler(len(train_set), cfg.batch_size, seed, ctx.rank, ctx.world_size, drop_last)
     return DataLoader(train_set, batch_size=batch_size, sampler=sampler, num_workers=cfg.workers)
 
@@ -142,9 +146,16 @@ class _Epochs:
         self.fields = ("epoch", *task.metric_fields, "seconds", "steps")
 
     def save(
-        self, model: nn.Module, scored: nn.Module, optimizer: torch.optim.Optimizer, epoch: int,
-        metrics: dict[str, float], steps: int, epoch_start: float, steps_done: int,
-    ) -> None:  # fmt: skip
+        self,
+        model: nn.Module,
+        scored: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        epoch: int,
+        metrics: dict[str, float],
+        steps: int,
+        epoch_start: float,
+        steps_done: int,
+    ) -> None:
         """Log one epoch and write its checkpoints.
 
         `scored` is the model validated (`model` itself, or its weight average): the best checkpoint holds it,
@@ -155,7 +166,9 @@ class _Epochs:
         scalars = {key.replace("_", "/", 1): value for key, value in metrics.items()}
         for key, value in {**scalars, **task.epoch_scalars(scored)}.items():
             self.writer.add_scalar(key, value, epoch)
-        self.rows.append({"epoch": epoch, **metrics, "seconds": round(time.monotonic() - epoch_start, 2), "steps": steps})
+        self.rows.append(
+            {"epoch": epoch, **metrics, "seconds": round(time.monotonic() - epoch_start, 2), "steps": steps}
+        )
         extra = task.checkpoint_extra()
         if metrics[task.best_metric] < self.best:
             self.best = metrics[task.best_metric]
@@ -254,8 +267,13 @@ def _train(task: ModelTask, ctx: distributed.Distributed) -> dict[str, Any]:
     if ctx.is_main:
         log.info(
             "training %s on %s x %d: %d train / %d val samples per epoch, %d parameters",
-            task.name, device, ctx.world_size, len(train_set), len(val_set), n_params,
-        )  # fmt: skip
+            task.name,
+            device,
+            ctx.world_size,
+            len(train_set),
+            len(val_set),
+            n_params,
+        )
     stopped_early = fitted_end = False
     epoch = start_epoch - 1
     steps_per_epoch = len(_epoch_loader(train_set, task, ctx, batch_size, start_epoch))
@@ -270,9 +288,13 @@ def _train(task: ModelTask, ctx: distributed.Distributed) -> dict[str, Any]:
         model.train()
         total, steps = 0.0, 0
         progress = tqdm(
-            loader, desc=f"epoch {epoch}", file=sys.stderr, leave=False, dynamic_ncols=True,
+            loader,
+            desc=f"epoch {epoch}",
+            file=sys.stderr,
+            leave=False,
+            dynamic_ncols=True,
             disable=not (ctx.is_main and cfg.progress),
-        )  # fmt: skip
+        )
         for batch in progress:
             loss = task.loss(model, batch, train_set.timebase, device)
             optimizer.zero_grad(set_to_none=True)
@@ -295,7 +317,10 @@ def _train(task: ModelTask, ctx: distributed.Distributed) -> dict[str, Any]:
                 break
         if ctx.is_main:
             scored = module if average is None else average.module
-            metrics = {"train_loss": total / max(steps, 1), **task.validate(scored, val_loader, val_set.timebase, device)}
+            metrics = {
+                "train_loss": total / max(steps, 1),
+                **task.validate(scored, val_loader, val_set.timebase, device),
+            }
             if average is not None:
                 average.save(cfg.out / "average", epoch, steps_done)
             epochs.save(module, scored, optimizer, epoch, metrics, steps, epoch_start, steps_done)
@@ -307,8 +332,10 @@ def _train(task: ModelTask, ctx: distributed.Distributed) -> dict[str, Any]:
                 log.log(
                     logging.INFO if epoch == start_epoch else logging.DEBUG,
                     "--max-minutes %.1f holds about %d of the %d planned steps: the learning rate schedule ends there",
-                    cfg.max_minutes, budget.plan.total_steps, budget.first.total_steps,
-                )  # fmt: skip
+                    cfg.max_minutes,
+                    budget.plan.total_steps,
+                    budget.first.total_steps,
+                )
             if budget.fixed and budget.plan != budget.first and ctx.is_main:  # fixed by this epoch
                 log.info("half of --max-minutes used: the plan stays at %d steps", budget.plan.total_steps)
         if stopped_early:

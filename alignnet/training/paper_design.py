@@ -75,11 +75,12 @@ def departure(name: str) -> Departure:
 def add_paper_argument(parser: argparse.ArgumentParser) -> None:
     """`alignnet train --paper` (`apply_paper` reads it)."""
     parser.add_argument(
-        "--paper", action="store_true",
+        "--paper",
+        action="store_true",
         help="the paper's design: every departure's switch at the paper's value ("
         + ", ".join(" ".join(d.flags) for d in DEPARTURES)
         + "); a departure's option given with another value than its default or the paper's is an error",
-    )  # fmt: skip
+    )
 
 
 def apply_paper(args: argparse.Namespace) -> argparse.Namespace:

@@ -134,8 +134,7 @@ def _recorded_pid(root: Path, daemon: str) -> int | None:
 def _spawn(root: Path, daemon: str, cmd: list[str], env: dict[str, str]) -> int:
     """Start a foreground daemon in its own session, output to DIR/log/<daemon>.out; record its pid."""
     with open(root / "log" / f"{daemon}.out", "ab") as out:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env,
-                                start_new_session=True)  # fmt: skip
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env, start_new_session=True)
     _pid_file(root, daemon).write_text(f"{proc.pid}\n")
     return proc.pid
 
@@ -187,13 +186,24 @@ def _configure(root: Path, cluster: Cluster) -> dict[str, object]:
         password_file.chmod(0o600)
     cpus = os.cpu_count() or 1
     values = {
-        "root": root, "cluster": cluster.name, "partition": cluster.partition, "host": cluster.host,
-        "ctld_port": free_port(), "slurmd_port": free_port(), "dbd_port": free_port(),
-        "mysql_port": free_port(), "munge_socket": root / "munge" / "munge.socket",
-        "cpus": cpus, "real_memory": max(SCHEDULED_MEMORY_MB, _memory_mb()), "def_mem_per_cpu": min(1000, _memory_mb() // cpus),
-        "gpus": cluster.gpus, "gpu_files": ",".join(GPU_FILES[: cluster.gpus]),
-        "db_user": DB_USER, "db_password": password_file.read_text().strip(), "db_name": DB_NAME,
-    }  # fmt: skip
+        "root": root,
+        "cluster": cluster.name,
+        "partition": cluster.partition,
+        "host": cluster.host,
+        "ctld_port": free_port(),
+        "slurmd_port": free_port(),
+        "dbd_port": free_port(),
+        "mysql_port": free_port(),
+        "munge_socket": root / "munge" / "munge.socket",
+        "cpus": cpus,
+        "real_memory": max(SCHEDULED_MEMORY_MB, _memory_mb()),
+        "def_mem_per_cpu": min(1000, _memory_mb() // cpus),
+        "gpus": cluster.gpus,
+        "gpu_files": ",".join(GPU_FILES[: cluster.gpus]),
+        "db_user": DB_USER,
+        "db_password": password_file.read_text().strip(),
+        "db_name": DB_NAME,
+    }
     _render("slurm.conf.in", root / "etc" / "slurm.conf", values)
     _render("gres.conf.in", root / "etc" / "gres.conf", values)
     _render("slurmdbd.conf.in", root / "etc" / "slurmdbd.conf", values, mode=0o600)
@@ -220,9 +230,16 @@ def _start_munge(root: Path, env: dict[str, str], timeout: float) -> None:
     if not key.exists():
         subprocess.run(["mungekey", "--create", "--keyfile", str(key)], check=True)
     sock = root / "munge" / "munge.socket"
-    cmd = ["munged", "--foreground", "--force", f"--socket={sock}", f"--key-file={key}",
-           f"--log-file={root / 'log' / 'munged.log'}", f"--pid-file={root / 'run' / 'munged.pid'}",
-           f"--seed-file={root / 'munge' / 'munged.seed'}"]  # fmt: skip
+    cmd = [
+        "munged",
+        "--foreground",
+        "--force",
+        f"--socket={sock}",
+        f"--key-file={key}",
+        f"--log-file={root / 'log' / 'munged.log'}",
+        f"--pid-file={root / 'run' / 'munged.pid'}",
+        f"--seed-file={root / 'munge' / 'munged.seed'}",
+    ]
     pid = _spawn(root, "munged", cmd, env)
     _wait("munged", sock.exists, pid, root / "log" / "munged.out", timeout)
 
@@ -235,24 +252,48 @@ def _mysql(root: Path, sql: str) -> None:
 def _start_mariadb(root: Path, values: dict[str, object], env: dict[str, str], timeout: float) -> None:
     data = root / "mysql" / "data"
     if not (data / "mysql").exists():
-        cmd = ["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=root",
-               "--auth-root-authentication-method=socket", "--skip-test-db"]  # fmt: skip
+        cmd = [
+            "mariadb-install-db",
+            "--no-defaults",
+            f"--datadir={data}",
+            "--user=root",
+            "--auth-root-authentication-method=socket",
+            "--skip-test-db",
+        ]
         with open(root / "log" / "mariadb-install-db.out", "ab") as out:
             subprocess.run(cmd, check=True, stdout=out, stderr=out)
     sock = root / "mysql" / "mysqld.sock"
-    cmd = ["mariadbd", "--no-defaults", f"--datadir={data}", f"--socket={sock}", f"--port={values['mysql_port']}",
-           "--bind-address=127.0.0.1", f"--pid-file={root / 'run' / 'mariadbd.pid'}", "--user=root",
-           f"--log-error={root / 'log' / 'mariadbd.log'}", "--innodb-use-native-aio=0",
-           "--innodb-buffer-pool-size=64M", "--skip-log-bin"]  # fmt: skip
+    cmd = [
+        "mariadbd",
+        "--no-defaults",
+        f"--datadir={data}",
+        f"--socket={sock}",
+        f"--port={values['mysql_port']}",
+        "--bind-address=127.0.0.1",
+        f"--pid-file={root / 'run' / 'mariadbd.pid'}",
+        "--user=root",
+        f"--log-error={root / 'log' / 'mariadbd.log'}",
+        "--innodb-use-native-aio=0",
+        "--innodb-buffer-pool-size=64M",
+        "--skip-log-bin",
+    ]
     pid = _spawn(root, "mariadbd", cmd, env)
-    _wait("mariadbd", lambda: sock.exists() and _port_open(int(values["mysql_port"])), pid,
-          root / "log" / "mariadbd.log", timeout)  # fmt: skip
+    _wait(
+        "mariadbd",
+        lambda: sock.exists() and _port_open(int(values["mysql_port"])),
+        pid,
+        root / "log" / "mariadbd.log",
+        timeout,
+    )
     user, password = values["db_user"], values["db_password"]
-    _mysql(root, f"CREATE DATABASE IF NOT EXISTS {DB_NAME}; "
-                 f"CREATE USER IF NOT EXISTS '{user}'@'127.0.0.1' IDENTIFIED BY '{password}'; "
-                 f"CREATE USER IF NOT EXISTS '{user}'@'localhost' IDENTIFIED BY '{password}'; "
-                 f"GRANT ALL ON {DB_NAME}.* TO '{user}'@'127.0.0.1'; "
-                 f"GRANT ALL ON {DB_NAME}.* TO '{user}'@'localhost';")  # fmt: skip
+    _mysql(
+        root,
+        f"CREATE DATABASE IF NOT EXISTS {DB_NAME}; "
+        f"CREATE USER IF NOT EXISTS '{user}'@'127.0.0.1' IDENTIFIED BY '{password}'; "
+        f"CREATE USER IF NOT EXISTS '{user}'@'localhost' IDENTIFIED BY '{password}'; "
+        f"GRANT ALL ON {DB_NAME}.* TO '{user}'@'127.0.0.1'; "
+        f"GRANT ALL ON {DB_NAME}.* TO '{user}'@'localhost';",
+    )
 
 
 def _sacctmgr_add(cluster: Cluster, *args: str) -> None:
@@ -289,8 +330,13 @@ def start(root: Path, timeout: float = 120) -> Cluster:
     user = os.environ.get("USER") or "root"
     _sacctmgr_add(cluster, "user", user, f"Account={cluster.account}", f"Cluster={cluster.name}")
     pid = _spawn(root, "slurmctld", ["slurmctld", "-D", "-i", "-f", str(cluster.slurm_conf)], env)
-    _wait("slurmctld", lambda: cluster.run("scontrol", "ping", check=False, timeout=20).returncode == 0, pid,
-          root / "log" / "slurmctld.log", timeout)  # fmt: skip
+    _wait(
+        "slurmctld",
+        lambda: cluster.run("scontrol", "ping", check=False, timeout=20).returncode == 0,
+        pid,
+        root / "log" / "slurmctld.log",
+        timeout,
+    )
     pid = _spawn(root, "slurmd", ["slurmd", "-D", "-f", str(cluster.slurm_conf)], env)
     _wait("slurmd", lambda: _node_state(cluster) in ("idle", "mixed"), pid, root / "log" / "slurmd.log", timeout)
     return cluster

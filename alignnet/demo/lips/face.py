@@ -41,7 +41,9 @@ class FaceLook:
 def random_look(rng: np.random.Generator) -> FaceLook:
     """Skin, hair and shirt as the dancers get them, plus lip and iris colours and proportions."""
     base = render.random_look(rng)
-    lips = tuple(int(c) for c in np.clip(np.array(base.skin) * np.array([0.62, 0.55, 0.95]) + rng.normal(0, 6, 3), 0, 255))
+    lips = tuple(
+        int(c) for c in np.clip(np.array(base.skin) * np.array([0.62, 0.55, 0.95]) + rng.normal(0, 6, 3), 0, 255)
+    )
     iris = ((60, 40, 30), (40, 70, 40), (120, 80, 40), (30, 30, 30))[int(rng.integers(4))]
     return FaceLook(
         skin=base.skin,
@@ -130,15 +132,29 @@ def mouth_points(shape: np.ndarray, look: FaceLook) -> np.ndarray:
     tu, tl = 0.065 + 0.03 * rnd, 0.085 + 0.03 * rnd
     g2 = gap / 2
     outer = [
-        (-hw, 0.0), (-0.62 * hw, -0.75 * g2 - 0.85 * tu), (-0.24 * hw, -g2 - 1.08 * tu), (0.0, -g2 - 0.92 * tu),
-        (0.24 * hw, -g2 - 1.08 * tu), (0.62 * hw, -0.75 * g2 - 0.85 * tu), (hw, 0.0),
-        (0.6 * hw, 0.78 * g2 + 0.8 * tl), (0.26 * hw, 0.97 * g2 + tl), (0.0, g2 + tl),
-        (-0.26 * hw, 0.97 * g2 + tl), (-0.6 * hw, 0.78 * g2 + 0.8 * tl),
-    ]  # fmt: skip
+        (-hw, 0.0),
+        (-0.62 * hw, -0.75 * g2 - 0.85 * tu),
+        (-0.24 * hw, -g2 - 1.08 * tu),
+        (0.0, -g2 - 0.92 * tu),
+        (0.24 * hw, -g2 - 1.08 * tu),
+        (0.62 * hw, -0.75 * g2 - 0.85 * tu),
+        (hw, 0.0),
+        (0.6 * hw, 0.78 * g2 + 0.8 * tl),
+        (0.26 * hw, 0.97 * g2 + tl),
+        (0.0, g2 + tl),
+        (-0.26 * hw, 0.97 * g2 + tl),
+        (-0.6 * hw, 0.78 * g2 + 0.8 * tl),
+    ]
     inner = [
-        (-ihw, 0.0), (-0.5 * ihw, -0.85 * g2), (0.0, -g2), (0.5 * ihw, -0.85 * g2),
-        (ihw, 0.0), (0.5 * ihw, 0.85 * g2), (0.0, g2), (-0.5 * ihw, 0.85 * g2),
-    ]  # fmt: skip
+        (-ihw, 0.0),
+        (-0.5 * ihw, -0.85 * g2),
+        (0.0, -g2),
+        (0.5 * ihw, -0.85 * g2),
+        (ihw, 0.0),
+        (0.5 * ihw, 0.85 * g2),
+        (0.0, g2),
+        (-0.5 * ihw, 0.85 * g2),
+    ]
     return np.array(outer + inner) + np.array([0.0, 0.72])
 
 
@@ -150,8 +166,9 @@ def _smooth_loop(points: np.ndarray, per_segment: int = 8) -> np.ndarray:
     return spline(np.linspace(0, len(points), len(points) * per_segment, endpoint=False))
 
 
-def ellipse_points(centre: tuple[float, float], axes: tuple[float, float], start: float = 0.0, end: float = 360.0,
-             n: int = 48) -> np.ndarray:  # fmt: skip
+def ellipse_points(
+    centre: tuple[float, float], axes: tuple[float, float], start: float = 0.0, end: float = 360.0, n: int = 48
+) -> np.ndarray:
     """Points (n, 2) on an axis-aligned ellipse arc in head coordinates (angles in degrees)."""
     a = np.radians(np.linspace(start, end, n))
     return np.stack([centre[0] + axes[0] * np.cos(a), centre[1] + axes[1] * np.sin(a)], axis=1)
@@ -177,8 +194,9 @@ class FaceCanvas:
         cv2.polylines(self.img, [poly], closed, colour, max(1, round(thickness * self.scale)), _AA, _SHIFT)
 
 
-def draw_head(img: np.ndarray, matrix: np.ndarray, look: FaceLook, mouth: np.ndarray, eye_open: float,
-              brow_raise: float = 0.0) -> np.ndarray:  # fmt: skip
+def draw_head(
+    img: np.ndarray, matrix: np.ndarray, look: FaceLook, mouth: np.ndarray, eye_open: float, brow_raise: float = 0.0
+) -> np.ndarray:
     """Draw the head in place: `matrix` (2x3, head coordinates -> pixels), `mouth` the 20 mouth points
     in head coordinates (`mouth_points`), `eye_open` in [0, 1]. Returns the mouth points in pixels (20, 2)."""
     cv = FaceCanvas(img, matrix)
@@ -221,7 +239,11 @@ def draw_head(img: np.ndarray, matrix: np.ndarray, look: FaceLook, mouth: np.nda
         teeth_h = min(0.05, 0.45 * gap)
         top = mouth[62 - 48, 1]
         teeth = inner[inner[:, 1] <= top + teeth_h]
-        teeth = np.vstack([teeth, [[teeth[-1, 0], top + teeth_h], [teeth[0, 0], top + teeth_h]]]) if len(teeth) > 2 else teeth
+        teeth = (
+            np.vstack([teeth, [[teeth[-1, 0], top + teeth_h], [teeth[0, 0], top + teeth_h]]])
+            if len(teeth) > 2
+            else teeth
+        )
         if len(teeth) > 3:
             cv.fill(teeth, (225, 228, 230))
         cv.line(inner, shade(look.lips, 0.6), 0.015, closed=True)

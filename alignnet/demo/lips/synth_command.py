@@ -60,6 +60,10 @@ def run(args: argparse.Namespace) -> int:
     seconds = sum(v["duration"] for v in corpus["videos"])
     log.info(
         "wrote %d videos (%.0f s at %d fps) to %s in %.1f s",
-        len(corpus["videos"]), seconds, FPS, args.out_dir, time.monotonic() - start,
-    )  # fmt: skip
+        len(corpus["videos"]),
+        seconds,
+        FPS,
+        args.out_dir,
+        time.monotonic() - start,
+    )
     return 0

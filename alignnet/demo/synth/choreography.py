@@ -241,9 +241,20 @@ _KEY_POSES: tuple[dict[str, float], ...] = (
     {"r_sh": 0.9, "l_sh": 0.9, "r_el": 1.2, "l_el": 1.2, "yaw": 0.6, "r_hip": 0.2, "l_hip": 0.2},
     {"r_sh": 2.9, "l_sh": 2.9, "r_el": 0.0, "l_el": 0.0, "jump": 0.03, "r_hip": 0.15, "l_hip": 0.15},
     {"r_sh": 0.5, "l_sh": 1.6, "r_el": -2.0, "l_el": 0.0, "tilt": -0.2, "x": -0.04, "r_lift": 0.8, "r_knee": -0.6},
-    {"r_sh": 0.2, "l_sh": 0.2, "r_el": -0.2, "l_el": -0.2, "lean": 0.15, "r_hip": 0.35, "l_hip": 0.35,
-     "r_knee": -0.7, "l_knee": -0.7, "r_lift": 0.5, "l_lift": 0.5},
-)  # fmt: skip
+    {
+        "r_sh": 0.2,
+        "l_sh": 0.2,
+        "r_el": -0.2,
+        "l_el": -0.2,
+        "lean": 0.15,
+        "r_hip": 0.35,
+        "l_hip": 0.35,
+        "r_knee": -0.7,
+        "l_knee": -0.7,
+        "r_lift": 0.5,
+        "l_lift": 0.5,
+    },
+)
 
 
 def _pose_table(poses: tuple[dict[str, float], ...]) -> dict[str, np.ndarray]:

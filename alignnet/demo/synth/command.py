@@ -51,21 +51,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     general = parser.add_argument_group("general corpus (off by default: the demo's corpus)")
     general.add_argument(
-        "--music", choices=("synth", "recorded"), default="synth",
+        "--music",
+        choices=("synth", "recorded"),
+        default="synth",
         help="synthesised songs, or cuts of recorded tracks of --music-packages",
-    )  # fmt: skip
+    )
     general.add_argument(
-        "--music-packages", type=_names, default=(), metavar="PKG,...",
+        "--music-packages",
+        type=_names,
+        default=(),
+        metavar="PKG,...",
         help=f"installed Debian music packages to cut tracks from: any of {', '.join(MUSIC_PACKAGES)}",
-    )  # fmt: skip
+    )
     general.add_argument(
-        "--dance-styles", type=_names, default=(), metavar="STYLE,...",
+        "--dance-styles",
+        type=_names,
+        default=(),
+        metavar="STYLE,...",
         help=f"dance styles drawn from per video: any of {', '.join(DANCE_STYLES)}",
-    )  # fmt: skip
+    )
     general.add_argument(
-        "--figures", type=_names, default=(), metavar="FIGURE,...",
+        "--figures",
+        type=_names,
+        default=(),
+        metavar="FIGURE,...",
         help=f"figure and shot presets drawn from per good video: any of {', '.join(FIGURE_PRESETS)}",
-    )  # fmt: skip
+    )
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -79,9 +90,17 @@ def run(args: argparse.Namespace) -> int:
     if (args.music == "recorded") != bool(args.music_packages):
         raise UserInputError("--music-packages goes with --music recorded, and --music recorded needs it")
     opts = Options(
-        args.seed, args.seconds, args.warp, args.negatives, args.width, args.height, music=args.music,
-        music_packages=args.music_packages, dance_styles=args.dance_styles, figures=args.figures,
-    )  # fmt: skip
+        args.seed,
+        args.seconds,
+        args.warp,
+        args.negatives,
+        args.width,
+        args.height,
+        music=args.music,
+        music_packages=args.music_packages,
+        dance_styles=args.dance_styles,
+        figures=args.figures,
+    )
     start = time.monotonic()
     corpus = generate_corpus(args.out_dir, args.videos, opts, progress=not args.no_progress)
     seconds = sum(v["duration"] for v in corpus["videos"])

@@ -31,9 +31,35 @@ FPS = 30
 CORPUS_FILE = "corpus.json"
 
 _NAMES = (
-    "Mina", "Jae", "Soyeon", "Hana", "Leo", "Yuna", "Kai", "Aria", "Dami", "Noah", "Rin", "Sora", "Eunji", "Taeo",
-    "Lia", "Jun", "Mei", "Ivy", "Haru", "Nari", "Zoe", "Min", "Yeji", "Ryu", "Chae", "Ola", "Tomi", "Sami",
-)  # fmt: skip
+    "Mina",
+    "Jae",
+    "Soyeon",
+    "Hana",
+    "Leo",
+    "Yuna",
+    "Kai",
+    "Aria",
+    "Dami",
+    "Noah",
+    "Rin",
+    "Sora",
+    "Eunji",
+    "Taeo",
+    "Lia",
+    "Jun",
+    "Mei",
+    "Ivy",
+    "Haru",
+    "Nari",
+    "Zoe",
+    "Min",
+    "Yeji",
+    "Ryu",
+    "Chae",
+    "Ola",
+    "Tomi",
+    "Sami",
+)
 _HANDLES = ("", " Dance", " Crew", "_official", " Studio", "dance", " Moves", " TV")
 _TITLES = (
     "{name} - {style} dance cover",
@@ -155,12 +181,28 @@ def encode_video(
         sf.write(wav, audio, sample_rate, subtype="PCM_16")
         video_in = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="bgr24", s=f"{width}x{height}", framerate=fps)
         audio_in = ffmpeg.input(os.fspath(wav))
-        out = ffmpeg.output(
-            video_in, audio_in, os.fspath(path),
-            vcodec="libx264", pix_fmt="yuv420p", preset="ultrafast", crf=crf, r=fps, g=2 * fps,
-            acodec="aac", ar=sample_rate, ac=1, audio_bitrate="128k", movflags="+faststart",
-            fflags="+bitexact", **{"flags:a": "+bitexact", "flags:v": "+bitexact"},
-        ).global_args("-nostdin", "-loglevel", "error", "-threads", "1").overwrite_output()  # fmt: skip
+        out = (
+            ffmpeg.output(
+                video_in,
+                audio_in,
+                os.fspath(path),
+                vcodec="libx264",
+                pix_fmt="yuv420p",
+                preset="ultrafast",
+                crf=crf,
+                r=fps,
+                g=2 * fps,
+                acodec="aac",
+                ar=sample_rate,
+                ac=1,
+                audio_bitrate="128k",
+                movflags="+faststart",
+                fflags="+bitexact",
+                **{"flags:a": "+bitexact", "flags:v": "+bitexact"},
+            )
+            .global_args("-nostdin", "-loglevel", "error", "-threads", "1")
+            .overwrite_output()
+        )
         proc = out.run_async(pipe_stdin=True)
         try:
             for frame in frames:
@@ -287,9 +329,13 @@ def generate_video(out_dir: Path, index: int, opts: Options) -> dict:
     }
     if opts.general:
         sidecar.update(
-            n_frames=n, duration=n / FPS, audio_frames=audio_frames, music=music or None,
-            dance_style=style.name if style else None, figure=shot.preset.name if shot else None,
-        )  # fmt: skip
+            n_frames=n,
+            duration=n / FPS,
+            audio_frames=audio_frames,
+            music=music or None,
+            dance_style=style.name if style else None,
+            figure=shot.preset.name if shot else None,
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_output(out_dir / f"{vid}.mp4") as tmp:
         encode_video(frames(), audio, tmp, w, h, crf=shot.crf if shot is not None else 22)
@@ -307,10 +353,16 @@ def corpus_entry(sidecar: dict, **extra: object) -> dict:
     """corpus.json's line for one video: files, title, uploader, duration, `extra`, negative kind, verdict."""
     vid = sidecar["video_id"]
     return {
-        "video_id": vid, "video": f"{vid}.mp4", "sidecar": f"{vid}.json", "title": sidecar["title"],
-        "uploader": sidecar["uploader"], "duration": sidecar["duration"], **extra,
-        "negative": sidecar["negative"], "expected_verdict": sidecar["expected_verdict"],
-    }  # fmt: skip
+        "video_id": vid,
+        "video": f"{vid}.mp4",
+        "sidecar": f"{vid}.json",
+        "title": sidecar["title"],
+        "uploader": sidecar["uploader"],
+        "duration": sidecar["duration"],
+        **extra,
+        "negative": sidecar["negative"],
+        "expected_verdict": sidecar["expected_verdict"],
+    }
 
 
 def generate_corpus(out_dir: Path, n_videos: int, opts: Options, progress: bool = True) -> dict:
@@ -334,8 +386,12 @@ def generate_corpus(out_dir: Path, n_videos: int, opts: Options, progress: bool 
         "videos": entries,
     }
     if opts.general:
-        corpus.update(music=opts.music, music_packages=list(opts.music_packages),
-                      dance_styles=list(opts.dance_styles), figures=list(opts.figures))  # fmt: skip
+        corpus.update(
+            music=opts.music,
+            music_packages=list(opts.music_packages),
+            dance_styles=list(opts.dance_styles),
+            figures=list(opts.figures),
+        )
     with atomic_output(out_dir / CORPUS_FILE) as tmp:
         tmp.write_text(json.dumps(corpus, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return corpus

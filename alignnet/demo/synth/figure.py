@@ -17,9 +17,22 @@ from alignnet.keypoints import BODY_25_INDEX as K
 
 # Joint-angle parameters of a pose, each an array over frames.
 POSE_PARAMS: tuple[str, ...] = (
-    "x", "jump", "lean", "tilt", "yaw", "r_sh", "l_sh", "r_el", "l_el",
-    "r_hip", "l_hip", "r_knee", "l_knee", "r_lift", "l_lift",
-)  # fmt: skip
+    "x",
+    "jump",
+    "lean",
+    "tilt",
+    "yaw",
+    "r_sh",
+    "l_sh",
+    "r_el",
+    "l_el",
+    "r_hip",
+    "l_hip",
+    "r_knee",
+    "l_knee",
+    "r_lift",
+    "l_lift",
+)
 
 
 @dataclass(frozen=True)
@@ -132,9 +145,12 @@ def pose(body: Body, params: dict[str, np.ndarray], floor_y: float, center_x: fl
         kp[:, K[el_name], :2] = elbow
         kp[:, K[wr_name], :2] = wrist
     hand_tips = np.stack(
-        [kp[:, K[w], :2] + _dir(params[f"{sd}_sh"] + params[f"{sd}_el"] + s * lean, s) * body.hand * h
-         for sd, s, w in (("r", -1.0, "RWrist"), ("l", 1.0, "LWrist"))], axis=1,
-    )  # fmt: skip
+        [
+            kp[:, K[w], :2] + _dir(params[f"{sd}_sh"] + params[f"{sd}_el"] + s * lean, s) * body.hand * h
+            for sd, s, w in (("r", -1.0, "RWrist"), ("l", 1.0, "LWrist"))
+        ],
+        axis=1,
+    )
 
     toe_tips = []
     leg_names = (("r", -1.0, "RHip", "RKnee", "RAnkle"), ("l", 1.0, "LHip", "LKnee", "LAnkle"))

@@ -47,17 +47,51 @@ FIGURE_PRESETS: dict[str, FigurePreset] = {
     p.name: p
     for p in (
         FigurePreset("studio", body_share=(0.6, 0.78), background="plain", noise=(1.0, 2.5)),
-        FigurePreset("home", proportions="stocky", body_share=(0.5, 0.7), roll_deg=(0.0, 3.0), gain=(0.8, 1.1),
-                     gamma=(0.9, 1.2), cast=0.08, noise=(2.0, 5.0), crf=(24, 30)),
-        FigurePreset("far_high", proportions="tall", body_share=(0.32, 0.5), squash=(0.82, 0.95),
-                     roll_deg=(0.0, 2.0), background="busy", noise=(1.5, 4.0), crf=(22, 28)),
-        FigurePreset("dim_phone", proportions="child", body_share=(0.55, 0.75), roll_deg=(2.0, 6.0),
-                     gain=(0.45, 0.7), gamma=(1.1, 1.5), cast=0.15, noise=(5.0, 9.0), blur=(0.6, 1.4),
-                     crf=(30, 36)),
-        FigurePreset("stick", drawing="stick", body_share=(0.5, 0.72), roll_deg=(0.0, 2.0), gain=(0.8, 1.1),
-                     background="plain", noise=(1.0, 3.0), crf=(22, 28)),
+        FigurePreset(
+            "home",
+            proportions="stocky",
+            body_share=(0.5, 0.7),
+            roll_deg=(0.0, 3.0),
+            gain=(0.8, 1.1),
+            gamma=(0.9, 1.2),
+            cast=0.08,
+            noise=(2.0, 5.0),
+            crf=(24, 30),
+        ),
+        FigurePreset(
+            "far_high",
+            proportions="tall",
+            body_share=(0.32, 0.5),
+            squash=(0.82, 0.95),
+            roll_deg=(0.0, 2.0),
+            background="busy",
+            noise=(1.5, 4.0),
+            crf=(22, 28),
+        ),
+        FigurePreset(
+            "dim_phone",
+            proportions="child",
+            body_share=(0.55, 0.75),
+            roll_deg=(2.0, 6.0),
+            gain=(0.45, 0.7),
+            gamma=(1.1, 1.5),
+            cast=0.15,
+            noise=(5.0, 9.0),
+            blur=(0.6, 1.4),
+            crf=(30, 36),
+        ),
+        FigurePreset(
+            "stick",
+            drawing="stick",
+            body_share=(0.5, 0.72),
+            roll_deg=(0.0, 2.0),
+            gain=(0.8, 1.1),
+            background="plain",
+            noise=(1.0, 3.0),
+            crf=(22, 28),
+        ),
     )
-}  # fmt: skip
+}
 HELDOUT_FIGURES: tuple[str, ...] = ("stick",)
 TRAIN_FIGURES: tuple[str, ...] = tuple(name for name in FIGURE_PRESETS if name not in HELDOUT_FIGURES)
 
@@ -94,10 +128,19 @@ def draw_shot(rng: np.random.Generator, preset: FigurePreset) -> Shot:
     sign = float(rng.choice([-1.0, 1.0]))
     cast = tuple(float(c) for c in 1.0 + rng.uniform(-preset.cast, preset.cast, 3))
     return Shot(
-        preset, u(preset.body_share), sign * u(preset.roll_deg), u(preset.squash), u(preset.gain), u(preset.gamma),
-        cast, u(preset.noise), u(preset.blur), int(rng.integers(preset.crf[0], preset.crf[1] + 1)),
-        tuple(int(c) for c in rng.integers(20, 235, 3)), float(rng.uniform(0.045, 0.06)),
-    )  # fmt: skip
+        preset,
+        u(preset.body_share),
+        sign * u(preset.roll_deg),
+        u(preset.squash),
+        u(preset.gain),
+        u(preset.gamma),
+        cast,
+        u(preset.noise),
+        u(preset.blur),
+        int(rng.integers(preset.crf[0], preset.crf[1] + 1)),
+        tuple(int(c) for c in rng.integers(20, 235, 3)),
+        float(rng.uniform(0.045, 0.06)),
+    )
 
 
 def body_of(rng: np.random.Generator, shot: Shot, height: float) -> Body:
@@ -105,11 +148,21 @@ def body_of(rng: np.random.Generator, shot: Shot, height: float) -> Body:
     body = random_body(rng, height)
     kind = shot.preset.proportions
     if kind == "child":
-        body = replace(body, head=body.head * 1.35, torso=body.torso * 1.05, upper_arm=body.upper_arm * 0.9,
-                       forearm=body.forearm * 0.9)  # fmt: skip
+        body = replace(
+            body,
+            head=body.head * 1.35,
+            torso=body.torso * 1.05,
+            upper_arm=body.upper_arm * 0.9,
+            forearm=body.forearm * 0.9,
+        )
     elif kind == "tall":
-        body = replace(body, head=body.head * 0.9, shoulders=body.shoulders * 0.92, upper_arm=body.upper_arm * 1.08,
-                       forearm=body.forearm * 1.08)  # fmt: skip
+        body = replace(
+            body,
+            head=body.head * 0.9,
+            shoulders=body.shoulders * 0.92,
+            upper_arm=body.upper_arm * 1.08,
+            forearm=body.forearm * 1.08,
+        )
     elif kind == "stocky":
         body = replace(body, shoulders=body.shoulders * 1.15, hips=body.hips * 1.2, torso=body.torso * 1.05)
     legs = 1.0 - (2 * body.head + body.neck + body.torso + 0.03)
@@ -180,8 +233,14 @@ def draw_stick(img: np.ndarray, skel: Skeleton, i: int, shot: Shot) -> None:
     cv2.circle(img, tuple(int(round(c * 16)) for c in nose), int(round(0.008 * h * 16)), dark, -1, cv2.LINE_AA, 4)
     mouth = nose + (skel.head_center[i] - kp[K["Neck"]]) * -0.25
     half = np.array([0.025 * h, 0.0])
-    cv2.line(img, *(tuple(int(round(c * 16)) for c in mouth + d) for d in (-half, half)), dark,
-             max(1, int(0.008 * h)), cv2.LINE_AA, 4)  # fmt: skip
+    cv2.line(
+        img,
+        *(tuple(int(round(c * 16)) for c in mouth + d) for d in (-half, half)),
+        dark,
+        max(1, int(0.008 * h)),
+        cv2.LINE_AA,
+        4,
+    )
     for side, tip in (("R", 0), ("L", 1)):
         ankle = tuple(int(round(c * 16)) for c in kp[K[f"{side}Ankle"]])
         toe = tuple(int(round(c * 16)) for c in skel.toe_tips[i, tip])
@@ -191,7 +250,7 @@ def draw_stick(img: np.ndarray, skel: Skeleton, i: int, shot: Shot) -> None:
 def lighting_table(shot: Shot) -> np.ndarray:
     """(256, 1, 3) uint8 lookup table of the shot's gain, gamma and colour cast, for cv2.LUT."""
     x = np.arange(256, dtype=np.float64) / 255.0
-    channels = [np.clip(255.0 * shot.gain * c * x ** shot.gamma, 0, 255) for c in shot.cast]
+    channels = [np.clip(255.0 * shot.gain * c * x**shot.gamma, 0, 255) for c in shot.cast]
     return np.stack(channels, axis=-1).reshape(256, 1, 3).astype(np.uint8)
 
 

@@ -65,9 +65,18 @@ def video_options(
     if drift not in DRIFTS:
         raise UserInputError(f"drift {drift!r} is not one of {', '.join(DRIFTS)}")
     return Options(
-        HELDOUT_SEED, seconds, False, 0.0, width, height, music="recorded" if packages else "synth",
-        music_packages=tuple(packages), dance_styles=tuple(styles), figures=tuple(figures), drift=DRIFTS[drift],
-    )  # fmt: skip
+        HELDOUT_SEED,
+        seconds,
+        False,
+        0.0,
+        width,
+        height,
+        music="recorded" if packages else "synth",
+        music_packages=tuple(packages),
+        dance_styles=tuple(styles),
+        figures=tuple(figures),
+        drift=DRIFTS[drift],
+    )
 
 
 def make_heldout_video(

@@ -30,13 +30,23 @@ from alignnet.demo.synth.music import SAMPLE_RATE, Section, Song
 from alignnet.errors import UserInputError, require_known
 
 MUSIC_PACKAGES: tuple[str, ...] = (
-    "wesnoth-1.16-music", "ufoai-music", "warzone2100-music", "hyperrogue-music",
-    "singularity-music", "planetblupi-music-ogg", "drascula-music", "asc-music",
-)  # fmt: skip
+    "wesnoth-1.16-music",
+    "ufoai-music",
+    "warzone2100-music",
+    "hyperrogue-music",
+    "singularity-music",
+    "planetblupi-music-ogg",
+    "drascula-music",
+    "asc-music",
+)
 # Music-disjoint split: training hears only these five packages ...
 TRAIN_PACKAGES: tuple[str, ...] = (
-    "wesnoth-1.16-music", "ufoai-music", "warzone2100-music", "hyperrogue-music", "drascula-music",
-)  # fmt: skip
+    "wesnoth-1.16-music",
+    "ufoai-music",
+    "warzone2100-music",
+    "hyperrogue-music",
+    "drascula-music",
+)
 # ... and evaluation these three (three composers, Ogg Vorbis and MP3).
 HELDOUT_PACKAGES: tuple[str, ...] = ("singularity-music", "planetblupi-music-ogg", "asc-music")
 
@@ -186,9 +196,7 @@ def analyse(rng: np.random.Generator, samples: np.ndarray, sample_rate: int, nam
     def velocity(times: np.ndarray) -> np.ndarray:
         return np.clip(np.interp(times, frame_time, strength) / peak, 0.0, 1.0)
 
-    onsets = librosa.onset.onset_detect(
-        onset_envelope=strength, sr=sample_rate, hop_length=ANALYSIS_HOP, units="time"
-    )
+    onsets = librosa.onset.onset_detect(onset_envelope=strength, sr=sample_rate, hop_length=ANALYSIS_HOP, units="time")
     song_beats = grid[(grid >= 0.0) & (grid < duration)]
     near = np.min(np.abs(onsets[:, None] - song_beats[None, :]), axis=1) if song_beats.size else np.inf
     offbeat = onsets[near >= 0.07] if onsets.size else onsets

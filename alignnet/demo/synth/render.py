@@ -104,9 +104,17 @@ def _shaded_capsule(img: np.ndarray, p0, p1, r0: float, r1: float, colour) -> No
 
 def _ellipse(img: np.ndarray, c: np.ndarray, axes, angle_deg: float, colour, start=0, end=360) -> None:
     cv2.ellipse(
-        img, _pt(c), (int(round(axes[0] * _ONE)), int(round(axes[1] * _ONE))), angle_deg, start, end, colour, -1, _AA,
+        img,
+        _pt(c),
+        (int(round(axes[0] * _ONE)), int(round(axes[1] * _ONE))),
+        angle_deg,
+        start,
+        end,
+        colour,
+        -1,
+        _AA,
         _SHIFT,
-    )  # fmt: skip
+    )
 
 
 def draw_dancer(img: np.ndarray, skel: Skeleton, i: int, look: Look, offset=(0.0, 0.0)) -> None:
@@ -140,8 +148,13 @@ def draw_dancer(img: np.ndarray, skel: Skeleton, i: int, look: Look, offset=(0.0
     for side in ("R", "L"):
         hip, knee, ankle = p[f"{side}Hip"], p[f"{side}Knee"], p[f"{side}Ankle"]
         toe = skel.toe_tips[i, 0 if side == "R" else 1] + np.asarray(offset)
-        _ellipse(img, (ankle + toe) / 2 + np.array([0, 0.012 * h]), (0.05 * h, 0.024 * h),
-                 float(np.degrees(np.arctan2(toe[1] - ankle[1], toe[0] - ankle[0]))), look.shoes)  # fmt: skip
+        _ellipse(
+            img,
+            (ankle + toe) / 2 + np.array([0, 0.012 * h]),
+            (0.05 * h, 0.024 * h),
+            float(np.degrees(np.arctan2(toe[1] - ankle[1], toe[0] - ankle[0]))),
+            look.shoes,
+        )
         if look.shorts:
             mid = hip + (knee - hip) * 0.55
             _shaded_capsule(img, mid, knee, 0.036 * h * t, 0.029 * h * t, look.skin)
@@ -159,27 +172,37 @@ def draw_dancer(img: np.ndarray, skel: Skeleton, i: int, look: Look, offset=(0.0
     hip_w = max(np.hypot(*(p["LHip"] - p["RHip"])) / 2 + 0.05 * h * t, 0.6 * sh_w)
     waist = p["MidHip"] + up * 0.35
     waist_w = 0.5 * (sh_w + hip_w) * 0.9
-    shirt = np.array([
-        p["RShoulder"] - across * 0.035 * h * t + up_n * 0.03 * h,
-        p["Neck"] + up_n * 0.025 * h,
-        p["LShoulder"] + across * 0.035 * h * t + up_n * 0.03 * h,
-        waist + across * waist_w,
-        p["MidHip"] + across * hip_w - up_n * 0.02 * h,
-        p["MidHip"] - across * hip_w - up_n * 0.02 * h,
-        waist - across * waist_w,
-    ])  # fmt: skip
-    pants = np.array([
-        p["MidHip"] - across * hip_w + up_n * 0.06 * h,
-        p["MidHip"] + across * hip_w + up_n * 0.06 * h,
-        p["LHip"] + across * 0.045 * h * t - up_n * 0.05 * h,
-        p["RHip"] - across * 0.045 * h * t - up_n * 0.05 * h,
-    ])  # fmt: skip
+    shirt = np.array(
+        [
+            p["RShoulder"] - across * 0.035 * h * t + up_n * 0.03 * h,
+            p["Neck"] + up_n * 0.025 * h,
+            p["LShoulder"] + across * 0.035 * h * t + up_n * 0.03 * h,
+            waist + across * waist_w,
+            p["MidHip"] + across * hip_w - up_n * 0.02 * h,
+            p["MidHip"] - across * hip_w - up_n * 0.02 * h,
+            waist - across * waist_w,
+        ]
+    )
+    pants = np.array(
+        [
+            p["MidHip"] - across * hip_w + up_n * 0.06 * h,
+            p["MidHip"] + across * hip_w + up_n * 0.06 * h,
+            p["LHip"] + across * 0.045 * h * t - up_n * 0.05 * h,
+            p["RHip"] - across * 0.045 * h * t - up_n * 0.05 * h,
+        ]
+    )
     cv2.fillPoly(img, [np.round(pants * _ONE).astype(np.int32)], look.pants, _AA, _SHIFT)
     cv2.fillPoly(img, [np.round(shirt * _ONE).astype(np.int32)], _shade(look.shirt, 0.8), _AA, _SHIFT)
     inner = shirt + (p["MidHip"] + up * 0.5 - shirt) * 0.12 + np.array([-0.01 * h, -0.005 * h])
     cv2.fillPoly(img, [np.round(inner * _ONE).astype(np.int32)], look.shirt, _AA, _SHIFT)
-    _capsule(img, p["Neck"] + up_n * 0.01 * h + across * sh_w * 0.1 * (1 + sy), p["MidHip"] + up * 0.55, 0.012 * h,
-             0.01 * h, _shade(look.shirt, 1.15))  # fmt: skip
+    _capsule(
+        img,
+        p["Neck"] + up_n * 0.01 * h + across * sh_w * 0.1 * (1 + sy),
+        p["MidHip"] + up * 0.55,
+        0.012 * h,
+        0.01 * h,
+        _shade(look.shirt, 1.15),
+    )
 
     # Neck and head.
     chin = head_c - (head_c - p["Neck"]) * 0.55
@@ -197,8 +220,15 @@ def draw_dancer(img: np.ndarray, skel: Skeleton, i: int, look: Look, offset=(0.0
             img, _pt(e + np.array([sy * eye_r * 0.4, 0])), int(eye_r * 0.8 * _ONE), (35, 25, 20), -1, _AA, _SHIFT
         )
         brow = e + np.array([0.0, -2.0 * eye_r])
-        cv2.line(img, _pt(brow - np.array([eye_r * 1.4 * cy, 0])), _pt(brow + np.array([eye_r * 1.4 * cy, 0])),
-                 _shade(look.hair, 0.8), max(1, int(0.006 * h)), _AA, _SHIFT)  # fmt: skip
+        cv2.line(
+            img,
+            _pt(brow - np.array([eye_r * 1.4 * cy, 0])),
+            _pt(brow + np.array([eye_r * 1.4 * cy, 0])),
+            _shade(look.hair, 0.8),
+            max(1, int(0.006 * h)),
+            _AA,
+            _SHIFT,
+        )
     nose = p["Nose"]
     _ellipse(img, nose + np.array([0, 0.003 * h]), (0.008 * h, 0.006 * h), tilt_deg, _shade(look.skin, 0.8))
     mouth = nose + (head_c - p["Neck"]) / (np.hypot(*(head_c - p["Neck"])) or 1) * -0.028 * h

@@ -43,16 +43,26 @@ DANCE_STYLES: dict[str, DanceStyle] = {
     for s in (
         DanceStyle("hits", ("key_poses",), ("key_poses",)),
         DanceStyle("flowing", ("flow", "arm_wave", "turn"), ("flow", "hip_sway"), accents=("crash",)),
-        DanceStyle("groove", ("bounce", "step_touch", "clap", "punch"), ("hip_sway", "step_touch"),
-                   accents=("kick", "snare", "crash")),
+        DanceStyle(
+            "groove",
+            ("bounce", "step_touch", "clap", "punch"),
+            ("hip_sway", "step_touch"),
+            accents=("kick", "snare", "crash"),
+        ),
         DanceStyle("footwork", ("footwork", "knee_lift"), ("step_touch", "footwork"), accents=("kick",)),
         DanceStyle("freeze", ("groove_freeze", "jump", "punch"), ("groove_freeze", "hip_sway"), accents=("crash",)),
-        DanceStyle("half_time", ("bounce", "punch", "jump", "clap"), ("hip_sway", "arm_wave"), accents=("snare",),
-                   beat_rate=0.5),
-        DanceStyle("off_beat", ("bounce", "step_touch", "clap", "knee_lift"), ("step_touch", "hip_sway"),
-                   beat_shift=0.5),
+        DanceStyle(
+            "half_time",
+            ("bounce", "punch", "jump", "clap"),
+            ("hip_sway", "arm_wave"),
+            accents=("snare",),
+            beat_rate=0.5,
+        ),
+        DanceStyle(
+            "off_beat", ("bounce", "step_touch", "clap", "knee_lift"), ("step_touch", "hip_sway"), beat_shift=0.5
+        ),
     )
-}  # fmt: skip
+}
 HELDOUT_STYLES: tuple[str, ...] = ("hits",)
 TRAIN_STYLES: tuple[str, ...] = tuple(name for name in DANCE_STYLES if name not in HELDOUT_STYLES)
 
@@ -95,6 +105,10 @@ def choreograph_style(rng: np.random.Generator, song: Song, style: DanceStyle) -
         moves.append(phrase_move[phrase])
     accents = tuple((drum, str(rng.choice(list(ACCENTS[drum])))) for drum in style.accents)
     return Choreography(
-        song, tuple(moves), float(rng.uniform(0.8, 1.05)), accents, beat_rate=style.beat_rate,
+        song,
+        tuple(moves),
+        float(rng.uniform(0.8, 1.05)),
+        accents,
+        beat_rate=style.beat_rate,
         beat_shift=style.beat_shift,
-    )  # fmt: skip
+    )

@@ -153,7 +153,9 @@ class WrapperPython:
         frame = self._frames[self._frame] if self._frame < len(self._frames) else {}
         self._frame += 1
         datum.poseKeypoints = _people(frame.get("pose", []), 25, "pose")
-        datum.faceKeypoints = _people(frame.get("face", []), 70, "face") if _flag(self.params.get("face")) else _nobody()
+        datum.faceKeypoints = (
+            _people(frame.get("face", []), 70, "face") if _flag(self.params.get("face")) else _nobody()
+        )
 
 
 def _flag(value: str | None) -> bool:
