@@ -394,11 +394,11 @@ class ImageSettings:
         (off for the lips task, where the backend counts faces).
     """
 
-    analysis_width: int = 160
+    analysis_width: int = option(160, "width (px) of the frames for background motion and foreground figures")
     figure: FigureRule = FigureRule()
     person_detector: str = "mediapipe"
-    detect_every: int = 10
-    detector_width: int = 320
+    detect_every: int = option(10, "run the person detector on every n-th frame")
+    detector_width: int = option(320, "width (px) of the frames the person detector sees")
     motion_every: int = 2
     foreground: bool = True
 

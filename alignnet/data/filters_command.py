@@ -88,21 +88,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=r.min_area,
         help="second-person detector: a figure covers at least this many squared dancer heights",
     )
-    add(
-        "--analysis-width",
-        type=int,
-        default=i.analysis_width,
-        help="width (px) of the frames for background motion and foreground figures",
-    )
+    add_field_options(add, ImageSettings)  # --analysis-width, --detect-every, --detector-width
     add(
         "--person-detector",
         choices=["mediapipe", "none"],
         default=i.person_detector,
         help="second-person detector run on the frame with the dancer painted out (mediapipe), or none",
-    )
-    add("--detect-every", type=int, default=i.detect_every, help="run the person detector on every n-th frame")
-    add(
-        "--detector-width", type=int, default=i.detector_width, help="width (px) of the frames the person detector sees"
     )
 
 

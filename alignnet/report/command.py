@@ -133,10 +133,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--evaluate", required=True, metavar="DIR", help="directory of alignnet evaluate's outputs")
     parser.add_argument("--ablation", required=True, metavar="DIR", help="directory holding ablation.csv")
     parser.add_argument(
-        "--checkpoint",
-        required=True,
-        metavar="STEM",
-        help="AlignNet checkpoint stem (STEM.safetensors + STEM.json; a .safetensors path works too)",
+        "--checkpoint", required=True, metavar="STEM", help="AlignNet checkpoint (STEM.safetensors + STEM.json)"
     )
     parser.add_argument("--summary", required=True, metavar="JSON", help="dataset summary (alignnet summary)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory for the PNGs")

@@ -30,6 +30,7 @@ import argparse
 import logging
 import time
 
+from alignnet.dataclass_fields import known_fields
 from alignnet.demo.synth.corpus import FPS, Options, generate_corpus
 from alignnet.demo.synth.corpus_options import add_corpus_arguments, check_corpus_arguments
 from alignnet.demo.synth.figures import FIGURE_PRESETS, check_figures
@@ -56,27 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="synth",
         help="synthesised songs, or cuts of recorded tracks of --music-packages",
     )
-    general.add_argument(
-        "--music-packages",
-        type=_names,
-        default=(),
-        metavar="PKG,...",
-        help=f"installed Debian music packages to cut tracks from: any of {', '.join(MUSIC_PACKAGES)}",
+    name_lists = (
+        ("--music-packages", "PKG,...", "installed Debian music packages to cut tracks from", MUSIC_PACKAGES),
+        ("--dance-styles", "STYLE,...", "dance styles drawn from per video", DANCE_STYLES),
+        ("--figures", "FIGURE,...", "figure and shot presets drawn from per good video", FIGURE_PRESETS),
     )
-    general.add_argument(
-        "--dance-styles",
-        type=_names,
-        default=(),
-        metavar="STYLE,...",
-        help=f"dance styles drawn from per video: any of {', '.join(DANCE_STYLES)}",
-    )
-    general.add_argument(
-        "--figures",
-        type=_names,
-        default=(),
-        metavar="FIGURE,...",
-        help=f"figure and shot presets drawn from per good video: any of {', '.join(FIGURE_PRESETS)}",
-    )
+    for flag, metavar, what, known in name_lists:
+        general.add_argument(flag, type=_names, default=(), metavar=metavar, help=f"{what}: any of {', '.join(known)}")
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -89,18 +76,7 @@ def run(args: argparse.Namespace) -> int:
     check_figures(args.figures)
     if (args.music == "recorded") != bool(args.music_packages):
         raise UserInputError("--music-packages goes with --music recorded, and --music recorded needs it")
-    opts = Options(
-        args.seed,
-        args.seconds,
-        args.warp,
-        args.negatives,
-        args.width,
-        args.height,
-        music=args.music,
-        music_packages=args.music_packages,
-        dance_styles=args.dance_styles,
-        figures=args.figures,
-    )
+    opts = Options(**known_fields(Options, vars(args)))  # every Options field is an option of the same name
     start = time.monotonic()
     corpus = generate_corpus(args.out_dir, args.videos, opts, progress=not args.no_progress)
     seconds = sum(v["duration"] for v in corpus["videos"])

@@ -43,55 +43,22 @@ class FigurePreset:
     crf: tuple[int, int] = (22, 22)  # x264 CRF, inclusive
 
 
+# fmt: off
 FIGURE_PRESETS: dict[str, FigurePreset] = {
     p.name: p
     for p in (
         FigurePreset("studio", body_share=(0.6, 0.78), background="plain", noise=(1.0, 2.5)),
-        FigurePreset(
-            "home",
-            proportions="stocky",
-            body_share=(0.5, 0.7),
-            roll_deg=(0.0, 3.0),
-            gain=(0.8, 1.1),
-            gamma=(0.9, 1.2),
-            cast=0.08,
-            noise=(2.0, 5.0),
-            crf=(24, 30),
-        ),
-        FigurePreset(
-            "far_high",
-            proportions="tall",
-            body_share=(0.32, 0.5),
-            squash=(0.82, 0.95),
-            roll_deg=(0.0, 2.0),
-            background="busy",
-            noise=(1.5, 4.0),
-            crf=(22, 28),
-        ),
-        FigurePreset(
-            "dim_phone",
-            proportions="child",
-            body_share=(0.55, 0.75),
-            roll_deg=(2.0, 6.0),
-            gain=(0.45, 0.7),
-            gamma=(1.1, 1.5),
-            cast=0.15,
-            noise=(5.0, 9.0),
-            blur=(0.6, 1.4),
-            crf=(30, 36),
-        ),
-        FigurePreset(
-            "stick",
-            drawing="stick",
-            body_share=(0.5, 0.72),
-            roll_deg=(0.0, 2.0),
-            gain=(0.8, 1.1),
-            background="plain",
-            noise=(1.0, 3.0),
-            crf=(22, 28),
-        ),
+        FigurePreset("home", proportions="stocky", body_share=(0.5, 0.7), roll_deg=(0.0, 3.0), gain=(0.8, 1.1),
+                     gamma=(0.9, 1.2), cast=0.08, noise=(2.0, 5.0), crf=(24, 30)),
+        FigurePreset("far_high", proportions="tall", body_share=(0.32, 0.5), squash=(0.82, 0.95),
+                     roll_deg=(0.0, 2.0), background="busy", noise=(1.5, 4.0), crf=(22, 28)),
+        FigurePreset("dim_phone", proportions="child", body_share=(0.55, 0.75), roll_deg=(2.0, 6.0),
+                     gain=(0.45, 0.7), gamma=(1.1, 1.5), cast=0.15, noise=(5.0, 9.0), blur=(0.6, 1.4), crf=(30, 36)),
+        FigurePreset("stick", drawing="stick", body_share=(0.5, 0.72), roll_deg=(0.0, 2.0), gain=(0.8, 1.1),
+                     background="plain", noise=(1.0, 3.0), crf=(22, 28)),
     )
 }
+# fmt: on
 HELDOUT_FIGURES: tuple[str, ...] = ("stick",)
 TRAIN_FIGURES: tuple[str, ...] = tuple(name for name in FIGURE_PRESETS if name not in HELDOUT_FIGURES)
 
@@ -143,28 +110,19 @@ def draw_shot(rng: np.random.Generator, preset: FigurePreset) -> Shot:
     )
 
 
+# Body parts scaled from `random_body`'s for each preset's proportions (before the legs fill the height again).
+PROPORTION_SCALES: dict[str, dict[str, float]] = {
+    "child": {"head": 1.35, "torso": 1.05, "upper_arm": 0.9, "forearm": 0.9},
+    "tall": {"head": 0.9, "shoulders": 0.92, "upper_arm": 1.08, "forearm": 1.08},
+    "stocky": {"shoulders": 1.15, "hips": 1.2, "torso": 1.05},
+}
+
+
 def body_of(rng: np.random.Generator, shot: Shot, height: float) -> Body:
     """Proportions of the preset's kind, drawn around `random_body`'s, keeping `height`."""
     body = random_body(rng, height)
-    kind = shot.preset.proportions
-    if kind == "child":
-        body = replace(
-            body,
-            head=body.head * 1.35,
-            torso=body.torso * 1.05,
-            upper_arm=body.upper_arm * 0.9,
-            forearm=body.forearm * 0.9,
-        )
-    elif kind == "tall":
-        body = replace(
-            body,
-            head=body.head * 0.9,
-            shoulders=body.shoulders * 0.92,
-            upper_arm=body.upper_arm * 1.08,
-            forearm=body.forearm * 1.08,
-        )
-    elif kind == "stocky":
-        body = replace(body, shoulders=body.shoulders * 1.15, hips=body.hips * 1.2, torso=body.torso * 1.05)
+    scales = PROPORTION_SCALES.get(shot.preset.proportions, {})
+    body = replace(body, **{part: getattr(body, part) * scale for part, scale in scales.items()})
     legs = 1.0 - (2 * body.head + body.neck + body.torso + 0.03)
     scale = legs / (body.thigh + body.shin)
     return replace(body, thigh=body.thigh * scale, shin=body.shin * scale)
