@@ -197,13 +197,15 @@ def test_full_disk_fails_jobs_records_no_verdict_and_a_plain_rerun_completes(sit
         with site.server():
             full = run(work, "--cores", "1", "--keep-going", *TARGETS)
             assert full.returncode != 0, "the run fits the disk: make it smaller"
-            logs = {p.name: p.read_text() for p in (work / "logs").rglob("*.log")}
+            logs = {
+                str(p.relative_to(work)): p.read_text() for p in (work / "logs").rglob("*.log")
+            }  # download and clip logs share names
             full_logs = [name for name, text in logs.items() if "No space left on device" in text]
             assert full_logs, full.stderr[-3000:]
             assert all("Traceback" not in logs[name] for name in full_logs)
             assert failed_records(work) == [], "a fault of the disk was recorded as a verdict"
             assert leftovers(work) == []
-            for clipdir in (work / "results/clips").iterdir():  # what was finished is whole and intact
+            for clipdir in work.glob("results/clips/*"):  # what was finished (if any) is whole and intact
                 assert StageStatus.read(clipdir).ok
                 assert all(
                     reference[str(p.relative_to(work))] == h
