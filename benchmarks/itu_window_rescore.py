@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from alignnet.evaluation.tables import strength_bins
+from alignnet.evaluation.tables import strength_bin_of, strength_bins
 from alignnet.metrics import afe, itu_accuracy
 from alignnet.report.inputs import Predictions
 
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     predictions = Predictions.load(args.predictions)
     edges = strength_bins(predictions.strength, args.bins)
-    which = np.clip(np.searchsorted(edges, predictions.strength, side="right") - 1, 0, len(edges) - 2)
+    which = strength_bin_of(predictions.strength, edges)
     print(f"{args.predictions}: {len(predictions.clip_ids)} clips of {predictions.true.shape[1]} frames")
     print("| method / strength bin | clips | AFE (frames) | accuracy, mirrored window (%) | accuracy, corrected (%) |")
     print("|---|---|---|---|---|")

@@ -72,11 +72,16 @@ def strength_bins(strength: np.ndarray, n_bins: int) -> np.ndarray:
     return edges if len(edges) > 1 else np.array([edges[0], edges[0]])
 
 
+def strength_bin_of(strength: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Each clip's bin in `edges` (strength_bins): 0 ... len(edges) - 2, the last bin closed on the right."""
+    return np.clip(np.searchsorted(edges, strength, side="right") - 1, 0, len(edges) - 2)
+
+
 def strength_table(clips: EvalClips, results: Sequence[MethodResult], n_bins: int) -> pd.DataFrame:
     """Accuracy against distortion strength: one row per (method, strength bin), bins of mean |true - identity|."""
     strength = clips.strength()
     edges = strength_bins(strength, n_bins)
-    which = np.clip(np.searchsorted(edges, strength, side="right") - 1, 0, len(edges) - 2)
+    which = strength_bin_of(strength, edges)
     rows = []
     for result in results:
         for b in range(len(edges) - 1):
