@@ -47,11 +47,17 @@ def save_figure(fig: Figure, path: PathLike) -> None:
     plt.close(fig)
 
 
+def _text_width(text: str) -> float:
+    """A text's width in average characters of a proportional font: capitals and signs such as + and % are wider
+    (a label like "FP+MI+SA+KA+TA" counted as 14 plain characters overflows its column)."""
+    return sum(1.4 if ch.isupper() or ch in "+%@&" else 1.0 for ch in text)
+
+
 def table_figure(table: pd.DataFrame, title: str, note: str = "") -> Figure:
     """A DataFrame drawn as a table image: columns sized to their text, header row shaded, a note below."""
     cells = [[str(v) for v in row] for row in table.itertuples(index=False)] or [[""] * table.shape[1]]
     header = [str(c) for c in table.columns]
-    chars = [max(len(text) for text in column) + 3 for column in zip(header, *cells, strict=True)]
+    chars = [max(_text_width(text) for text in column) + 3 for column in zip(header, *cells, strict=True)]
     fig, ax = plt.subplots(figsize=(0.095 * sum(chars), 0.3 * (len(cells) + 1)))
     ax.axis("off")
     drawn = ax.table(
