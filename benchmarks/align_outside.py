@@ -31,7 +31,7 @@ videos per length to another song of the same material (with the first of
 the align runs) and prints whether each is reported low-confidence
 (C.confidence.json).
 
-    python benchmarks/align_outside.py --checkpoint tests/data/demo_alignnet/best [--material heldout|demo]
+    python benchmarks/align_outside.py [--checkpoint STEM] [--material heldout|demo]
         [--lengths 30 180] [--strengths none mild strong extreme] [--videos 2] [--music PKG ...]
         [--style NAME ...] [--figure NAME ...] [--variant linear="--prior linear"] [--syncnet STEM]
         [--mismatched 2] [--keep DIR]
@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from alignnet.align.retime import confidence_path, invert
+from alignnet.checkpoints import GENERAL
 from alignnet.cli import main as cli_main
 from alignnet.demo.synth.figures import FIGURE_PRESETS, HELDOUT_FIGURES
 from alignnet.demo.synth.heldout import HeldoutVideo, load_truth, make_heldout_video
@@ -150,7 +151,9 @@ def syncnet_dtw(stem: str, checkpoint: str, video: Path, music: Path, n_out: int
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--checkpoint", required=True, help="AlignNet checkpoint stem")
+    parser.add_argument(
+        "--checkpoint", default=str(GENERAL), help="AlignNet checkpoint stem (default: the shipped general model)"
+    )
     parser.add_argument(
         "--material",
         choices=list(MATERIALS),
@@ -190,6 +193,7 @@ def main() -> None:
         help="per length, N videos aligned to another song's music (confidence check)",
     )
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the videos, CSVs and JSONs here")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the table's rows here (JSON)")
     args = parser.parse_args()
     packages, styles, figures = MATERIALS[args.material]
     material = {
@@ -283,6 +287,9 @@ def main() -> None:
         table = pd.DataFrame(rows)
         print()
         print(table.to_string(index=False))
+        if args.json:
+            record = {"material": args.material, **{k: list(v) for k, v in material.items()}, "rows": rows}
+            args.json.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

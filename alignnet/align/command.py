@@ -4,8 +4,10 @@ Reads VIDEO (any container and frame rate; brought to the training's frame
 rate first, 30 fps for dance, as the clip stage does; its own audio, if any,
 is ignored), AUDIO (any file with an
 audio stream: .wav, .mp3, or a video whose sound track is used) and an AlignNet
-checkpoint (STEM.safetensors + STEM.json of `alignnet train`; a lips model,
-20 keypoints, re-times a talking face from its mouth points). Finds the
+checkpoint (--checkpoint: STEM.safetensors + STEM.json of `alignnet train`; a
+lips model, 20 keypoints, re-times a talking face from its mouth points;
+without it, the general dance model that ships with the package, trained on
+recorded music, several dance styles, figures and shots and strong drifts). Finds the
 dancer's pose in every frame, computes AUDIO's log-mel with the training's
 settings and normalisation, runs the model over the whole length in
 overlapping windows of the training clip length (one every --hop-seconds),
@@ -37,6 +39,7 @@ Exit codes: 0 done; 2 a missing or unreadable file (VIDEO, AUDIO, checkpoint,
 stream; 4 no person (or not the whole body) found in VIDEO.
 
 Examples:
+  alignnet align dance.mp4 song.mp3 -o dance_to_song.mp4 --correspondence dance_to_song.csv
   alignnet align dance.mp4 song.mp3 -o dance_to_song.mp4 --checkpoint results/train/alignnet/best
   alignnet align dance.mp4 song.wav -o out.mp4 --checkpoint best --dataset results/dataset/splits \\
       --correspondence out.csv --side-by-side compare.mp4
@@ -104,9 +107,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--checkpoint",
         type=Path,
-        required=True,
+        default=None,
         metavar="CKPT",
-        help="AlignNet checkpoint: STEM, STEM.safetensors or STEM.json (e.g. results/train/alignnet/best)",
+        help="AlignNet checkpoint: STEM, STEM.safetensors or STEM.json (e.g. results/train/alignnet/best); default:"
+        " the shipped general dance model (alignnet/checkpoints/general, its provenance.json says how it was made)",
     )
     parser.add_argument("--correspondence", type=Path, metavar="OUT.csv", help="also write the CSV frame,source_frame")
     parser.add_argument(

@@ -40,6 +40,7 @@ from alignnet.align.retime import (
 from alignnet.align.windows import Window, WindowConfig, align_in_windows
 from alignnet.alignment_methods import AlignNetAligner
 from alignnet.checkpoint import load_model
+from alignnet.checkpoints import GENERAL
 from alignnet.correspondence import coord_to_audio_frame
 from alignnet.data.clean import TASK_POINTS, CleanParams, clean_clip, kept_points
 from alignnet.data.logmel import logmel, normalise_logmel
@@ -127,14 +128,16 @@ def training_backend(chosen: str | None, recorded: str | None, checkpoint_name: 
     return chosen
 
 
-def checkpoint_stem(path: Path) -> Path:
-    """STEM of STEM.safetensors / STEM.json / STEM; UserInputError when the pair is not there."""
+def checkpoint_stem(path: Path | None) -> Path:
+    """STEM of STEM.safetensors / STEM.json / STEM (None: the shipped general model, `alignnet.checkpoints.GENERAL`);
+    UserInputError when the pair is not there."""
+    given = path is not None
+    path = path if given else GENERAL
     stem = path.with_suffix("") if path.suffix in (".safetensors", ".json") else path
     missing = [p for p in (Path(f"{stem}.safetensors"), Path(f"{stem}.json")) if not p.is_file()]
     if missing:
-        raise UserInputError(
-            f"checkpoint not found: {', '.join(map(str, missing))} (from --checkpoint {path})", EXIT_UNREADABLE
-        )
+        source = f"from --checkpoint {path}" if given else "the shipped general model: reinstall alignnet"
+        raise UserInputError(f"checkpoint not found: {', '.join(map(str, missing))} ({source})", EXIT_UNREADABLE)
     return stem
 
 
@@ -305,7 +308,7 @@ def align_video(
     video: Path,
     audio: Path,
     out: Path,
-    checkpoint: Path,
+    checkpoint: Path | None = None,
     *,
     correspondence: Path | None = None,
     comparison: Path | None = None,
@@ -322,7 +325,7 @@ def align_video(
     """Re-time VIDEO to AUDIO and write `out` (+ the correspondence CSV and its confidence JSON, + the
     side-by-side `comparison`).
 
-    window_seconds None: the training clip length. Raises UserInputError with
+    checkpoint None: the shipped general model. window_seconds None: the training clip length. Raises UserInputError with
     the exit codes of `alignnet.align` for bad inputs.
     """
     seconds: dict[str, float] = {}

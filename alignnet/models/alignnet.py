@@ -130,6 +130,11 @@ class AlignNetConfig:
     # a dilated context network at the coarser levels too (the paper: only at the finest), so each level's
     # residual reads the affinity across the whole clip where the local one is ambiguous (repeating music and dance)
     coarse_context: bool = True
+    # each level starts from the coarser level's answer with its gradient stopped (RAFT's detach between updates):
+    # every level is trained by its own loss term only. Off (the paper's, and the demo's): the gradient runs back
+    # through every coarser level, and with strong warps (`alignnet train --strong-warps`) a training run's gradient
+    # norm grew from 3 to 1e6 within 20 steps at step ~100-200 (docs/training-data.md); inference is the same either way
+    detach_levels: bool = False
 
     def __post_init__(self) -> None:
         if len(self.mirror) != self.n_keypoints:
@@ -275,7 +280,9 @@ class AlignNet(nn.Module):
             elif d is None:  # coarsest: global view over all audio positions
                 d_up = global_soft_argmax(v, a, self.log_temperature.exp())
             else:
-                d_up = upsample(d, v.shape[-1], self.video_strides[level + 1])
+                d_up = upsample(
+                    d.detach() if self.config.detach_levels else d, v.shape[-1], self.video_strides[level + 1]
+                )
             corr, step = self._affinity(level, v, a, d_up, pyramid)
             head_in = [corr, (d_up - position)[:, None], inside(d_up).to(v.dtype)[:, None]]
             if self.config.head_sees_features:  # only then are the warped audio features needed

@@ -22,6 +22,8 @@ Examples:
   alignnet synth demo/ --videos 24 --seconds 20 --seed 7 --warp --negatives 0.25
   alignnet synth general/ --music recorded --music-packages wesnoth-1.16-music,drascula-music \
       --dance-styles groove,flowing --figures studio,home
+  alignnet synth packed/ --packed --videos 400 --val-videos 20 --seconds 30 --negatives 0 \
+      --music recorded --music-packages wesnoth-1.16-music,drascula-music --dance-styles groove --figures studio
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from alignnet.dataclass_fields import known_fields
 from alignnet.demo.synth.corpus import FPS, Options, generate_corpus
 from alignnet.demo.synth.corpus_options import add_corpus_arguments, check_corpus_arguments
 from alignnet.demo.synth.figures import FIGURE_PRESETS, check_figures
+from alignnet.demo.synth.keypoint_dataset import write_keypoint_dataset
 from alignnet.demo.synth.negatives import CLIP_SECONDS, NEGATIVE_KINDS
 from alignnet.demo.synth.real_music import MUSIC_PACKAGES
 from alignnet.demo.synth.styles import DANCE_STYLES, check_styles
@@ -64,6 +67,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     for flag, metavar, what, known in name_lists:
         general.add_argument(flag, type=_names, default=(), metavar=metavar, help=f"{what}: any of {', '.join(known)}")
+    packed = parser.add_argument_group("a packed dataset instead of videos (alignnet.demo.synth.keypoint_dataset)")
+    packed.add_argument(
+        "--packed",
+        action="store_true",
+        help="draw no frame: write OUT_DIR as a packed dataset for `alignnet train --data` from the true "
+        "keypoints with simulated MediaPipe errors (--videos train videos, then --val-videos; no negatives)",
+    )
+    packed.add_argument(
+        "--val-videos", type=int, default=0, help="with --packed: validation videos after the train ones"
+    )
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -78,6 +91,13 @@ def run(args: argparse.Namespace) -> int:
         raise UserInputError("--music-packages goes with --music recorded, and --music recorded needs it")
     opts = Options(**known_fields(Options, vars(args)))  # every Options field is an option of the same name
     start = time.monotonic()
+    if args.packed:
+        counts = write_keypoint_dataset(
+            args.out_dir, opts, {"train": args.videos, "val": args.val_videos}, progress=not args.no_progress
+        )
+        wall = time.monotonic() - start
+        log.info("wrote a packed dataset (%s clips) to %s in %.1f s", counts, args.out_dir, wall)
+        return 0
     corpus = generate_corpus(args.out_dir, args.videos, opts, progress=not args.no_progress)
     seconds = sum(v["duration"] for v in corpus["videos"])
     wall = time.monotonic() - start

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -229,8 +229,23 @@ def _shot(rng: np.random.Generator, names: tuple[str, ...]) -> figures.Shot | No
     return figures.draw_shot(rng, figures.FIGURE_PRESETS[str(rng.choice(list(names)))])
 
 
-def generate_video(out_dir: Path, index: int, opts: Options) -> dict:
-    """Write OUT/<video_id>.mp4 and OUT/<video_id>.json for video `index`; return the sidecar dict."""
+@dataclass
+class VideoPlan:
+    """Video `index` of a corpus before a frame is drawn: its sidecar, sound, true keypoints and frame source.
+
+    keypoints (n, 25, 3): the first dancer's BODY_25 in video pixels (0 where outside the frame);
+    audio (samples,) at SAMPLE_RATE; frames(): the drawn BGR frames, made only when iterated.
+    """
+
+    sidecar: dict
+    audio: np.ndarray
+    keypoints: np.ndarray
+    frames: Callable[[], Iterator[np.ndarray]]
+    crf: int
+
+
+def plan_video(index: int, opts: Options) -> VideoPlan:
+    """Everything random about video `index` (music, warp, dance, figure, scene), without drawing it."""
     # spawn(10)'s first 8 streams are spawn(8)'s: the demo's videos do not change with the two added ones.
     streams = np.random.default_rng([opts.seed, index]).spawn(10)
     rng_music, rng_dance, rng_scene, rng_warp, rng_cam, rng_noise, rng_meta, rng_extra = streams[:8]
@@ -266,22 +281,23 @@ def generate_video(out_dir: Path, index: int, opts: Options) -> dict:
         horizon = placements[0][1] - rng_scene.uniform(0.12, 0.35) * placements[0][0]
     else:
         horizon = canvas[1] * rng_scene.uniform(0.6, 0.85)
-    if shot is None:
-        textured = kind in ("camera_motion", "no_person") or rng_scene.random() < 0.3
-        background = render.make_background(rng_scene, canvas[0], canvas[1], horizon, textured)
-        noise = render.NoiseBank(rng_noise, w, h, float(rng_noise.uniform(1.5, 4.0)))
-    else:
-        background = figures.background(rng_scene, shot, w, h, horizon)
-        noise = render.NoiseBank(rng_noise, w, h, shot.noise)
+    # textured: drawn here, as the background itself (made only with the frames) draws from rng_scene after it.
+    textured = shot is None and (kind in ("camera_motion", "no_person") or rng_scene.random() < 0.3)
     cams = None
     if kind == "camera_motion":
         cams = render.camera_path(rng_cam, n, FPS, str(rng_cam.choice(["pan", "zoom", "shake"])))
     matrices = [render.camera_matrix(c, canvas, (w, h)) for c in cams] if cams is not None else None
     if shot is not None:
         matrices = [figures.camera_angle(shot, w, h)] * n
-    lighting = figures.lighting_table(shot) if shot is not None else None
 
     def frames() -> Iterator[np.ndarray]:
+        if shot is None:
+            background = render.make_background(rng_scene, canvas[0], canvas[1], horizon, textured)
+            noise = render.NoiseBank(rng_noise, w, h, float(rng_noise.uniform(1.5, 4.0)))
+        else:
+            background = figures.background(rng_scene, shot, w, h, horizon)
+            noise = render.NoiseBank(rng_noise, w, h, shot.noise)
+        lighting = figures.lighting_table(shot) if shot is not None else None
         for i in range(n):
             img = background.copy()
             for d in dancers:
@@ -336,11 +352,18 @@ def generate_video(out_dir: Path, index: int, opts: Options) -> dict:
             dance_style=style.name if style else None,
             figure=shot.preset.name if shot else None,
         )
+    return VideoPlan(sidecar, audio, keypoints, frames, shot.crf if shot is not None else 22)
+
+
+def generate_video(out_dir: Path, index: int, opts: Options) -> dict:
+    """Write OUT/<video_id>.mp4 and OUT/<video_id>.json for video `index`; return the sidecar dict."""
+    plan = plan_video(index, opts)
+    vid, w, h = plan.sidecar["video_id"], opts.width, opts.height
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_output(out_dir / f"{vid}.mp4") as tmp:
-        encode_video(frames(), audio, tmp, w, h, crf=shot.crf if shot is not None else 22)
-    write_sidecar(out_dir, sidecar)
-    return sidecar
+        encode_video(plan.frames(), plan.audio, tmp, w, h, crf=plan.crf)
+    write_sidecar(out_dir, plan.sidecar)
+    return plan.sidecar
 
 
 def write_sidecar(out_dir: Path, sidecar: dict) -> None:
