@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +52,13 @@ STAMP_KEY = "checkpoint"
 
 
 def _stamp(path: Path) -> str:
-    """'epoch E step S' from a .safetensors file's own metadata ('no epoch recorded' when absent)."""
-    with safetensors.safe_open(str(path), framework="pt") as handle:
-        meta = handle.metadata() or {}
+    """'epoch E step S' from a .safetensors file's own metadata ('no epoch recorded' when absent, 'an unreadable
+    file' when it is no safetensors file: cut short, or overwritten)."""
+    try:
+        with safetensors.safe_open(str(path), framework="pt") as handle:
+            meta = handle.metadata() or {}
+    except (OSError, safetensors.SafetensorError):
+        return "an unreadable file"
     if "epoch" in meta:  # written before STAMP_KEY
         return f"epoch {meta['epoch']} step {meta['step']}"
     return meta.get(STAMP_KEY, "no epoch recorded")
@@ -75,6 +80,29 @@ def verify_checkpoint(stem: str | Path, meta: dict[str, Any]) -> None:
                 f"{path} holds {_stamp(path)} but {json_path.name} says {expected} (its content hash differs): "
                 "the checkpoint was cut while being written; its files do not belong together"
             )
+
+
+def copy_checkpoint(source: str | Path, target: str | Path, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Copy checkpoint SOURCE.safetensors + SOURCE.json to TARGET.*; returns TARGET.json's content.
+
+    The JSON's record of its files ("files": name -> SHA-256) is renamed with
+    them, so TARGET verifies as SOURCE did. SOURCE is verified first. `extra`
+    is merged into the JSON's "extra" (e.g. align's settings for the model).
+    """
+    src_weights, src_json, _ = _paths(source)
+    dst_weights, dst_json, _ = _paths(target)
+    meta = json.loads(src_json.read_text(encoding="utf-8"))
+    verify_checkpoint(source, meta)
+    if meta.get("files"):
+        meta["files"] = {dst_weights.name: meta["files"][src_weights.name]}
+    if extra:
+        meta["extra"] = {**(meta.get("extra") or {}), **extra}
+    dst_json.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(dst_weights) as tmp:
+        shutil.copyfile(src_weights, tmp)
+    with atomic_output(dst_json) as tmp:
+        tmp.write_text(json.dumps(meta, indent=2) + "\n")
+    return meta
 
 
 def unwrap(model: nn.Module) -> nn.Module:

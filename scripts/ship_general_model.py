@@ -17,12 +17,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pandas as pd
 
+from alignnet.checkpoint import copy_checkpoint
 from alignnet.checkpoints import GENERAL
 
 
@@ -35,20 +35,26 @@ def main() -> None:
     parser.add_argument("--commit", help="the commit both ran at (default: HEAD)")
     parser.add_argument("--device", default="CPU (2 cores)", help="what it was trained on")
     parser.add_argument("--scores", type=Path, nargs="*", default=[], help="benchmarks/align_outside.py --json files")
+    parser.add_argument(
+        "--low-confidence",
+        type=float,
+        required=True,
+        help="align's low-confidence threshold for this model (recorded in model.json's extra.align), set between "
+        "its confidences on matched and on mismatched songs of training material",
+    )
+    parser.add_argument("--calibration", type=Path, help="the benchmark --json file the threshold was set from")
     args = parser.parse_args()
 
-    GENERAL.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in (".safetensors", ".json"):
-        shutil.copyfile(f"{args.checkpoint}{suffix}", f"{GENERAL}{suffix}")
-    meta = json.loads(Path(f"{GENERAL}.json").read_text())
+    meta = copy_checkpoint(args.checkpoint, GENERAL, extra={"align": {"low_confidence": args.low_confidence}})
     metrics = pd.read_csv(args.checkpoint.parent / "metrics.csv")
     commit = args.commit or subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
-    best = metrics[metrics["epoch"] == meta["epoch"]]
+    upto = metrics[metrics["epoch"] <= meta["epoch"]]
     provenance = {
         "checkpoint": {
             "from": str(args.checkpoint),
             "epoch": meta["epoch"],
-            "steps": int(best["steps"].iloc[0]) if "steps" in best and len(best) else None,
+            "steps": int(upto["steps"].sum()),
+            "minutes_to_it": round(float(upto["seconds"].sum()) / 60, 1),
             "metrics": meta["metrics"],
             "epochs_run": len(metrics),
             "steps_run": int(metrics["steps"].sum()) if "steps" in metrics else None,
@@ -61,6 +67,10 @@ def main() -> None:
         "train_command": args.train_command,
         "data": json.loads((args.data / "meta.json").read_text()),
         "heldout_scores": [json.loads(path.read_text()) for path in args.scores],
+        "low_confidence": {
+            "threshold": args.low_confidence,
+            "calibration": json.loads(args.calibration.read_text()) if args.calibration else None,
+        },
     }
     out = GENERAL.with_name("provenance.json")
     out.write_text(json.dumps(provenance, indent=1) + "\n", encoding="utf-8")

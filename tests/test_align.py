@@ -505,7 +505,7 @@ def test_align_writes_a_confident_alignment_beside_the_csv(aligned):
     for run in aligned:
         record = json.loads(confidence_path(run["csv"]).read_text())
         assert record["low_confidence"] is False and record["confidence"] >= record["threshold"] == LOW_CONFIDENCE
-        assert record["prior"] == "global"
+        assert record["prior"] == "global" and record["answer"] == "windows"  # the windows refined the path
 
 
 # --- the pose backend of the training data (#35 item 7) ---------------------------------------

@@ -21,7 +21,7 @@ from alignnet.align.global_path import (
     chunk_spans,
     chunked_features,
 )
-from alignnet.align.pipeline import alignment
+from alignnet.align.pipeline import alignment, confidence_threshold
 from alignnet.align.retime import invert
 from alignnet.align.windows import WindowConfig
 from alignnet.baselines.dtw import mean_column_per_row
@@ -95,6 +95,29 @@ def test_global_path_follows_a_drifting_ridge(n_audio):
     assert path is not None and np.abs(path - truth).max() <= 1.0
 
 
+@pytest.mark.parametrize(("off_prior", "stronger", "expected"), [(1.0, 0.0, "prior"), (3.0, 0.3, "ridge")])
+def test_ties_go_to_the_linear_prior_and_evidence_wins_over_it(off_prior, stronger, expected):
+    """Two parallel ridges (a dance that matches its song on every beat): of two equal ones the path takes the one
+    on the linear prior; one that matches clearly better (+0.3) is taken seconds away from the prior."""
+    rate, n_video, n_audio = 10.0, 300, 360  # 30 s of dance against 36 s of song, 10 cells a second
+    affinity = np.full((n_video, n_audio), -0.2, np.float32)
+    rows = np.arange(n_video)
+    prior = np.rint(rows * (n_audio - 1) / (n_video - 1)).astype(int)
+    shifted = prior + round(off_prior * rate)
+    fits = shifted < n_audio
+    affinity[rows, prior] = 0.5
+    affinity[rows[fits], shifted[fits]] = 0.5 + stronger
+    path = GlobalGrid(affinity, rate).path()
+    on = prior if expected == "prior" else shifted
+    inside = rows < rows[fits].max() - 30  # the last 3 s: the path leaves a ridge that runs out of audio
+    assert path is not None and np.abs(path[inside] - on[inside]).max() <= 1.0
+
+
+def test_a_checkpoint_may_record_its_own_low_confidence_threshold():
+    assert confidence_threshold({"extra": {"preprocessing": {}}}) == LOW_CONFIDENCE
+    assert confidence_threshold({"extra": {"align": {"low_confidence": 0.7}}}) == 0.7
+
+
 def test_no_global_path_where_none_fits():
     assert GlobalGrid(np.zeros((3, 10), np.float32), 1.0).path() is None  # too few video cells
     assert GlobalGrid(np.zeros((40, 15), np.float32), 1.0).path() is None  # audio under half the video
@@ -150,6 +173,26 @@ def test_a_dance_against_another_song_is_low_confidence(demo_model):
     assert alignment(model, keypoints, own, prep, WindowConfig(prep.clip_seconds), progress=False).confidence > (
         LOW_CONFIDENCE
     )
+
+
+@pytest.mark.parametrize("windows_ok", [True, False])
+def test_windows_that_stray_from_the_global_path_give_way_to_it(demo_model, monkeypatch, windows_ok):
+    """The windows refine the global path; windows whose answer stands out of the affinity far less than the
+    path's (here: every window answering "the diagonal", whatever the dance) are dropped for the path."""
+    model, prep = demo_model
+    dance = drifted_dance(0, 2, 30.0, DRIFTS["strong"])
+    keypoints, mel = _inputs(prep, dance, dance.music)
+    if not windows_ok:
+        monkeypatch.setattr(
+            "alignnet.alignment_methods.AlignNetAligner.coords_batch",
+            lambda self, videos, audios: [np.full(len(v), 0.9) for v in videos],
+        )
+    result = alignment(model, keypoints, mel, prep, WindowConfig(prep.clip_seconds), progress=False)
+    truth = retimed_truth(dance.source, round(30 * FPS))
+    error = afe(invert(result.forward, len(truth)), truth)
+    assert result.answer == ("windows" if windows_ok else "global path")
+    assert error < (1.5 if windows_ok else 3.0), error  # the path alone: cells of 0.1 s, within a few frames
+    assert result.confidence >= LOW_CONFIDENCE
 
 
 def test_librosa_still_needs_its_padding():

@@ -8,7 +8,7 @@ import pytest
 import safetensors.torch
 import torch
 
-from alignnet.checkpoint import load_checkpoint, load_model, save_checkpoint
+from alignnet.checkpoint import copy_checkpoint, load_checkpoint, load_model, save_checkpoint
 from alignnet.errors import UserInputError
 from alignnet.losses import alignment_loss
 from alignnet.models import AlignNet, AlignNetConfig
@@ -98,3 +98,18 @@ def test_missing_files_are_named(tmp_path) -> None:
     save_checkpoint(tmp_path / "best", model, epoch=0, metrics={})
     with pytest.raises(UserInputError, match="optimizer state"):
         load_checkpoint(tmp_path / "best", model, torch.optim.Adam(model.parameters()))
+
+
+def test_a_copied_checkpoint_loads_under_its_new_name_and_a_cut_one_is_refused(tmp_path) -> None:
+    torch.manual_seed(0)
+    model = AlignNet(CONFIG)
+    save_checkpoint(tmp_path / "run" / "best", model, epoch=2, metrics={"val_afe": 1.0})
+    meta = copy_checkpoint(tmp_path / "run" / "best", tmp_path / "shipped" / "model")
+    assert list(meta["files"]) == ["model.safetensors"] and meta["epoch"] == 2
+    copied, _ = load_model(tmp_path / "shipped" / "model")
+    assert all(
+        torch.equal(a, b) for a, b in zip(copied.state_dict().values(), model.state_dict().values(), strict=True)
+    )
+    (tmp_path / "run" / "best.safetensors").write_bytes(b"cut")
+    with pytest.raises(UserInputError, match="content hash differs"):
+        copy_checkpoint(tmp_path / "run" / "best", tmp_path / "other" / "model")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -71,6 +73,24 @@ def test_every_parameter_gets_a_gradient(correlation: str) -> None:
         optimizer.step()
     missing = [name for name, p in net.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
     assert missing == []
+
+
+@pytest.mark.parametrize("detach", [False, True])
+def test_detach_levels_stops_the_gradient_between_levels_only(detach: bool) -> None:
+    torch.manual_seed(0)
+    net = AlignNet(detach_levels=detach).train()
+    out = net(torch.randn(2, 76, 60), torch.randn(2, 128, 172))
+    out.correspondence.square().sum().backward()  # a loss on the final answer alone
+    coarsest_head = net.heads[len(net.heads) - 1]
+    grads = [p.grad for p in coarsest_head.parameters()]
+    reached = any(g is not None and bool(g.abs().sum() > 0) for g in grads)
+    assert reached is not detach  # detached: the coarsest head learns from its own level's loss term only
+    with torch.no_grad():  # and inference is the same either way
+        net.eval()
+        video, audio = torch.randn(1, 76, 45), torch.randn(1, 128, 130)
+        same = net(video, audio)
+        net.config = dataclasses.replace(net.config, detach_levels=not detach)
+        assert torch.equal(net(video, audio), same)
 
 
 @pytest.mark.parametrize(

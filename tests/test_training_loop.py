@@ -2,8 +2,10 @@
 
 The reference numbers were computed with the two loops before they were merged (commit e806753,
 `alignnet train` and `alignnet train-syncnet`, the options below, on this project's 2-core machine);
-the merged loop gives them to the last digit there. The tolerance (1e-6 relative) leaves room only
-for another CPU's float rounding.
+the merged loop gives them to the last digit there. Another CPU rounds differently: on the machine of
+2026-12-07's third session (same code, same wheels) the AlignNet numbers moved by up to 1e-4 and SyncNet's
+first validation loss by 1.2e-3 relative, so the tolerance is 5e-3 relative (TOLERANCE): far below what a
+change of the loop's order, seeds or schedule moves after two steps.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ COMMON = [
     "--no-progress",
 ]
 COMMANDS = {"alignnet": ["train"], "syncnet": ["train-syncnet", "--channels", "16", "--embed-dim", "8"]}
+TOLERANCE = 5e-3
 # per epoch: train_loss, val_loss, the best-metric's AFE; then the sum of |weights| of OUT/last and OUT/best
 REFERENCE = {
     "alignnet": (
@@ -71,9 +74,9 @@ def test_a_short_fixed_seed_training_repeats_the_old_loops_numbers(model, data_d
     epochs, last, best = REFERENCE[model]
     seen = [(float(r["train_loss"]), float(r["val_loss"]), float(r["val_afe"])) for r in rows]
     assert [r["steps"] for r in rows] == ["2", "2"]
-    assert seen == [pytest.approx(e, rel=1e-6) for e in epochs]
-    assert _abs_sum(out / "last.safetensors") == pytest.approx(last, rel=1e-6)
-    assert _abs_sum(out / "best.safetensors") == pytest.approx(best, rel=1e-6)
+    assert seen == [pytest.approx(e, rel=TOLERANCE) for e in epochs]
+    assert _abs_sum(out / "last.safetensors") == pytest.approx(last, rel=TOLERANCE)
+    assert _abs_sum(out / "best.safetensors") == pytest.approx(best, rel=TOLERANCE)
 
 
 def test_syncnet_resumes_from_its_last_checkpoint(data_dir, tmp_path) -> None:
@@ -87,3 +90,14 @@ def test_syncnet_resumes_from_its_last_checkpoint(data_dir, tmp_path) -> None:
     assert json.loads((out / "last.json").read_text())["epoch"] == 1
     assert json.loads((out / "last.json").read_text())["extra"]["best_loss"] == min(float(r["val_loss"]) for r in rows)
     assert main([*args, "--epochs", "3", "--resume", "--channels", "8"]) == 2  # another model: refused
+
+
+def test_clip_grad_norm_changes_only_the_steps_it_bounds(data_dir, tmp_path) -> None:
+    """--clip-grad-norm above every step's norm changes nothing; below it, the training differs."""
+    sums = {}
+    for bound in ("0", "1e9", "0.01"):
+        out = tmp_path / bound
+        assert main(["train", "--data", str(data_dir), "--out", str(out), *COMMON, "--clip-grad-norm", bound]) == 0
+        sums[bound] = _abs_sum(out / "last.safetensors")
+    assert sums["1e9"] == sums["0"]
+    assert sums["0.01"] != pytest.approx(sums["0"], rel=1e-6)

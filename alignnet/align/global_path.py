@@ -46,6 +46,13 @@ MAX_RATE = 10.0  # grid cells per second at most: the finest features' own rate 
 MIN_CELLS = 4  # fewer video cells than this: no global search (the video lasts well under a second)
 STEPS = np.array([[1, 1], [1, 2], [2, 1]])  # (video, audio) cells per DTW step: local speeds 0.5-2x
 STEP_WEIGHTS = np.array([1.0, 1.0, 2.0])  # a step's cost is its landing cell's times the video cells it advances
+# A dance whose every beat looks alike (a new key pose struck on each beat) matches its music equally well one or
+# two beats off: the affinity alone cannot choose, and the path locked 1 s off on such a dance. A cost of
+# PRIOR_WEIGHT (in units of 1 - affinity) per cell, growing linearly up to PRIOR_REACH_S seconds from the linear
+# prior ("the video spans the audio") and flat beyond, breaks such ties towards the prior and is too small to
+# outweigh a dance that does match elsewhere (docs/align.md, "1. The global path").
+PRIOR_WEIGHT = 0.05
+PRIOR_REACH_S = 4.0
 # below this confidence (`path_confidence`) the dance is reported not to match the music: with the kept demo checkpoint
 # and true keypoints, drifted demo dances score 2.4-3.1 against their own music, 1.0-1.3 against another song
 LOW_CONFIDENCE = 1.6  # (docs/align.md: with pose from pixels)
@@ -87,13 +94,21 @@ class GlobalGrid:
         # unreachable columns pad the audio to at least the video's cells: librosa (0.11) flips the path of a
         # precomputed subsequence cost with more rows than columns, as if it had transposed it
         cost = np.full((n_video, max(n_audio, n_video)), np.inf)
-        cost[:, :n_audio] = 1.0 - self.affinity
+        cost[:, :n_audio] = 1.0 - self.affinity + PRIOR_WEIGHT * self.prior_distance()
         total, path = librosa.sequence.dtw(
             C=cost, step_sizes_sigma=STEPS, weights_mul=STEP_WEIGHTS, weights_add=np.zeros(len(STEPS)), subseq=True
         )
         if not np.isfinite(total[-1]).any():
             return None
         return mean_column_per_row(path, n_video)
+
+    def prior_distance(self) -> np.ndarray:
+        """(n_video_cells, n_audio_cells): each cell's distance from the linear prior, a share of PRIOR_REACH_S
+        (1 at and beyond it)."""
+        n_video, n_audio = self.affinity.shape
+        prior = np.arange(n_video)[:, None] * (n_audio - 1) / max(n_video - 1, 1)
+        seconds = np.abs(np.arange(n_audio)[None, :] - prior) / self.rate
+        return np.minimum(seconds / PRIOR_REACH_S, 1.0)
 
     def z_scores(self) -> np.ndarray:
         """(n_video_cells, n_audio_cells): each row's affinity as z-scores within the row."""

@@ -63,6 +63,12 @@ MIN_SECONDS = 1.0  # shortest VIDEO / AUDIO: the model's coarsest level needs ab
 # (the dance covering 70-100 % of the music, tempo changes down to x0.75): warn.
 MAX_SPEED_CHANGE = 1.5
 WINDOW_BATCH = 32  # windows per forward pass of the model (on 1 CPU thread 5x faster per window than one by one)
+# The windows refine the global path to single frames, but a model whose per-window answers are weaker than its
+# features (the general checkpoint early in training: windows 0.20, path 1.21) can lead them away from it. When the
+# windows' answer scores this much (z-score units of `path_confidence`) below the path, the path is kept. Measured:
+# the demo checkpoint on a demo dance under extreme drift, path 2.58 and windows 2.46 (windows 0.3 frames off, the
+# path about 1): kept the windows (docs/align.md, "4. Confidence").
+WINDOWS_MARGIN = 0.5
 
 
 @dataclass(frozen=True)
@@ -93,19 +99,30 @@ class AlignResult:
     person_share: float
     confidence: float
     seconds: dict[str, float] = field(default_factory=dict)
+    threshold: float = LOW_CONFIDENCE  # the checkpoint's (`confidence_threshold`)
 
     @property
     def low_confidence(self) -> bool:
         """The dance does not stand out against AUDIO (`alignnet.align.global_path.path_confidence`)."""
-        return self.confidence < LOW_CONFIDENCE
+        return self.confidence < self.threshold
+
+
+def confidence_threshold(meta: dict) -> float:
+    """The confidence below which a checkpoint's alignments are reported low: its JSON's extra.align.low_confidence
+    when recorded (a model's affinity has its own scale: scripts/ship_general_model.py records the shipped model's,
+    measured on matched and mismatched training-material songs), else LOW_CONFIDENCE (the demo checkpoint's)."""
+    recorded = ((meta.get("extra") or {}).get("align") or {}).get("low_confidence")
+    return LOW_CONFIDENCE if recorded is None else float(recorded)
 
 
 @dataclass(frozen=True)
 class Alignment:
-    """forward (n,): audio-timeline frame of each video frame; confidence: `global_path.path_confidence`."""
+    """forward (n,): audio-timeline frame of each video frame; confidence: `global_path.path_confidence`;
+    answer: what forward is, "windows" (the path refined in windows) or "global path" (see `alignment`)."""
 
     forward: np.ndarray
     confidence: float
+    answer: str = "windows"
 
 
 def training_backend(chosen: str | None, recorded: str | None, checkpoint_name: str) -> str:
@@ -282,7 +299,19 @@ def alignment(
     finally:
         if bar is not None:
             bar.close()
-    return Alignment(positions / audio_rate * prep.fps, path_confidence(grid, positions, prep.fps, audio_rate))
+    confidence = path_confidence(grid, positions, prep.fps, audio_rate)
+    if initial is not None:
+        on_path = path_confidence(grid, initial, prep.fps, audio_rate)
+        if confidence < on_path - WINDOWS_MARGIN:
+            log.warning(
+                "the windows' answer stands out of the model's affinity less than the global path it started from "
+                "(confidence %.2f against %.2f): keeping the global path (frame steps of %.2f s, interpolated)",
+                confidence,
+                on_path,
+                1 / grid.rate,
+            )
+            return Alignment(initial / audio_rate * prep.fps, on_path, "global path")
+    return Alignment(positions / audio_rate * prep.fps, confidence)
 
 
 def _check_length(seconds: float, role: str, path: Path) -> None:
@@ -351,6 +380,7 @@ def align_video(
             + ", ".join(f"{t} ({len(kept_points(t))})" for t in TASK_POINTS)
         )
     prep = load_preprocessing(meta, f"{stem}.json", dataset)
+    threshold = confidence_threshold(meta)
     pose = dataclasses.replace(pose, backend=training_backend(pose.backend, prep.pose_backend, f"{stem}.json"))
     try:
         windows = WindowConfig(window_seconds or prep.clip_seconds, hop_seconds, coverage, passes, prior)
@@ -395,7 +425,9 @@ def align_video(
             track_job.result()
         if correspondence is not None:
             write_correspondence(correspondence, source)
-            write_confidence(confidence_path(correspondence), aligned.confidence, LOW_CONFIDENCE, windows.prior)
+            write_confidence(
+                confidence_path(correspondence), aligned.confidence, threshold, windows.prior, aligned.answer
+            )
         render(video30, source, track, out, prep.fps, progress, encoded_audio=True)
         if comparison is not None:
             side_by_side(video30, out, comparison, prep.fps)
@@ -407,4 +439,4 @@ def align_video(
         len(source),
         ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()),
     )
-    return AlignResult(forward, source, prep.fps, share, aligned.confidence, seconds)
+    return AlignResult(forward, source, prep.fps, share, aligned.confidence, seconds, threshold)

@@ -47,15 +47,18 @@ def confidence_path(correspondence: str | os.PathLike[str]) -> Path:
     return Path(correspondence).with_suffix(".confidence.json")
 
 
-def write_confidence(path: str | os.PathLike[str], confidence: float, threshold: float, prior: str) -> None:
-    """JSON {confidence, low_confidence, threshold, prior}: how far the alignment stands out of the model's
+def write_confidence(
+    path: str | os.PathLike[str], confidence: float, threshold: float, prior: str, answer: str = "windows"
+) -> None:
+    """JSON {confidence, low_confidence, threshold, prior, answer}: how far the alignment stands out of the model's
     affinity (`alignnet.align.global_path.path_confidence`); low_confidence: below `threshold`, the dance
-    probably does not match the audio."""
+    probably does not match the audio; answer: "windows" or "global path" (`alignnet.align.pipeline.alignment`)."""
     record = {
         "confidence": round(float(confidence), 3),
         "low_confidence": bool(confidence < threshold),
         "threshold": threshold,
         "prior": prior,
+        "answer": answer,
     }
     with atomic_output(path) as tmp:
         Path(tmp).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")

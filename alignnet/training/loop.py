@@ -245,6 +245,12 @@ def _train(task: ModelTask, ctx: distributed.Distributed) -> dict[str, Any]:
     last = cfg.out / "last"
     resume = cfg.resume and _has_checkpoint(last, ctx)
     rows = _read_csv(cfg.out / "metrics.csv") if resume else []
+    if cfg.init is not None and not resume:
+        if not task.fits_checkpoint(read_meta(cfg.init)):
+            raise UserInputError(f"{cfg.init}.json: --init with different model options than this run's")
+        load_checkpoint(cfg.init, module)  # the weights only: a fresh optimiser and schedule
+        if ctx.is_main:
+            log.info("starting from the weights of %s", cfg.init)
     if resume:
         if not task.fits_checkpoint(read_meta(last)):
             raise UserInputError(f"{last}.json: --resume with different model options than the saved run")
@@ -299,6 +305,8 @@ def _train(task: ModelTask, ctx: distributed.Distributed) -> dict[str, Any]:
             loss = task.loss(model, batch, train_set.timebase, device)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if cfg.clip_grad_norm:
+                torch.nn.utils.clip_grad_norm_(module.parameters(), cfg.clip_grad_norm)
             optimizer.step()
             if average is not None:
                 average.update(module)

@@ -38,6 +38,11 @@ class RunSettings:
         "validate, and keep as OUT/best, an exponential moving average of the weights with this decay per step"
         " (0.999: about the last 1000 steps; 0 = the trained weights themselves)",
     )
+    clip_grad_norm: float = option(
+        0.0,
+        "scale each step's gradient down to at most this norm before Adam (0 = off, the default and the paper's);"
+        " what keeps a strong-warps training from diverging (docs/training-data.md)",
+    )
     seed: int = option(0, "seed of the weights, the samples and their order")
     device: str = option("auto", "where to train", choices=("auto", "cpu", "cuda"))
     workers: int = option(0, "DataLoader worker processes")
@@ -51,6 +56,11 @@ class RunSettings:
         1,
         "validate every val clip under this many fixed warps (its saved one, then more from fixed seeds):"
         " a steadier score, and choice of the best epoch, on a small val split",
+    )
+    init: Path | None = option(
+        None,
+        "start from the weights of this checkpoint STEM (same model options; a fresh optimiser and learning-rate"
+        " schedule): fine-tuning, e.g. the shipped general model on your own data",
     )
     resume: bool = option(
         False,
@@ -70,6 +80,8 @@ class RunSettings:
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise UserInputError(f"{flag_of(name)} {value}: must be > 0")
+        if self.clip_grad_norm < 0:
+            raise UserInputError(f"--clip-grad-norm {self.clip_grad_norm}: must be >= 0 (0 = off)")
         if not 0 <= self.average_decay < 1:
             raise UserInputError(f"--average-decay {self.average_decay}: must be in [0, 1)")
         if self.lr_schedule not in LR_SCHEDULES:
