@@ -81,10 +81,9 @@ def test_detach_levels_stops_the_gradient_between_levels_only(detach: bool) -> N
     net = AlignNet(detach_levels=detach).train()
     out = net(torch.randn(2, 76, 60), torch.randn(2, 128, 172))
     out.correspondence.square().sum().backward()  # a loss on the final answer alone
-    coarsest_head = net.heads[len(net.heads) - 1]
-    grads = [p.grad for p in coarsest_head.parameters()]
-    reached = any(g is not None and bool(g.abs().sum() > 0) for g in grads)
-    assert reached is not detach  # detached: the coarsest head learns from its own level's loss term only
+    for head in (net.heads[len(net.heads) - 1], net.heads[0]):  # the coarsest level's, and the finest's
+        reached = any(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in head.parameters())
+        assert reached is not detach  # detached: a level learns from its own loss term only, not the refinement's
     with torch.no_grad():  # and inference is the same either way
         net.eval()
         video, audio = torch.randn(1, 76, 45), torch.randn(1, 128, 130)

@@ -130,10 +130,12 @@ class AlignNetConfig:
     # a dilated context network at the coarser levels too (the paper: only at the finest), so each level's
     # residual reads the affinity across the whole clip where the local one is ambiguous (repeating music and dance)
     coarse_context: bool = True
-    # each level starts from the coarser level's answer with its gradient stopped (RAFT's detach between updates):
-    # every level is trained by its own loss term only. Off (the paper's, and the demo's): the gradient runs back
-    # through every coarser level, and with strong warps (`alignnet train --strong-warps`) a training run's gradient
-    # norm grew from 3 to 1e6 within 20 steps at step ~100-200 (docs/training-data.md); inference is the same either way
+    # each level, and the full-rate refinement, starts from the coarser answer with its gradient stopped (RAFT's
+    # detach between updates): every stage is trained by its own loss term only. Off (the paper's, and the demo's):
+    # the gradient runs back through every coarser stage. With strong warps (`alignnet train --strong-warps`) a run
+    # between levels exploded within 200 steps (gradient norm 3 -> 1e6), and one stopped only between levels grew
+    # its gradient through the refinement's start after ~1500 steps and diverged (docs/training-data.md);
+    # inference is the same either way
     detach_levels: bool = False
 
     def __post_init__(self) -> None:
@@ -301,7 +303,8 @@ class AlignNet(nn.Module):
         assert d is not None
         correspondence = upsample(d, n, self.video_strides[0])
         if self.refinement is not None:
-            correspondence = straight_through_clamp(self.refinement(video, logmel, correspondence))
+            start = correspondence.detach() if self.config.detach_levels else correspondence  # see detach_levels
+            correspondence = straight_through_clamp(self.refinement(video, logmel, start))
         if with_levels:
             assert pyramid is not None
             return AlignNetOutput(correspondence, levels[::-1], self.level_strides, pyramid.affinity)

@@ -80,8 +80,8 @@ MODEL_SWITCHES: dict[str, str] = {
     "no_fine_refinement": "end at the finest pyramid level upsampled (the paper's output) instead of correcting it at"
     " every video frame from full-rate features",
     "no_coarse_context": "a dilated context network at the finest level only (the paper's) instead of at every level",
-    "detach_levels": "stop the gradient between pyramid levels (each level is trained by its own loss term only;"
-    " RAFT's practice): what keeps a training with --strong-warps from exploding",
+    "detach_levels": "stop the gradient between pyramid levels and into the refinement's start (each stage is trained"
+    " by its own loss term only; RAFT's practice): what keeps a training with --strong-warps from diverging",
     "no_match_prior": "each level's head predicts the correspondence alone (the paper's) instead of adding its"
     " residual to the soft-argmax of that level's local affinity",
 }
