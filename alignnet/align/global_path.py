@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import librosa
 import numpy as np
@@ -110,8 +111,10 @@ class GlobalGrid:
         seconds = np.abs(np.arange(n_audio)[None, :] - prior) / self.rate
         return np.minimum(seconds / PRIOR_REACH_S, 1.0)
 
+    @cached_property
     def z_scores(self) -> np.ndarray:
-        """(n_video_cells, n_audio_cells): each row's affinity as z-scores within the row."""
+        """(n_video_cells, n_audio_cells): each row's affinity as z-scores within the row (computed once: `alignment`
+        scores both the windows' answer and the path against them)."""
         mean = self.affinity.mean(axis=1, keepdims=True)
         std = self.affinity.std(axis=1, keepdims=True)
         return (self.affinity - mean) / np.maximum(std, 1e-6)
@@ -231,7 +234,7 @@ def path_in_frames(grid: GlobalGrid, cells: np.ndarray, n_video: int, fps: float
 def path_confidence(grid: GlobalGrid, positions: np.ndarray, fps: float, audio_rate: float) -> float:
     """Mean over the grid's video cells of the z-score (within its row) of the affinity at the audio cell where
     `positions` ((n_video,) log-mel frame of every video frame) puts it."""
-    z = grid.z_scores()
+    z = grid.z_scores
     n_cells, n_audio_cells = z.shape
     frames = np.arange(len(positions)) / fps
     cell_times = np.arange(n_cells) / grid.rate
